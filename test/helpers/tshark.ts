@@ -1,0 +1,81 @@
+// tshark's decode of a capture, read in the test itself (never hand-copied):
+// `tshark -T json -x --no-duplicate-keys` gives, per frame, every field and
+// every field's raw bytes ("<field>_raw": [hex, offset, length, ...]).
+import { execFileSync } from 'node:child_process';
+
+export type TsharkValue = string | TsharkTree | TsharkValue[];
+export interface TsharkTree {
+  [field: string]: TsharkValue;
+}
+
+export interface TsharkFrame {
+  number: number;
+  layers: TsharkTree;
+}
+
+const cache = new Map<string, TsharkFrame[]>();
+
+/** Decode a capture with tshark (cached per file and display filter). */
+export function tsharkFrames(file: string, displayFilter?: string): TsharkFrame[] {
+  const key = `${file}\0${displayFilter ?? ''}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const args = ['-r', file, '-T', 'json', '-x', '--no-duplicate-keys', '-o', 'tcp.desegment_tcp_streams:TRUE'];
+  if (displayFilter) args.push('-Y', displayFilter);
+  const out = execFileSync('tshark', args, { maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const parsed = JSON.parse(out.toString('utf8')) as Array<{ _source: { layers: TsharkTree } }>;
+  const frames = parsed.map((p) => {
+    const num = p._source.layers['frame'];
+    const n = typeof num === 'object' && !Array.isArray(num) ? Number(num['frame.number']) : NaN;
+    return { number: n, layers: p._source.layers };
+  });
+  cache.set(key, frames);
+  return frames;
+}
+
+/** A layer (or list of them: several BGP messages in one segment) as an array. */
+export function asList(v: TsharkValue | undefined): TsharkValue[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/**
+ * Every value of `field` anywhere below `tree`, depth first, in order.
+ * tshark nests fields under label nodes whose names vary by version; a
+ * search by field name is robust to that.
+ */
+export function findAll(tree: TsharkValue, field: string): TsharkValue[] {
+  const found: TsharkValue[] = [];
+  const walk = (node: TsharkValue): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === field) {
+        if (Array.isArray(v) && !k.endsWith('_raw')) found.push(...v);
+        else found.push(v);
+      } else {
+        walk(v);
+      }
+    }
+  };
+  walk(tree);
+  return found;
+}
+
+/** The bytes of a `<field>_raw` entry ([hex, offset, length, bitmask, type]). */
+export function rawBytes(raw: TsharkValue): Buffer {
+  if (Array.isArray(raw) && typeof raw[0] === 'string') return Buffer.from(raw[0], 'hex');
+  throw new Error(`not a tshark _raw value: ${JSON.stringify(raw).slice(0, 80)}`);
+}
+
+export function hasTshark(): boolean {
+  try {
+    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
