@@ -1,7 +1,8 @@
 // BGP NOTIFICATION error codes and subcodes, with their names.
 // RFC 4271 §4.5 and §6, RFC 5492 §5 (Unsupported Capability), RFC 4486 and
 // RFC 8538 (Cease subcodes), RFC 6608 (FSM error subcodes), RFC 7313 §5
-// (ROUTE-REFRESH message error), RFC 9234 (Role Mismatch).
+// (ROUTE-REFRESH message error), RFC 9234 (Role Mismatch), RFC 9687 (Send
+// Hold Timer Expired).
 
 export const ErrorCode = {
   MessageHeader: 1,
@@ -11,6 +12,7 @@ export const ErrorCode = {
   Fsm: 5,
   Cease: 6,
   RouteRefresh: 7,
+  SendHoldTimerExpired: 8,
 } as const;
 
 export const HeaderSubcode = {
@@ -73,6 +75,7 @@ const CODE_NAMES: Record<number, string> = {
   5: 'Finite State Machine Error',
   6: 'Cease',
   7: 'ROUTE-REFRESH Message Error',
+  8: 'Send Hold Timer Expired',
 };
 
 const SUBCODE_NAMES: Record<number, Record<number, string>> = {

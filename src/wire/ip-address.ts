@@ -22,9 +22,44 @@ export function formatIp(bytes: Uint8Array): string {
   throw new TypeError(`an IP address is 4 or 16 bytes, got ${bytes.length}`);
 }
 
+/**
+ * Write dotted-quad text as 4 bytes at `offset`. Hand-rolled (no regex, no
+ * split) because every encoded route parses its next hop and RD this way.
+ * Returns false, writing nothing useful, when the text is not an address.
+ */
+function writeIpv4Checked(text: string, buf: Uint8Array, offset: number): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // No leading zeros ("01" is ambiguous: octal in some parsers), as node:net.
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
+    } else if (c === 46 && digits > 0 && part < 3) {
+      buf[offset + part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (part !== 3 || digits === 0) return false;
+  buf[offset + 3] = value;
+  return true;
+}
+
+/** Write an IPv4 address given as text into buf at offset; throws TypeError on bad text. */
+export function writeIpv4(text: string, buf: Uint8Array, offset: number): void {
+  if (!writeIpv4Checked(text, buf, offset)) throw new TypeError(`not an IPv4 address: "${text}"`);
+}
+
 export function parseIpv4(text: string): Buffer {
-  if (!isIPv4(text)) throw new TypeError(`not an IPv4 address: "${text}"`);
-  return Buffer.from(text.split('.').map((p) => Number(p)));
+  const out = Buffer.allocUnsafe(4);
+  writeIpv4(text, out, 0);
+  return out;
 }
 
 export function parseIpv6(text: string): Buffer {
@@ -47,7 +82,8 @@ export function parseIpv6(text: string): Buffer {
 
 /** Parse either family; 4 or 16 bytes. */
 export function parseIp(text: string): Buffer {
-  if (isIPv4(text)) return parseIpv4(text);
+  const v4 = Buffer.allocUnsafe(4);
+  if (writeIpv4Checked(text, v4, 0)) return v4;
   if (isIPv6(text)) return parseIpv6(text);
   throw new TypeError(`not an IP address: "${text}"`);
 }
