@@ -1,0 +1,447 @@
+// The dataplane's door to the native I/O addon (build/Release/vxio.node, from
+// src/dataplane/native): AF_PACKET ports, TAP ports and the UDP underlay.
+//
+// The addon only makes syscalls (DESIGN.md "Native I/O"); this module gives
+// it types and nothing more, so a call here is one native call. Frames move
+// in batches through buffers the caller allocates once (RxBatch, and
+// offset/length arrays for sending): no allocation per packet on either side.
+// js-fallback-io.ts implements the same NativeIo interface without the addon.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseIpv6, formatIpv6 } from '../wire/ip-address.js';
+
+/** How an AF_PACKET port receives: recvmmsg batches, or a TPACKET_V3 ring. */
+export type RxMode = 'recvmmsg' | 'ring';
+
+/**
+ * Where received frames land: slot i starts at i * slotSize and its frame at
+ * i * slotSize + headroom (the headroom is where encapsulation writes the
+ * VXLAN header, DESIGN.md "The fast path"); lengths[i] is its length. A
+ * length of 0 marks a slot that holds no frame (one too large for the slot,
+ * counted as rxTruncated): skip it.
+ */
+export interface RxBatch {
+  readonly buffer: Buffer;
+  readonly slotSize: number;
+  readonly headroom: number;
+  readonly slots: number;
+  readonly lengths: Uint32Array;
+}
+
+/** Allocate a batch once; receive() reuses it for every call. */
+export function createRxBatch(slots: number, slotSize = 2048, headroom = 64): RxBatch {
+  if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
+  if (!Number.isInteger(slotSize) || !Number.isInteger(headroom) || headroom < 0 || slotSize <= headroom) {
+    throw new RangeError(`slotSize (${slotSize}) must be an integer larger than headroom (${headroom})`);
+  }
+  return {
+    buffer: Buffer.alloc(slots * slotSize),
+    slotSize,
+    headroom,
+    slots,
+    lengths: new Uint32Array(slots),
+  };
+}
+
+/** Byte offset of slot i's frame in batch.buffer. */
+export function frameOffset(batch: RxBatch, i: number): number {
+  return i * batch.slotSize + batch.headroom;
+}
+
+export interface IoStats {
+  rxFrames: number;
+  rxBytes: number;
+  /** Frames dropped on receive because they did not fit a slot (GSO super-frames, say). */
+  rxTruncated: number;
+  txFrames: number;
+  /** Bytes handed over by the caller (for the underlay: UDP payload, no headers). */
+  txBytes: number;
+  /** Frames that failed on their own (EMSGSIZE with DF, no route, ...): skipped. */
+  txErrors: number;
+  /** Frames not sent because the kernel queue was full (EAGAIN/ENOBUFS): dropped. */
+  txQueueFull: number;
+  /** errno name of the latest txErrors frame, '' if none. */
+  lastTxError: string;
+}
+
+export interface PacketStats extends IoStats {
+  /** The kernel's PACKET_STATISTICS, accumulated: frames seen (drops included). */
+  kernelPackets: number;
+  /** Frames the socket lost because userspace did not keep up. */
+  kernelDrops: number;
+  /** TPACKET_V3: times the ring was full and froze. */
+  ringFreezes: number;
+}
+
+/**
+ * Called when the fd is readable (err null), level-triggered: while frames
+ * are left after a receive, it is called again on the next loop turn. err is
+ * set when the socket reported an error (ENETDOWN when the link went down:
+ * polling goes on) or the device is gone (a deleted TAP: polling stops).
+ */
+export type ReadableCallback = (err: Error | null) => void;
+
+interface Pollable {
+  readonly fd: number;
+  readonly closed: boolean;
+  /** Start (or re-target) polling; the process stays alive while polling. */
+  onReadable(callback: ReadableCallback): void;
+  /** Stop polling; the handle stays open. */
+  stopReadable(): void;
+  /** Stop polling and close the fd. Idempotent. */
+  close(): void;
+}
+
+/** An Ethernet port: AF_PACKET on an interface, or a TAP device. */
+export interface FramePort extends Pollable {
+  readonly kind: 'af-packet' | 'tap';
+  /** Interface name (as the kernel named it, for a TAP made from a pattern). */
+  readonly name: string;
+  readonly ifindex: number;
+  /** Receive up to max (default batch.slots) frames; returns how many slots were filled (0: none waiting). */
+  receive(batch: RxBatch, max?: number): number;
+  /**
+   * Send frames i < count, each lengths[i] bytes at offsets[i] of buffer, in
+   * one native call; returns how many the kernel took. The rest were dropped:
+   * stats() says why (txErrors, txQueueFull).
+   */
+  send(buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  stats(): IoStats;
+}
+
+export interface PacketPort extends FramePort {
+  readonly kind: 'af-packet';
+  readonly rxMode: RxMode;
+  stats(): PacketStats;
+}
+
+export interface TapPort extends FramePort {
+  readonly kind: 'tap';
+}
+
+export interface PacketPortOptions {
+  /**
+   * 'ring' (PACKET_MMAP TPACKET_V3, default: the higher loss-free rate and
+   * the lower CPU per frame) or 'recvmmsg' (the lower latency at low rates:
+   * the ring hands over a partly filled block only after ringBlockTimeoutMs).
+   * Measured by bench/afpacket-rx.ts; numbers in src/dataplane/native/README.md.
+   */
+  rxMode?: RxMode;
+  /** PACKET_MR_PROMISC (default true): a switch port takes every frame. */
+  promiscuous?: boolean;
+  /** PACKET_IGNORE_OUTGOING (default true): never receive frames leaving this interface. */
+  ignoreOutgoing?: boolean;
+  /** Most frames per recvmmsg/sendmmsg call (default 256, at most 4096). */
+  batchSize?: number;
+  /** Ring block size in bytes, a multiple of the page size (default 256 KiB). */
+  ringBlockSize?: number;
+  /** Ring blocks (default 32: 8 MiB with the default block size). */
+  ringBlockCount?: number;
+  /** Milliseconds before the kernel hands over a partly filled block (default 1). */
+  ringBlockTimeoutMs?: number;
+  /** PACKET_QDISC_BYPASS: send straight to the driver (default false). */
+  qdiscBypass?: boolean;
+  /** Give received frames back their VLAN tag, which the kernel strips into metadata (default true). */
+  reinsertVlan?: boolean;
+  /** SO_RCVBUF in bytes (default 4 MiB: the kernel's ~208 KiB overflows in one burst of full-size frames). */
+  rcvbuf?: number;
+  /** SO_SNDBUF in bytes (default: the kernel's). */
+  sndbuf?: number;
+  /** Open in this network namespace (a name under /run/netns, or a path). */
+  netns?: string;
+}
+
+export interface TapOptions {
+  /** Set the device up (IFF_UP) after opening (default false). */
+  up?: boolean;
+  /** Set the device MTU (default: leave it). */
+  mtu?: number;
+  netns?: string;
+}
+
+export interface UdpUnderlayOptions {
+  /** The VTEP address: source of every datagram sent, and bound for receiving unless bindAddress says otherwise. */
+  address: string;
+  /** UDP port to receive on: 4789 (IANA, default) or 8472 (Linux); 0 picks a free one. */
+  port?: number;
+  /** Receive on this address instead (multicast mode binds the wildcard, 0.0.0.0 or ::, to get group traffic). */
+  bindAddress?: string;
+  /** Underlay interface for multicast: joins and multicast sends use it. */
+  multicastInterface?: string;
+  /** TTL / hop limit of unicast datagrams (default 64) and of multicast ones (default 1, as Linux vxlan). */
+  ttl?: number;
+  multicastTtl?: number;
+  /** IPv4 TOS / IPv6 traffic class (default 0). */
+  tos?: number;
+  batchSize?: number;
+  rcvbuf?: number;
+  sndbuf?: number;
+  netns?: string;
+}
+
+export interface UdpUnderlay extends Pollable {
+  readonly family: 4 | 6;
+  readonly address: string;
+  /** The port bound (the one picked when 0 was asked). */
+  readonly port: number;
+  /** Numbers per address in the address arrays: 1 for IPv4, 4 for IPv6. */
+  readonly addressStride: 1 | 4;
+  /**
+   * Receive up to max datagrams (UDP payloads: VXLAN header + inner frame)
+   * into batch; srcAddrs/srcPorts get each sender (see writeAddress for the
+   * number layout). Returns how many slots were filled.
+   */
+  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max?: number): number;
+  /**
+   * Send payloads i < count (lengths[i] bytes at offsets[i]) to dstAddrs /
+   * dstPorts from source port srcPorts[i] (RFC 7348 §5: a hash of the inner
+   * flow), DF set. Several entries may share one payload. Returns how many
+   * the kernel took.
+   */
+  send(
+    buffer: Buffer,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    dstAddrs: Uint32Array,
+    dstPorts: Uint32Array,
+    srcPorts: Uint32Array,
+    count: number,
+  ): number;
+  /** Join / leave a multicast group (multicast mode) on ifname or multicastInterface. */
+  addMembership(group: string, ifname?: string): void;
+  dropMembership(group: string, ifname?: string): void;
+  stats(): IoStats;
+}
+
+/** The dataplane's I/O: the native addon, or the pure-JS fallback. */
+export interface NativeIo {
+  readonly kind: 'native' | 'js-fallback';
+  openPacket(ifname: string, options?: PacketPortOptions): PacketPort;
+  openTap(name: string, options?: TapOptions): TapPort;
+  /** Async because the fallback's dgram bind is; the native one resolves at once. */
+  openUdp(options: UdpUnderlayOptions): Promise<UdpUnderlay>;
+}
+
+/**
+ * Store an address as the underlay arrays hold it: IPv4 a.b.c.d as one
+ * number (a<<24 | b<<16 | c<<8 | d) at out[index]; IPv6 as four big-endian
+ * 32-bit words at out[index*4 ..]. For setup and tests, not per packet.
+ */
+export function writeAddress(text: string, out: Uint32Array, index: number): void {
+  if (isIPv4(text)) {
+    const p = text.split('.').map(Number);
+    out[index] = ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+    return;
+  }
+  if (isIPv6(text)) {
+    const b = parseIpv6(text);
+    for (let w = 0; w < 4; w++) out[index * 4 + w] = b.readUInt32BE(w * 4);
+    return;
+  }
+  throw new TypeError(`not an IP address: "${text}"`);
+}
+
+/** The text form of the address at index (family 4: out[index]; 6: out[index*4..]). */
+export function readAddress(arr: Uint32Array, index: number, family: 4 | 6): string {
+  if (family === 4) {
+    const a = arr[index]!;
+    return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+  }
+  const b = Buffer.alloc(16);
+  for (let w = 0; w < 4; w++) b.writeUInt32BE(arr[index * 4 + w]!, w * 4);
+  return formatIpv6(b);
+}
+
+// ---- the addon's own surface (what src/dataplane/native exports) ----
+
+interface AddonHandle {
+  readonly fd: number;
+  readonly ifindex: number;
+  readonly name: string;
+  startPolling(cb: ReadableCallback): void;
+  stopPolling(): void;
+  close(): void;
+  isOpen(): boolean;
+}
+interface AddonFrameHandle extends AddonHandle {
+  recv(buf: Buffer, slotSize: number, headroom: number, lens: Uint32Array, max: number): number;
+  send(buf: Buffer, offsets: Uint32Array, lens: Uint32Array, count: number): number;
+}
+interface AddonPacketHandle extends AddonFrameHandle {
+  readonly rxMode: RxMode;
+  stats(): PacketStats;
+}
+interface AddonTapHandle extends AddonFrameHandle {
+  stats(): IoStats;
+}
+interface AddonUdpHandle extends AddonHandle {
+  readonly family: 4 | 6;
+  readonly port: number;
+  readonly address: string;
+  recv(
+    buf: Buffer,
+    slotSize: number,
+    headroom: number,
+    lens: Uint32Array,
+    addrs: Uint32Array,
+    ports: Uint32Array,
+    max: number,
+  ): number;
+  send(
+    buf: Buffer,
+    offsets: Uint32Array,
+    lens: Uint32Array,
+    addrs: Uint32Array,
+    dports: Uint32Array,
+    sports: Uint32Array,
+    count: number,
+  ): number;
+  addMembership(group: string, ifname?: string): void;
+  dropMembership(group: string, ifname?: string): void;
+  stats(): IoStats;
+}
+interface Addon {
+  openPacket(ifname: string, options: PacketPortOptions): AddonPacketHandle;
+  openTap(name: string, options: TapOptions): AddonTapHandle;
+  openUdp(options: UdpUnderlayOptions): AddonUdpHandle;
+  readonly batchMax: number;
+}
+
+class NativeFramePort<H extends AddonPacketHandle | AddonTapHandle> {
+  readonly fd: number;
+  readonly name: string;
+  readonly ifindex: number;
+  constructor(protected readonly h: H) {
+    this.fd = h.fd;
+    this.name = h.name;
+    this.ifindex = h.ifindex;
+  }
+  get closed(): boolean {
+    return !this.h.isOpen();
+  }
+  receive(batch: RxBatch, max = batch.slots): number {
+    return this.h.recv(batch.buffer, batch.slotSize, batch.headroom, batch.lengths, max);
+  }
+  send(buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
+    return this.h.send(buffer, offsets, lengths, count);
+  }
+  onReadable(callback: ReadableCallback): void {
+    this.h.startPolling(callback);
+  }
+  stopReadable(): void {
+    this.h.stopPolling();
+  }
+  close(): void {
+    this.h.close();
+  }
+}
+
+class NativePacketPort extends NativeFramePort<AddonPacketHandle> implements PacketPort {
+  readonly kind = 'af-packet' as const;
+  readonly rxMode: RxMode;
+  constructor(h: AddonPacketHandle) {
+    super(h);
+    this.rxMode = h.rxMode;
+  }
+  stats(): PacketStats {
+    return this.h.stats();
+  }
+}
+
+class NativeTapPort extends NativeFramePort<AddonTapHandle> implements TapPort {
+  readonly kind = 'tap' as const;
+  stats(): IoStats {
+    return this.h.stats();
+  }
+}
+
+class NativeUdpUnderlay implements UdpUnderlay {
+  readonly fd: number;
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly port: number;
+  readonly addressStride: 1 | 4;
+  constructor(private readonly h: AddonUdpHandle) {
+    this.fd = h.fd;
+    this.family = h.family;
+    this.address = h.address;
+    this.port = h.port;
+    this.addressStride = h.family === 4 ? 1 : 4;
+  }
+  get closed(): boolean {
+    return !this.h.isOpen();
+  }
+  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
+    return this.h.recv(batch.buffer, batch.slotSize, batch.headroom, batch.lengths, srcAddrs, srcPorts, max);
+  }
+  send(
+    buffer: Buffer,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    dstAddrs: Uint32Array,
+    dstPorts: Uint32Array,
+    srcPorts: Uint32Array,
+    count: number,
+  ): number {
+    return this.h.send(buffer, offsets, lengths, dstAddrs, dstPorts, srcPorts, count);
+  }
+  addMembership(group: string, ifname?: string): void {
+    this.h.addMembership(group, ifname);
+  }
+  dropMembership(group: string, ifname?: string): void {
+    this.h.dropMembership(group, ifname);
+  }
+  stats(): IoStats {
+    return this.h.stats();
+  }
+  onReadable(callback: ReadableCallback): void {
+    this.h.startPolling(callback);
+  }
+  stopReadable(): void {
+    this.h.stopPolling();
+  }
+  close(): void {
+    this.h.close();
+  }
+}
+
+/** Where the addon is looked for: $VXSWITCH_NATIVE_IO, then build/Release under the project root. */
+export function nativeAddonPath(): string {
+  const fromEnv = process.env['VXSWITCH_NATIVE_IO'];
+  if (fromEnv) return path.resolve(fromEnv);
+  // src/dataplane (run from source) or dist/src/dataplane (compiled).
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.resolve(here, '..', '..', '..'), path.resolve(here, '..', '..')].map((root) =>
+    path.join(root, 'build', 'Release', 'vxio.node'),
+  );
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+let cached: NativeIo | undefined;
+
+/**
+ * Load the addon and wrap it. Throws (with the loader's error as cause) when
+ * it is missing or does not load; js-fallback-io.ts's loadIo() catches that.
+ */
+export function loadNativeIo(): NativeIo {
+  if (cached) return cached;
+  const file = nativeAddonPath();
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(file) as Addon;
+  } catch (cause) {
+    throw new Error(`the native I/O addon did not load from ${file}: ${(cause as Error).message}`, { cause });
+  }
+  cached = {
+    kind: 'native',
+    openPacket: (ifname, options = {}) => new NativePacketPort(addon.openPacket(ifname, options)),
+    openTap: (name, options = {}) => new NativeTapPort(addon.openTap(name, options)),
+    // async, so an open error rejects like the fallback's does.
+    openUdp: async (options) => new NativeUdpUnderlay(addon.openUdp(options)),
+  };
+  return cached;
+}

@@ -1,0 +1,267 @@
+// Remote VTEP addresses interned to small integer indexes. The FDB and the
+// flood lists store an index per entry (an Int32Array cell) instead of an
+// address string; the forwarder turns the index back into 4 or 16 address
+// bytes when it builds the outer header.
+//
+// Addresses are keyed as 16 bytes (IPv4 as ::ffff:a.b.c.d, RFC 4291 §2.5.5.2)
+// in an open-addressing hash over preallocated Int32Arrays, so the data plane
+// can intern the outer source address of a VXLAN datagram (static and
+// multicast modes learn MAC -> outer source IP) without allocating.
+//
+// Indexes are reference counted by their holders (FDB entries, flood lists).
+// An index whose count drops to zero is only recycled by reclaim(), which the
+// owner calls between batches: an index read earlier in the same batch still
+// names the same address when the batch is sent.
+
+import { formatIpv4, formatIpv6, parseIp } from '../wire/ip-address.js';
+
+export class VtepTable {
+  /** Maximum number of distinct VTEP addresses held at once. */
+  readonly capacity: number;
+  private held = 0;
+
+  /** 4 words per index: the address as 16 bytes, big-endian words. */
+  private readonly words: Int32Array;
+  /** 0 = free, 4 = IPv4, 6 = IPv6, per index. */
+  private readonly family: Uint8Array;
+  private readonly refCount: Int32Array;
+  /** Text form, built on first use (CLI, events). */
+  private readonly text: (string | undefined)[];
+  /** Hash table of index+1 (0 = empty), at most half full. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  private readonly free: Int32Array;
+  private freeTop = 0;
+  /** Indexes never handed out yet start here. */
+  private fresh = 0;
+  /** Indexes whose count reached zero (or were interned and never retained). */
+  private readonly pending: Int32Array;
+  private pendingCount = 0;
+  private readonly isPending: Uint8Array;
+  private readonly scratch = new Uint8Array(16);
+
+  constructor(capacity = 4096) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 24) {
+      throw new RangeError(`VtepTable capacity must be an integer in 1..${1 << 24}, got ${capacity}`);
+    }
+    this.capacity = capacity;
+    let size = 2;
+    while (size < capacity * 2) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+    this.words = new Int32Array(capacity * 4);
+    this.family = new Uint8Array(capacity);
+    this.refCount = new Int32Array(capacity);
+    this.text = new Array<string | undefined>(capacity).fill(undefined);
+    this.free = new Int32Array(capacity);
+    this.pending = new Int32Array(capacity);
+    this.isPending = new Uint8Array(capacity);
+  }
+
+  /** Number of addresses held (referenced or awaiting reclaim). */
+  get size(): number {
+    return this.held;
+  }
+
+  /** Index of an address given as text (IPv4 or IPv6), adding it; -1 when full. Throws TypeError on bad text. */
+  intern(address: string): number {
+    const b = parseIp(address);
+    return this.internBytes(b, 0, b.length);
+  }
+
+  /** Index of an address given as text, or -1. Throws TypeError on bad text. */
+  find(address: string): number {
+    const b = parseIp(address);
+    return this.findBytes(b, 0, b.length);
+  }
+
+  /** Index of the 4- or 16-byte address at buf[offset], adding it; -1 when full. No allocation. */
+  internBytes(buf: Uint8Array, offset: number, length: number): number {
+    const i = this.probe(buf, offset, length);
+    if (i >= 0) return i;
+    let idx: number;
+    if (this.freeTop > 0) idx = this.free[--this.freeTop]!;
+    else if (this.fresh < this.capacity) idx = this.fresh++;
+    else return -1;
+    const w = idx << 2;
+    const words = this.words;
+    words[w] = this.k0;
+    words[w + 1] = this.k1;
+    words[w + 2] = this.k2;
+    words[w + 3] = this.k3;
+    this.family[idx] = length === 4 ? 4 : 6;
+    this.refCount[idx] = 0;
+    this.table[~i] = idx + 1;
+    this.held++;
+    // Until someone retains it, it is reclaimable.
+    this.markPending(idx);
+    return idx;
+  }
+
+  /** Index of the 4- or 16-byte address at buf[offset], or -1. No allocation. */
+  findBytes(buf: Uint8Array, offset: number, length: number): number {
+    const i = this.probe(buf, offset, length);
+    return i >= 0 ? i : -1;
+  }
+
+  // Key of the last probe, as four int32 words (kept in fields: no tuple allocation).
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+
+  /** Index (>= 0) when found, else ~(empty table position). */
+  private probe(buf: Uint8Array, offset: number, length: number): number {
+    if (length === 4) {
+      this.k0 = 0;
+      this.k1 = 0;
+      this.k2 = 0xffff;
+      this.k3 = (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
+    } else if (length === 16) {
+      this.k0 = (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
+      this.k1 = (buf[offset + 4]! << 24) | (buf[offset + 5]! << 16) | (buf[offset + 6]! << 8) | buf[offset + 7]!;
+      this.k2 = (buf[offset + 8]! << 24) | (buf[offset + 9]! << 16) | (buf[offset + 10]! << 8) | buf[offset + 11]!;
+      this.k3 = (buf[offset + 12]! << 24) | (buf[offset + 13]! << 16) | (buf[offset + 14]! << 8) | buf[offset + 15]!;
+    } else {
+      throw new RangeError(`a VTEP address is 4 or 16 bytes, got ${length}`);
+    }
+    const k0 = this.k0;
+    const k1 = this.k1;
+    const k2 = this.k2;
+    const k3 = this.k3;
+    const table = this.table;
+    const words = this.words;
+    const mask = this.mask;
+    let p = hashWords(k0, k1, k2, k3) & mask;
+    for (;;) {
+      const idx = table[p]! - 1;
+      if (idx < 0) return ~p;
+      const w = idx << 2;
+      if (words[w + 3] === k3 && words[w + 2] === k2 && words[w + 1] === k1 && words[w] === k0) return idx;
+      p = (p + 1) & mask;
+    }
+  }
+
+  /** Take a reference (an FDB entry or a flood list now names this index). */
+  retain(index: number): void {
+    this.refCount[index]!++;
+  }
+
+  /** Drop a reference; at zero the index becomes reclaimable. */
+  release(index: number): void {
+    if (--this.refCount[index]! === 0) this.markPending(index);
+  }
+
+  refs(index: number): number {
+    return this.refCount[index]!;
+  }
+
+  private markPending(index: number): void {
+    if (this.isPending[index] === 0) {
+      this.isPending[index] = 1;
+      this.pending[this.pendingCount++] = index;
+    }
+  }
+
+  /**
+   * Recycle the indexes nobody references any more. Call between batches
+   * (the FDB's sweep() does): until then a released index keeps its address.
+   * Returns how many were freed.
+   */
+  reclaim(): number {
+    let freed = 0;
+    for (let n = 0; n < this.pendingCount; n++) {
+      const idx = this.pending[n]!;
+      this.isPending[idx] = 0;
+      if (this.refCount[idx] !== 0 || this.family[idx] === 0) continue;
+      this.unlink(idx);
+      this.family[idx] = 0;
+      this.text[idx] = undefined;
+      this.free[this.freeTop++] = idx;
+      this.held--;
+      freed++;
+    }
+    this.pendingCount = 0;
+    return freed;
+  }
+
+  /** Remove index from the hash table with backward-shift deletion. */
+  private unlink(idx: number): void {
+    const table = this.table;
+    const words = this.words;
+    const mask = this.mask;
+    const w = idx << 2;
+    let hole = hashWords(words[w]!, words[w + 1]!, words[w + 2]!, words[w + 3]!) & mask;
+    while (table[hole] !== idx + 1) hole = (hole + 1) & mask;
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      const other = table[j]! - 1;
+      if (other < 0) break;
+      const o = other << 2;
+      const h = hashWords(words[o]!, words[o + 1]!, words[o + 2]!, words[o + 3]!) & mask;
+      if (((j - h) & mask) >= ((j - hole) & mask)) {
+        table[hole] = table[j]!;
+        hole = j;
+      }
+    }
+    table[hole] = 0;
+  }
+
+  /** True when the index holds an IPv4 address. */
+  isIpv4(index: number): boolean {
+    return this.family[index] === 4;
+  }
+
+  /** IPv4 address of the index as an unsigned 32-bit number (host order). */
+  ipv4(index: number): number {
+    return this.words[(index << 2) + 3]! >>> 0;
+  }
+
+  /** Write the address (4 or 16 bytes) at buf[offset]; returns the byte count, 0 for a free index. */
+  writeAddress(index: number, buf: Uint8Array, offset: number): number {
+    const fam = this.family[index];
+    if (fam === 0) return 0;
+    const w = index << 2;
+    const first = fam === 4 ? 3 : 0;
+    let o = offset;
+    for (let k = first; k < 4; k++) {
+      const v = this.words[w + k]!;
+      buf[o++] = v >>> 24;
+      buf[o++] = (v >>> 16) & 0xff;
+      buf[o++] = (v >>> 8) & 0xff;
+      buf[o++] = v & 0xff;
+    }
+    return o - offset;
+  }
+
+  /** Text form ("10.0.0.2", "2001:db8::2"); throws RangeError for a free index. */
+  address(index: number): string {
+    const cached = this.text[index];
+    if (cached !== undefined) return cached;
+    const n = this.writeAddress(index, this.scratch, 0);
+    if (n === 0) throw new RangeError(`VTEP index ${index} is not in use`);
+    const s = n === 4 ? formatIpv4(this.scratch, 0) : formatIpv6(this.scratch, 0);
+    this.text[index] = s;
+    return s;
+  }
+
+  /** True when the index currently holds an address. */
+  has(index: number): boolean {
+    return index >= 0 && index < this.capacity && this.family[index] !== 0;
+  }
+}
+
+/** murmur3-style mix of four words (the address is not attacker-free: mix well). */
+function hashWords(a: number, b: number, c: number, d: number): number {
+  let h = Math.imul(a ^ 0x2545f491, 0xcc9e2d51);
+  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ b;
+  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  h = Math.imul(h ^ c, 0xcc9e2d51);
+  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ d;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
