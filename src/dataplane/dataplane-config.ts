@@ -1,0 +1,63 @@
+// What the dataplane is told to do: the VTEP, its underlay, and per VNI the
+// mode, the local ports and (static / multicast mode) how remote VTEPs are
+// reached. The daemon builds this from the TOML config (issue 5); tests and
+// the bench build it directly.
+
+import type { RxMode } from './native-io.js';
+
+/** How a VNI learns its remote VTEPs (DESIGN.md "Modes"). */
+export type VniMode = 'evpn' | 'static' | 'multicast';
+
+/**
+ * A local port of a VNI. An access port carries untagged frames of this VNI;
+ * with `vlan`, only frames tagged with that VID belong to this VNI (the tag
+ * is removed on the way into the VNI and added back on the way out), so one
+ * trunk interface can serve several VNIs (a VLAN -> VNI map).
+ */
+export interface PortConfig {
+  /** Interface name (AF_PACKET member) or TAP name. */
+  name: string;
+  kind: 'packet' | 'tap';
+  vlan?: number;
+}
+
+export interface VniConfig {
+  /** 1..16777215 (RFC 7348 §5: 24 bits). */
+  vni: number;
+  mode: VniMode;
+  /** UDP destination port of this VNI's tunnels: 4789 (IANA, default) or 8472 (Linux). */
+  vxlanPort?: number;
+  ports: PortConfig[];
+  /** static mode: remote VTEPs for head-end replication. */
+  floodList?: string[];
+  /** multicast mode: BUM goes to this group (e.g. 239.1.1.1), joined on the underlay interface. */
+  multicastGroup?: string;
+  /** Learned-entry limit for this VNI (default: no per-VNI limit). */
+  maxEntries?: number;
+}
+
+export interface DataplaneConfig {
+  /** Source address of every VXLAN datagram, and the address the underlay listens on. */
+  vtepAddress: string;
+  /** Underlay interface: multicast joins and sends, and the MTU (default: the kernel's route). */
+  underlayInterface?: string;
+  /**
+   * Underlay MTU: an inner frame longer than mtu - 50 (IPv4 underlay) is
+   * dropped and counted, never fragmented (RFC 7348 §4.3). Default: read
+   * from underlayInterface, else 1500.
+   */
+  underlayMtu?: number;
+  /** Open every socket in this network namespace (tests, the demo). */
+  netns?: string;
+  /** Aging of data-plane-learned entries in seconds (default 300; 0 = never). */
+  agingSeconds?: number;
+  /** Global FDB limit (default 65536). */
+  maxEntries?: number;
+  /** UDP source port range for the inner-flow hash (default 49152..65535, RFC 7348 §5). */
+  sourcePortRange?: [number, number];
+  /** AF_PACKET receive mode (default 'ring'). */
+  rxMode?: RxMode;
+  /** Frames per receive batch (default 64). */
+  batchSize?: number;
+  vnis: VniConfig[];
+}

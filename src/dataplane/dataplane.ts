@@ -1,0 +1,462 @@
+// The dataplane: opens the ports and underlay sockets a DataplaneConfig
+// names, hands every readable batch to the Forwarder, ages the FDB, and
+// offers the control plane its one door, the FDB API (DESIGN.md):
+//   addRemote(vni, mac, vtep), removeRemote, setFloodList(vni, vteps),
+//   events 'localLearned' (vni, mac, ip?) and 'localAged' (vni, mac).
+// It knows nothing of BGP.
+
+import { EventEmitter } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { parseIpv4 } from '../wire/ip-address.js';
+import { VXLAN_MAX_VNI, VXLAN_PORT_IANA } from '../wire/vxlan.js';
+import type { DataplaneConfig, VniConfig } from './dataplane-config.js';
+import { Drop, dropsByName, DROP_REASON_COUNT, DROP_REASON_NAMES } from './drop-reason.js';
+import { Fdb } from './fdb.js';
+import type { FdbCounters, FdbEntry, FdbLimitReport, FdbLocation } from './fdb.js';
+import { FloodLists } from './flood-list.js';
+import {
+  Forwarder,
+  LocalPort,
+  P_DROPS,
+  P_FLOODED,
+  P_RX_BYTES,
+  P_RX_FRAMES,
+  P_TX_BYTES,
+  P_TX_FRAMES,
+  Underlay,
+  VniState,
+  V_DECAPSULATED,
+  V_DROPS,
+  V_ENCAPSULATED,
+  V_FLOODED,
+  V_RX_BYTES,
+  V_RX_FRAMES,
+  V_TX_BYTES,
+  V_TX_FRAMES,
+} from './forwarder.js';
+import { loadIo } from './js-fallback-io.js';
+import type { IoStats, NativeIo } from './native-io.js';
+import { createRxBatch } from './native-io.js';
+import { VtepTable } from './vtep-table.js';
+
+export interface PortCounters {
+  name: string;
+  kind: 'packet' | 'tap';
+  vnis: number[];
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  flooded: number;
+  drops: number;
+  /** From the I/O layer: frames too big for a slot, send errors, full send queue. */
+  rxTruncated: number;
+  txErrors: number;
+  txQueueFull: number;
+}
+
+export interface VniCounters {
+  vni: number;
+  mode: string;
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  encapsulated: number;
+  decapsulated: number;
+  flooded: number;
+  drops: Record<string, number>;
+}
+
+export interface UnderlayCounters {
+  port: number;
+  rxDatagrams: number;
+  rxBytes: number;
+  txDatagrams: number;
+  txBytes: number;
+  txErrors: number;
+  txQueueFull: number;
+  lastTxError: string;
+}
+
+export interface DataplaneCounters {
+  /** Drops by reason over the whole switch (the I/O layer's tx/rx problems included). */
+  drops: Record<string, number>;
+  ports: PortCounters[];
+  vnis: VniCounters[];
+  underlays: UnderlayCounters[];
+  /** FDB entries by kind, learns, moves, ages, limit refusals. */
+  fdb: FdbCounters;
+}
+
+export interface DataplaneFdbEntry {
+  vni: number;
+  mac: string;
+  kind: 'local' | 'remote';
+  origin: 'learned' | 'control' | 'static';
+  /** Local port name (kind 'local'). */
+  port?: string;
+  /** Remote VTEP address (kind 'remote'). */
+  vtep?: string;
+  static: boolean;
+  sticky: boolean;
+  seq: number;
+  /** Seconds since last seen (learned entries). */
+  age: number;
+}
+
+export interface DataplaneEvents {
+  localLearned: [vni: number, mac: string, ip?: string];
+  localAged: [vni: number, mac: string];
+  limit: [report: FdbLimitReport];
+  warning: [message: string];
+}
+
+export interface DataplaneOptions {
+  /** I/O implementation (default: the native addon, else the JS fallback with a warning). */
+  io?: NativeIo;
+  /** Called for warnings (addon missing, limits); default: the 'warning' event only. */
+  warn?: (message: string) => void;
+}
+
+const DEFAULT_SOURCE_PORTS: [number, number] = [49152, 65535];
+const DEFAULT_BATCH = 64;
+const SLOT_SIZE = 2048;
+const HEADROOM = 64;
+
+export class Dataplane extends EventEmitter<DataplaneEvents> {
+  readonly fdb: Fdb;
+  private readonly fwd: Forwarder;
+  private readonly vteps: VtepTable;
+  private readonly floodLists: FloodLists;
+  private readonly config: DataplaneConfig;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(config: DataplaneConfig, mtu: number) {
+    super();
+    this.config = config;
+    this.vteps = new VtepTable();
+    this.floodLists = new FloodLists(this.vteps);
+    const fdbOptions: ConstructorParameters<typeof Fdb>[0] = {
+      vteps: this.vteps,
+      floodLists: this.floodLists,
+      agingTicks: config.agingSeconds ?? 300,
+      listener: {
+        onLearned: (vni, mac, where, ip) => {
+          if (where.kind === 'local') this.emit('localLearned', vni, mac, ip);
+        },
+        onMoved: (vni, mac, from, to, _seq, ip) => {
+          if (to.kind === 'local') this.emit('localLearned', vni, mac, ip);
+          else if (from.kind === 'local') this.emit('localAged', vni, mac);
+        },
+        onAged: (vni, mac, was) => {
+          if (was.kind === 'local') this.emit('localAged', vni, mac);
+        },
+        onLimit: (report) => {
+          this.warn(
+            `FDB ${report.scope} limit ${report.limit} reached${report.scope === 'vni' ? ` in VNI ${report.vni}` : ''}: ${report.refused} learn(s) refused`,
+          );
+          this.emit('limit', report);
+        },
+      },
+    };
+    if (config.maxEntries !== undefined) fdbOptions.maxEntries = config.maxEntries;
+    this.fdb = new Fdb(fdbOptions);
+    const [low, high] = config.sourcePortRange ?? DEFAULT_SOURCE_PORTS;
+    this.fwd = new Forwarder({
+      fdb: this.fdb,
+      vteps: this.vteps,
+      floodLists: this.floodLists,
+      vtepAddr: parseIpv4(config.vtepAddress).readUInt32BE(0),
+      underlayMtu: mtu,
+      sourcePortLow: low,
+      sourcePortHigh: high,
+    });
+  }
+
+  private warnFn: ((m: string) => void) | undefined;
+
+  private warn(message: string): void {
+    this.warnFn?.(message);
+    if (this.listenerCount('warning') > 0) this.emit('warning', message);
+  }
+
+  /**
+   * Open every port and socket of `config` and start forwarding. On any
+   * failure everything opened so far is closed again and the error names
+   * what could not be opened.
+   */
+  static async open(config: DataplaneConfig, options: DataplaneOptions = {}): Promise<Dataplane> {
+    validate(config);
+    const mtu = config.underlayMtu ?? readMtu(config.underlayInterface, config.netns) ?? 1500;
+    const dp = new Dataplane(config, mtu);
+    dp.warnFn = options.warn;
+    const io = options.io ?? loadIo({ warn: (m) => dp.warn(m) });
+    try {
+      await dp.openAll(io);
+    } catch (e) {
+      dp.closeHandles();
+      throw e;
+    }
+    dp.start();
+    return dp;
+  }
+
+  private async openAll(io: NativeIo): Promise<void> {
+    const c = this.config;
+    const batch = c.batchSize ?? DEFAULT_BATCH;
+    const netns = c.netns;
+    // One underlay socket per UDP port in use.
+    const portsInUse = new Map<number, VniConfig[]>();
+    for (const v of c.vnis) {
+      const p = v.vxlanPort ?? VXLAN_PORT_IANA;
+      portsInUse.set(p, [...(portsInUse.get(p) ?? []), v]);
+    }
+    for (const [port, vnis] of portsInUse) {
+      const multicast = vnis.some((v) => v.mode === 'multicast');
+      const udp = await io.openUdp({
+        address: c.vtepAddress,
+        port,
+        // Group traffic is addressed to the group, not to us: bind the wildcard.
+        ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
+        ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
+        batchSize: batch,
+        ...(netns !== undefined ? { netns } : {}),
+      });
+      const u = new Underlay(udp, port, createRxBatch(batch, SLOT_SIZE, HEADROOM));
+      this.fwd.underlays.push(u);
+      for (const v of vnis) {
+        const vs = new VniState(v.vni, v.mode, u);
+        if (v.mode === 'multicast' && v.multicastGroup !== undefined) {
+          udp.addMembership(v.multicastGroup, c.underlayInterface);
+          vs.groupAddr = parseIpv4(v.multicastGroup).readUInt32BE(0);
+        }
+        this.fwd.vnis.set(v.vni, vs);
+        if (v.maxEntries !== undefined) this.fdb.setVniLimit(v.vni, v.maxEntries);
+      }
+    }
+    // One local port per interface, carrying one or more VNIs.
+    const byName = new Map<string, LocalPort>();
+    for (const v of c.vnis) {
+      const vs = this.fwd.vnis.get(v.vni)!;
+      for (const pc of v.ports) {
+        let lp = byName.get(pc.name);
+        if (lp === undefined) {
+          const opts = netns !== undefined ? { netns } : {};
+          const handle =
+            pc.kind === 'tap'
+              ? io.openTap(pc.name, { ...opts, up: true })
+              : io.openPacket(pc.name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) });
+          lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, createRxBatch(batch, SLOT_SIZE, HEADROOM));
+          byName.set(pc.name, lp);
+          this.fwd.ports.push(lp);
+        }
+        lp.addVni(v.vni, pc.vlan);
+        vs.ports.push(lp);
+      }
+      if (v.mode === 'static' && v.floodList !== undefined) this.floodLists.set(v.vni, v.floodList);
+    }
+  }
+
+  private start(): void {
+    const fwd = this.fwd;
+    for (const p of fwd.ports) {
+      p.io.onReadable((err) => {
+        if (err) this.warn(`port ${p.name}: ${err.message}`);
+        else fwd.pollLocal(p);
+      });
+    }
+    for (const u of fwd.underlays) {
+      u.io.onReadable((err) => {
+        if (err) this.warn(`underlay port ${u.port}: ${err.message}`);
+        else fwd.pollUnderlay(u);
+      });
+    }
+    // Coarse clock: 1 tick a second drives FDB aging in bounded sweeps.
+    this.timer = setInterval(() => {
+      fwd.tick++;
+      this.fdb.sweep(fwd.tick);
+    }, 1000);
+    this.timer.unref();
+  }
+
+  // ---- the FDB API (DESIGN.md) ----
+
+  /** Control plane: `mac` in `vni` lives behind remote VTEP `vtep` (EVPN Type 2). */
+  addRemote(vni: number, mac: string, vtep: string, opts: { seq?: number; sticky?: boolean } = {}): void {
+    this.requireVni(vni);
+    this.fdb.addRemote(vni, mac, vtep, opts);
+  }
+
+  /** Control plane: withdraw; with `vtep`, only if the entry still points there. */
+  removeRemote(vni: number, mac: string, vtep?: string): boolean {
+    return this.fdb.removeRemote(vni, mac, vtep);
+  }
+
+  /** Control plane (Type 3 routes) or static config: the VTEPs that receive BUM frames of `vni`. */
+  setFloodList(vni: number, vteps: readonly string[]): void {
+    this.requireVni(vni);
+    this.floodLists.set(vni, vteps);
+  }
+
+  floodList(vni: number): string[] {
+    return this.floodLists.addresses(vni);
+  }
+
+  /** VNIs this dataplane serves. */
+  vniList(): number[] {
+    return [...this.fwd.vnis.keys()].sort((a, b) => a - b);
+  }
+
+  private requireVni(vni: number): void {
+    if (!this.fwd.vnis.has(vni)) throw new RangeError(`VNI ${vni} is not configured on this switch`);
+  }
+
+  // ---- read-out ----
+
+  fdbEntries(vni?: number): DataplaneFdbEntry[] {
+    return this.fdb.snapshot(vni).map((e) => this.entryView(e));
+  }
+
+  private entryView(e: FdbEntry): DataplaneFdbEntry {
+    const out: DataplaneFdbEntry = {
+      vni: e.vni,
+      mac: e.mac,
+      kind: e.kind,
+      origin: e.origin,
+      static: e.origin === 'static',
+      sticky: e.sticky,
+      seq: e.seq,
+      age: e.origin === 'learned' ? e.age : 0,
+    };
+    if (e.kind === 'local' && e.port !== undefined) out.port = this.fwd.ports[e.port]?.name ?? String(e.port);
+    if (e.kind === 'remote' && e.vtep !== undefined) out.vtep = e.vtep;
+    return out;
+  }
+
+  counters(): DataplaneCounters {
+    const fwd = this.fwd;
+    const drops = new Float64Array(fwd.drops);
+    const ports: PortCounters[] = fwd.ports.map((p) => {
+      const s: IoStats = p.io.stats();
+      drops[Drop.RxTruncated]! += s.rxTruncated;
+      drops[Drop.TxError]! += s.txErrors;
+      drops[Drop.TxQueueFull]! += s.txQueueFull;
+      const c = p.counters;
+      return {
+        name: p.name,
+        kind: p.kind,
+        vnis: [...fwd.vnis.values()].filter((v) => v.ports.includes(p)).map((v) => v.vni),
+        rxFrames: c[P_RX_FRAMES]!,
+        rxBytes: c[P_RX_BYTES]!,
+        txFrames: c[P_TX_FRAMES]!,
+        txBytes: c[P_TX_BYTES]!,
+        flooded: c[P_FLOODED]!,
+        drops: c[P_DROPS]!,
+        rxTruncated: s.rxTruncated,
+        txErrors: s.txErrors,
+        txQueueFull: s.txQueueFull,
+      };
+    });
+    const underlays: UnderlayCounters[] = fwd.underlays.map((u) => {
+      const s = u.io.stats();
+      drops[Drop.TxError]! += s.txErrors;
+      drops[Drop.TxQueueFull]! += s.txQueueFull;
+      return {
+        port: u.port,
+        rxDatagrams: s.rxFrames,
+        rxBytes: s.rxBytes,
+        txDatagrams: s.txFrames,
+        txBytes: s.txBytes,
+        txErrors: s.txErrors,
+        txQueueFull: s.txQueueFull,
+        lastTxError: s.lastTxError,
+      };
+    });
+    const vnis: VniCounters[] = [...fwd.vnis.values()]
+      .sort((a, b) => a.vni - b.vni)
+      .map((v) => {
+        const c = v.counters;
+        return {
+          vni: v.vni,
+          mode: v.mode,
+          rxFrames: c[V_RX_FRAMES]!,
+          rxBytes: c[V_RX_BYTES]!,
+          txFrames: c[V_TX_FRAMES]!,
+          txBytes: c[V_TX_BYTES]!,
+          encapsulated: c[V_ENCAPSULATED]!,
+          decapsulated: c[V_DECAPSULATED]!,
+          flooded: c[V_FLOODED]!,
+          drops: dropsByName(c.subarray(V_DROPS, V_DROPS + DROP_REASON_COUNT)),
+        };
+      });
+    return {
+      drops: dropsByName(drops),
+      ports,
+      vnis,
+      underlays,
+      fdb: this.fdb.counters(),
+    };
+  }
+
+  /** Stop forwarding and close every handle. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.closeHandles();
+  }
+
+  private closeHandles(): void {
+    for (const p of this.fwd.ports) p.io.close();
+    for (const u of this.fwd.underlays) u.io.close();
+  }
+}
+
+/** Reject a config the forwarder cannot run, naming the field. */
+function validate(c: DataplaneConfig): void {
+  if (!isIPv4(c.vtepAddress)) {
+    throw new TypeError(`vtep-address "${c.vtepAddress}": an IPv4 address is expected (IPv6 underlays are not supported yet)`);
+  }
+  const seen = new Set<number>();
+  for (const v of c.vnis) {
+    if (!Number.isInteger(v.vni) || v.vni < 1 || v.vni > VXLAN_MAX_VNI) {
+      throw new RangeError(`vni ${v.vni}: expected an integer 1..${VXLAN_MAX_VNI}`);
+    }
+    if (seen.has(v.vni)) throw new RangeError(`vni ${v.vni} is configured twice`);
+    seen.add(v.vni);
+    if (v.mode === 'multicast' && (v.multicastGroup === undefined || !isIPv4(v.multicastGroup))) {
+      throw new TypeError(`vni ${v.vni}: multicast mode needs multicast-group, an IPv4 group address`);
+    }
+    const port = v.vxlanPort ?? VXLAN_PORT_IANA;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`vni ${v.vni}: vxlan-port ${port} is not 1..65535`);
+    for (const p of v.ports) {
+      if (p.vlan !== undefined && (!Number.isInteger(p.vlan) || p.vlan < 1 || p.vlan > 4094)) {
+        throw new RangeError(`vni ${v.vni}: port ${p.name} vlan ${p.vlan} is not 1..4094`);
+      }
+    }
+  }
+  const range = c.sourcePortRange;
+  if (range !== undefined && !(range[0] >= 1 && range[0] <= range[1] && range[1] <= 65535)) {
+    throw new RangeError(`source-port-range ${range[0]}-${range[1]}: expected low <= high within 1..65535`);
+  }
+}
+
+/** The underlay interface's MTU, read from the kernel (inside netns if given). */
+function readMtu(ifname: string | undefined, netns: string | undefined): number | undefined {
+  if (ifname === undefined) return undefined;
+  try {
+    if (netns === undefined) return Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim());
+    const out = execFileSync('ip', ['-n', netns, '-j', 'link', 'show', 'dev', ifname], { encoding: 'utf8' });
+    const parsed = JSON.parse(out) as Array<{ mtu?: number }>;
+    return parsed[0]?.mtu;
+  } catch {
+    return undefined;
+  }
+}
+
+export { DROP_REASON_NAMES };
+export type { FdbLocation };
