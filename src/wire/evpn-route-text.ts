@@ -77,6 +77,22 @@ export function formatRouteGobgp(route: EvpnRoute): string {
   }
 }
 
+/**
+ * The one-line form GoBGP 1.x printed for a Type 2 (the goplane demo's
+ * `gobgp global rib -a evpn` output, and what older tooling greps for):
+ * "[type:macadv][rd:65000:10][esi:single-homed][etag:0][mac:aa:aa:aa:aa:aa:01][ip:<nil>][labels:[10]]".
+ * Later GoBGP (2.x, 3.x) moved the ESI and labels out of the Network column
+ * (formatRouteGobgp). Other route types print as formatRouteGobgp does.
+ */
+export function formatRouteGobgpLegacy(route: EvpnRoute): string {
+  if (route.type !== 2) return formatRouteGobgp(route);
+  return (
+    `[type:macadv][rd:${formatRdGobgp(route.rd)}][esi:${formatEsiGobgp(route.esi)}][etag:${route.etag}]` +
+    `[mac:${route.mac.toLowerCase()}][ip:${route.ip === undefined ? '<nil>' : formatIpGo(route.ip)}]` +
+    `[labels:[${route.labels.join(' ')}]]`
+  );
+}
+
 /** The Labels column of `gobgp global rib -a evpn`: "[10]", "[10,20]", or "" for types 3 and 4. */
 export function formatLabelsGobgp(route: EvpnRoute): string {
   switch (route.type) {

@@ -7,7 +7,7 @@ import * as evpn from '../../src/wire/evpn-nlri.js';
 import type { EvpnRoute } from '../../src/wire/evpn-nlri.js';
 import * as text from '../../src/wire/evpn-route-text.js';
 import * as ec from '../../src/wire/extended-community.js';
-import { formatRd } from '../../src/wire/route-distinguisher.js';
+import { formatRd, parseRd } from '../../src/wire/route-distinguisher.js';
 import { evpnRouteArb } from '../helpers/evpn-arbitraries.js';
 import { evpnUpdates, fixtureTextPath } from '../helpers/evpn-capture.js';
 import { runs } from '../helpers/property.js';
@@ -138,5 +138,17 @@ test('route text: property: every route formats without throwing', () => {
       text.formatRouteFrrWithRd(route);
     }),
     runs(0.2),
+  );
+});
+
+test('GoBGP 1.x one-line Type 2 form (the goplane demo output)', () => {
+  const route = { type: 2 as const, rd: parseRd('65000:10'), esi: zeroEsi(), etag: 0, mac: 'aa:aa:aa:aa:aa:01', labels: [10] };
+  assert.equal(
+    text.formatRouteGobgpLegacy(route),
+    '[type:macadv][rd:65000:10][esi:single-homed][etag:0][mac:aa:aa:aa:aa:aa:01][ip:<nil>][labels:[10]]',
+  );
+  assert.equal(
+    text.formatRouteGobgpLegacy({ ...route, rd: parseRd('192.168.0.1:0'), etag: 10, mac: '22:d5:74:13:25:8f', ip: '10.0.0.1', labels: [10, 20] }),
+    '[type:macadv][rd:192.168.0.1:0][esi:single-homed][etag:10][mac:22:d5:74:13:25:8f][ip:10.0.0.1][labels:[10 20]]',
   );
 });
