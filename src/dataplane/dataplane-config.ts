@@ -32,6 +32,11 @@ export interface VniConfig {
   floodList?: string[];
   /** multicast mode: BUM goes to this group (e.g. 239.1.1.1), joined on the underlay interface. */
   multicastGroup?: string;
+  /**
+   * evpn mode: answer local ARP requests for remote hosts known from Type 2
+   * MAC+IP routes instead of flooding them (default true).
+   */
+  arpSuppression?: boolean;
   /** Learned-entry limit for this VNI (default: no per-VNI limit). */
   maxEntries?: number;
 }

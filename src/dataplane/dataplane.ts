@@ -27,6 +27,7 @@ import {
   P_TX_FRAMES,
   Underlay,
   VniState,
+  V_ARP_SUPPRESSED,
   V_DECAPSULATED,
   V_DROPS,
   V_ENCAPSULATED,
@@ -39,6 +40,7 @@ import {
 import { loadIo } from './js-fallback-io.js';
 import type { IoStats, NativeIo } from './native-io.js';
 import { createRxBatch } from './native-io.js';
+import { NeighborTable } from './neighbor-table.js';
 import { VtepTable } from './vtep-table.js';
 
 export interface PortCounters {
@@ -67,6 +69,7 @@ export interface VniCounters {
   encapsulated: number;
   decapsulated: number;
   flooded: number;
+  arpSuppressed: number;
   drops: Record<string, number>;
 }
 
@@ -131,6 +134,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private readonly fwd: Forwarder;
   private readonly vteps: VtepTable;
   private readonly floodLists: FloodLists;
+  private readonly neighbors = new NeighborTable();
   private readonly config: DataplaneConfig;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -170,6 +174,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       fdb: this.fdb,
       vteps: this.vteps,
       floodLists: this.floodLists,
+      neighbors: this.neighbors,
       vtepAddr: parseIpv4(config.vtepAddress).readUInt32BE(0),
       underlayMtu: mtu,
       sourcePortLow: low,
@@ -230,6 +235,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       this.fwd.underlays.push(u);
       for (const v of vnis) {
         const vs = new VniState(v.vni, v.mode, u);
+        // ARP suppression needs MAC+IP routes from the control plane: evpn mode only, on by default.
+        vs.arpSuppression = v.mode === 'evpn' && (v.arpSuppression ?? true);
         if (v.mode === 'multicast' && v.multicastGroup !== undefined) {
           udp.addMembership(v.multicastGroup, c.underlayInterface);
           vs.groupAddr = parseIpv4(v.multicastGroup).readUInt32BE(0);
@@ -300,6 +307,20 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   setFloodList(vni: number, vteps: readonly string[]): void {
     this.requireVni(vni);
     this.floodLists.set(vni, vteps);
+  }
+
+  /** Control plane: remote host `ip` in `vni` has `mac` (Type 2 MAC+IP), for ARP suppression. */
+  addRemoteNeighbor(vni: number, ip: string, mac: string): void {
+    this.requireVni(vni);
+    this.neighbors.set(vni, ip, mac);
+  }
+
+  removeRemoteNeighbor(vni: number, ip: string): boolean {
+    return this.neighbors.delete(vni, ip);
+  }
+
+  remoteNeighbors(vni?: number): Array<{ vni: number; ip: string; mac: string }> {
+    return this.neighbors.entries(vni);
   }
 
   floodList(vni: number): string[] {
@@ -390,6 +411,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
           encapsulated: c[V_ENCAPSULATED]!,
           decapsulated: c[V_DECAPSULATED]!,
           flooded: c[V_FLOODED]!,
+          arpSuppressed: c[V_ARP_SUPPRESSED]!,
           drops: dropsByName(c.subarray(V_DROPS, V_DROPS + DROP_REASON_COUNT)),
         };
       });

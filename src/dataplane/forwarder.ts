@@ -17,6 +17,7 @@ import type { FloodLists } from './flood-list.js';
 import { flowHash } from './flow-hash.js';
 import type { FramePort, RxBatch, UdpUnderlay } from './native-io.js';
 import type { VniMode } from './dataplane-config.js';
+import type { NeighborTable } from './neighbor-table.js';
 import type { VtepTable } from './vtep-table.js';
 
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) around the inner frame; the outer Ethernet header is not in the MTU. */
@@ -46,7 +47,9 @@ export const V_TX_BYTES = 3;
 export const V_ENCAPSULATED = 4;
 export const V_DECAPSULATED = 5;
 export const V_FLOODED = 6;
-export const V_DROPS = 7;
+/** ARP requests answered locally from remote EVPN MAC+IP routes instead of flooded. */
+export const V_ARP_SUPPRESSED = 7;
+export const V_DROPS = 8;
 export const VNI_COUNTERS = V_DROPS + DROP_REASON_COUNT;
 
 /** A queue of frames to send out of one local port (all from one buffer per cycle). */
@@ -136,6 +139,8 @@ export class VniState {
   readonly ports: LocalPort[] = [];
   /** Multicast mode: the group as an IPv4 number; 0 otherwise. */
   groupAddr = 0;
+  /** Answer ARP requests for remote hosts known from EVPN Type 2 MAC+IP routes (RFC 7432 §10). */
+  arpSuppression = false;
   constructor(
     readonly vni: number,
     readonly mode: VniMode,
@@ -147,6 +152,7 @@ export interface ForwarderOptions {
   fdb: Fdb;
   vteps: VtepTable;
   floodLists: FloodLists;
+  neighbors: NeighborTable;
   /** Own VTEP address as an IPv4 number. */
   vtepAddr: number;
   underlayMtu: number;
@@ -166,6 +172,7 @@ export class Forwarder {
   private readonly fdb: Fdb;
   private readonly vteps: VtepTable;
   private readonly floodLists: FloodLists;
+  private readonly neighbors: NeighborTable;
   private readonly vtepAddr: number;
   private readonly maxInner: number;
   private readonly portLow: number;
@@ -176,6 +183,7 @@ export class Forwarder {
     this.fdb = o.fdb;
     this.vteps = o.vteps;
     this.floodLists = o.floodLists;
+    this.neighbors = o.neighbors;
     this.vtepAddr = o.vtepAddr >>> 0;
     this.maxInner = o.underlayMtu - IPV4_ENCAP_OVERHEAD;
     this.portLow = o.sourcePortLow;
@@ -234,8 +242,10 @@ export class Forwarder {
 
       // Learn the source (group MACs are refused inside learnLocal); pass the
       // sender IP of an ARP packet whose sender is the frame's source.
-      if (((buf[o + 12]! << 8) | buf[o + 13]!) === ETHERTYPE_ARP && len >= ETH_HEADER + 28 && sameMac(buf, o + 6, o + ETH_HEADER + ARP_SENDER_MAC)) {
+      const isArp = ((buf[o + 12]! << 8) | buf[o + 13]!) === ETHERTYPE_ARP && len >= ETH_HEADER + 28;
+      if (isArp && sameMac(buf, o + 6, o + ETH_HEADER + ARP_SENDER_MAC)) {
         this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER + ARP_SENDER_IP, 4);
+        if (vs.arpSuppression && this.answerArp(port, vs, buf, o, len)) continue;
       } else {
         this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick);
       }
@@ -256,6 +266,35 @@ export class Forwarder {
       }
       this.floodFromLocal(port, vs, buf, o, len);
     }
+  }
+
+  /**
+   * ARP suppression: a request (Ethernet/IPv4, opcode 1) for an address the
+   * control plane knows from a remote Type 2 MAC+IP route is turned into the
+   * reply in place and sent back out the ingress port. False: not answered.
+   */
+  private answerArp(port: LocalPort, vs: VniState, buf: Buffer, o: number, len: number): boolean {
+    const a = o + ETH_HEADER;
+    // htype 1, ptype 0x0800, hlen 6, plen 4, op 1 (RFC 826)
+    if (buf[a]! !== 0 || buf[a + 1]! !== 1 || buf[a + 2]! !== 0x08 || buf[a + 3]! !== 0 || buf[a + 4]! !== 6 || buf[a + 5]! !== 4) return false;
+    if (buf[a + 6]! !== 0 || buf[a + 7]! !== 1) return false;
+    const target = ((buf[a + 24]! << 24) | (buf[a + 25]! << 16) | (buf[a + 26]! << 8) | buf[a + 27]!) >>> 0;
+    const cell = this.neighbors.lookup(vs.vni, target);
+    if (cell < 0) return false;
+    // Ethernet: to the requester, from the remote host.
+    buf.copyWithin(o, o + 6, o + 12);
+    this.neighbors.writeMac(cell, buf, o + 6);
+    // ARP: op 2; target <- old sender; sender <- remote host.
+    buf[a + 7] = 2;
+    buf.copyWithin(a + 18, a + 8, a + 18);
+    this.neighbors.writeMac(cell, buf, a + 8);
+    buf[a + 14] = target >>> 24;
+    buf[a + 15] = (target >>> 16) & 0xff;
+    buf[a + 16] = (target >>> 8) & 0xff;
+    buf[a + 17] = target & 0xff;
+    vs.counters[V_ARP_SUPPRESSED]!++;
+    this.toPort(port, vs, buf, o, len);
+    return true;
   }
 
   /** BUM from a local port: head-end replication (or the group) plus every other local port of the VNI. */
