@@ -1,22 +1,47 @@
-// `npm run bench`: every benchmark of the project, printed as a table.
-// Micro benchmarks only measure this process; end-to-end ones (issue 3 on)
-// run the kernel next to vxswitch in the same run and print ratios.
+// `npm run bench`: every benchmark of the project, printed as tables.
+// Micro benchmarks measure this process only; the end-to-end section runs
+// the kernel's vxlan driver next to vxswitch on the same veth topology in the
+// same run and prints ratios.
 import { benchWire } from './wire.bench.js';
+import { benchFdb } from './fdb.bench.js';
+import { benchForwarder } from './forwarder.bench.js';
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+function table(rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map((r) => r[0].length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
 async function main(): Promise<void> {
   console.log(`vxswitch bench — node ${process.version}, ${process.arch}`);
+
   console.log('\n## Wire codecs (tinybench, median ops/s)');
-  const rows = await benchWire();
-  const width = Math.max(...rows.map((r) => r.name.length));
-  for (const r of rows) {
-    const routes = r.name.startsWith('UPDATE 100') ? `, ${fmt(r.opsPerSecond * 100)} routes/s` : '';
-    const extra = r.bytes !== undefined ? `  (${r.bytes} bytes${routes})` : '';
-    console.log(`${r.name.padEnd(width)}  ${fmt(r.opsPerSecond).padStart(14)} ops/s${extra}`);
-  }
+  table(
+    (await benchWire()).map((r) => {
+      const routes = r.name.startsWith('UPDATE 100') ? `, ${fmt(r.opsPerSecond * 100)} routes/s` : '';
+      const extra = r.bytes !== undefined ? `  (${r.bytes} bytes${routes})` : '';
+      return [r.name, `${fmt(r.opsPerSecond).padStart(14)} ops/s${extra}`];
+    }),
+  );
+
+  console.log('\n## FDB at 1,000,000 entries (tinybench, median of batches of 1024)');
+  const fdb = await benchFdb({ quiet: true });
+  table([
+    ...fdb.rows.map((r): [string, string] => [r.name, `${fmt(r.opsPerSecond).padStart(14)} ops/s  (${r.nsPerOp.toFixed(0)} ns/op)`]),
+    ['one default sweep() call', `${fdb.sweepCallMs.toFixed(3)} ms over ${fmt(fdb.sweepSlots)} slots`],
+  ]);
+
+  console.log('\n## Forwarder decisions only (ports cost nothing), heap over the run');
+  if (typeof global.gc !== 'function') console.log('(run with node --expose-gc for exact heap figures; npm run bench does)');
+  table(
+    (await benchForwarder()).map((r): [string, string] => [
+      `${r.path} ${r.frameSize} B`,
+      `${fmt(r.framesPerSecond).padStart(12)} frames/s over ${fmt(r.frames)} frames, heap growth ${fmt(r.heapGrowthBytes)} bytes`,
+    ]),
+  );
 }
 
 await main();
