@@ -7,7 +7,7 @@
 #   frr, gobgpd - real EVPN peers for interop tests and fixture captures
 set -euo pipefail
 
-packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping)
+packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,8 +6,9 @@
 // It knows nothing of BGP.
 
 import { EventEmitter } from 'node:events';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { parseIpv4 } from '../wire/ip-address.js';
 import { VXLAN_MAX_VNI, VXLAN_PORT_IANA } from '../wire/vxlan.js';
@@ -196,7 +197,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
    */
   static async open(config: DataplaneConfig, options: DataplaneOptions = {}): Promise<Dataplane> {
     validate(config);
-    const mtu = config.underlayMtu ?? readMtu(config.underlayInterface, config.netns) ?? 1500;
+    const mtu = config.underlayMtu ?? (await readMtu(config.underlayInterface, config.netns)) ?? 1500;
     const dp = new Dataplane(config, mtu);
     dp.warnFn = options.warn;
     const io = options.io ?? loadIo({ warn: (m) => dp.warn(m) });
@@ -467,13 +468,16 @@ function validate(c: DataplaneConfig): void {
   }
 }
 
-/** The underlay interface's MTU, read from the kernel (inside netns if given). */
-function readMtu(ifname: string | undefined, netns: string | undefined): number | undefined {
+/**
+ * The underlay interface's MTU, read from the kernel (inside netns if given).
+ * Asynchronous: another dataplane in this process may be forwarding meanwhile.
+ */
+async function readMtu(ifname: string | undefined, netns: string | undefined): Promise<number | undefined> {
   if (ifname === undefined) return undefined;
   try {
-    if (netns === undefined) return Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim());
-    const out = execFileSync('ip', ['-n', netns, '-j', 'link', 'show', 'dev', ifname], { encoding: 'utf8' });
-    const parsed = JSON.parse(out) as Array<{ mtu?: number }>;
+    if (netns === undefined) return Number((await readFile(`/sys/class/net/${ifname}/mtu`, 'utf8')).trim());
+    const { stdout } = await promisify(execFile)('ip', ['-n', netns, '-j', 'link', 'show', 'dev', ifname], { encoding: 'utf8' });
+    const parsed = JSON.parse(stdout) as Array<{ mtu?: number }>;
     return parsed[0]?.mtu;
   } catch {
     return undefined;
