@@ -15,6 +15,7 @@
 // Ethernet padding after the 28 bytes is not part of the packet:
 // `decode.bytes` is 28.
 
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { formatMac, parseMac } from './mac-address.js';
 import { ensureBytes, frameError } from './wire-error.js';
@@ -129,9 +130,7 @@ export function decode(buf: Buffer, offset = 0): ArpPacket {
 decode.bytes = 0;
 
 export function encode(value: ArpPacket, buf?: Buffer, offset = 0): Buffer {
-  if (!Number.isInteger(value.operation) || value.operation < 0 || value.operation > 0xffff) {
-    throw new RangeError(`ARP operation must be an integer 0..65535, got ${value.operation}`);
-  }
+  checkUint(value.operation, 0xffff, 'ARP operation');
   // Parse everything before writing anything: a bad value leaves `buf` untouched.
   const senderMac = parseMac(value.senderMac);
   const senderIp = parseIpv4(value.senderIp);

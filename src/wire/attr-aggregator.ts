@@ -9,6 +9,7 @@
 
 import type { AsWidth } from './attr-as-path.js';
 import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { WireError } from './wire-error.js';
 
@@ -48,10 +49,7 @@ export function encodingLength(_value: Aggregator, ctx: AsWidth = TWO_OCTET): nu
 
 export function encode(value: Aggregator, buf?: Buffer, offset = 0, ctx: AsWidth = TWO_OCTET): Buffer {
   const width = ctx.as4 ? 4 : 2;
-  const max = ctx.as4 ? 0xffffffff : 0xffff;
-  if (!Number.isInteger(value.asn) || value.asn < 0 || value.asn > max) {
-    throw new RangeError(`AGGREGATOR: ASN ${value.asn} does not fit ${width} octets`);
-  }
+  checkUint(value.asn, ctx.as4 ? 0xffffffff : 0xffff, `AGGREGATOR ${width}-octet ASN`);
   const address = parseIpv4(value.address);
   const out = buf ?? Buffer.alloc(offset + width + 4);
   if (offset < 0 || offset + width + 4 > out.length) throw new RangeError(`AGGREGATOR: no room at offset ${offset}`);

@@ -3,10 +3,11 @@
 // Optional transitive. Values are kept as 32-bit unsigned integers; the text
 // helpers name the well-known ones the way GoBGP prints them.
 //
-// This module codes the attribute value; decode reads to the end of `buf`.
+// This module codes the attribute value; decode reads to the end of `buf`
+// (attr-four-octet-values.ts).
 
-import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
-import { WireError } from './wire-error.js';
+import { fourOctetList, UINT32 } from './attr-four-octet-values.js';
+import { UpdateSubcode } from './bgp-error-codes.js';
 
 /** Well-known communities (IANA "BGP Well-known Communities"). */
 export const WellKnownCommunity = {
@@ -43,42 +44,14 @@ const NAMES = new Map<number, string>([
 ]);
 const BY_NAME = new Map<string, number>([...NAMES].map(([value, name]) => [name, value]));
 
-export function decode(buf: Buffer, offset = 0): number[] {
-  const length = buf.length - offset;
+export const { decode, encode, encodingLength } = fourOctetList({
+  name: 'COMMUNITIES',
+  item: 'community',
+  field: UINT32,
   // RFC 7606 §7.8: malformed if its length is not a non-zero multiple of 4;
   // treat-as-withdraw.
-  if (length <= 0 || length % 4 !== 0) {
-    throw new WireError(`COMMUNITIES: length ${length} is not a non-zero multiple of 4`, {
-      code: ErrorCode.Update,
-      subcode: UpdateSubcode.AttributeLengthError,
-      action: 'treat-as-withdraw',
-      offset,
-    });
-  }
-  const out: number[] = [];
-  for (let o = offset; o < buf.length; o += 4) out.push(buf.readUInt32BE(o));
-  decode.bytes = length;
-  return out;
-}
-decode.bytes = 0;
-
-export function encodingLength(value: readonly number[]): number {
-  return value.length * 4;
-}
-
-export function encode(value: readonly number[], buf?: Buffer, offset = 0): Buffer {
-  if (value.length === 0) throw new RangeError('COMMUNITIES: at least one community (RFC 7606 §7.8)');
-  const length = encodingLength(value);
-  const out = buf ?? Buffer.alloc(offset + length);
-  if (offset < 0 || offset + length > out.length) throw new RangeError(`COMMUNITIES: no room for ${length} octets at ${offset}`);
-  value.forEach((c, i) => {
-    if (!Number.isInteger(c) || c < 0 || c > 0xffffffff) throw new RangeError(`COMMUNITIES: ${c} is not a 32-bit community`);
-    out.writeUInt32BE(c, offset + i * 4);
-  });
-  encode.bytes = length;
-  return out;
-}
-encode.bytes = 0;
+  malformed: { subcode: UpdateSubcode.AttributeLengthError, action: 'treat-as-withdraw' },
+});
 
 /** "no-export" for a well-known community, "65000:100" for any other. */
 export function formatCommunity(community: number): string {

@@ -1,43 +1,19 @@
 // LOCAL_PREF path attribute (type 5), RFC 4271 §4.3 and §5.1.5: a 4-octet
 // unsigned preference, sent to internal peers only. Well-known.
 //
-// This module codes the attribute value; decode reads to the end of `buf`.
-// RFC 7606 §7.5 discards LOCAL_PREF received from an EXTERNAL neighbor
-// (attribute discard); the wire layer does not know the peer type, so that
-// rule belongs to the session, and here the internal-peer rule applies.
+// This module codes the attribute value; decode reads to the end of `buf`
+// (attr-four-octet-values.ts). RFC 7606 §7.5 discards LOCAL_PREF received
+// from an EXTERNAL neighbor (attribute discard); the wire layer does not know
+// the peer type, so that rule belongs to the session, and here the
+// internal-peer rule applies.
 
-import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
-import { WireError } from './wire-error.js';
+import { fourOctetValue, UINT32 } from './attr-four-octet-values.js';
+import { UpdateSubcode } from './bgp-error-codes.js';
 
-export function decode(buf: Buffer, offset = 0): number {
-  const length = buf.length - offset;
+export const { decode, encode, encodingLength } = fourOctetValue({
+  name: 'LOCAL_PREF',
+  field: UINT32,
   // RFC 7606 §7.5 (internal neighbor): malformed if its length is not 4;
   // treat-as-withdraw.
-  if (length !== 4) {
-    throw new WireError(`LOCAL_PREF: length ${length}, expected 4`, {
-      code: ErrorCode.Update,
-      subcode: UpdateSubcode.AttributeLengthError,
-      action: 'treat-as-withdraw',
-      offset,
-    });
-  }
-  decode.bytes = 4;
-  return buf.readUInt32BE(offset);
-}
-decode.bytes = 0;
-
-export function encode(value: number, buf?: Buffer, offset = 0): Buffer {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`LOCAL_PREF must be a 32-bit unsigned integer, got ${value}`);
-  }
-  const out = buf ?? Buffer.alloc(offset + 4);
-  if (offset < 0 || offset + 4 > out.length) throw new RangeError(`LOCAL_PREF: no room at offset ${offset}`);
-  out.writeUInt32BE(value, offset);
-  encode.bytes = 4;
-  return out;
-}
-encode.bytes = 0;
-
-export function encodingLength(_value: number): number {
-  return 4;
-}
+  malformed: { subcode: UpdateSubcode.AttributeLengthError, action: 'treat-as-withdraw' },
+});

@@ -26,6 +26,7 @@ import { DEFAULT_CONTEXT, hasAddPath } from './bgp-context.js';
 import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
 import * as evpnNlri from './evpn-nlri.js';
 import type { EvpnNlri } from './evpn-nlri.js';
+import { checkUint } from './field-range.js';
 import { formatIp, parseIp } from './ip-address.js';
 import * as ipPrefixNlri from './ip-prefix-nlri.js';
 import type { IpPrefixNlri } from './ip-prefix-nlri.js';
@@ -224,12 +225,12 @@ export function encodingLength(value: MpReachNlri, ctx: BgpContext = DEFAULT_CON
 }
 
 export function encode(value: MpReachNlri, buf?: Buffer, offset = 0, ctx: BgpContext = DEFAULT_CONTEXT): Buffer {
-  if (!Number.isInteger(value.afi) || value.afi < 0 || value.afi > 0xffff) throw new RangeError(`MP_REACH_NLRI: AFI ${value.afi}`);
-  if (!Number.isInteger(value.safi) || value.safi < 0 || value.safi > 0xff) throw new RangeError(`MP_REACH_NLRI: SAFI ${value.safi}`);
+  checkUint(value.afi, 0xffff, 'MP_REACH_NLRI AFI');
+  checkUint(value.safi, 0xff, 'MP_REACH_NLRI SAFI');
   const nh = nextHopBytes(value);
   if (nh.length > 0xff) throw new RangeError(`MP_REACH_NLRI: next hop of ${nh.length} octets`);
   const reserved = value.reserved ?? 0;
-  if (!Number.isInteger(reserved) || reserved < 0 || reserved > 0xff) throw new RangeError(`MP_REACH_NLRI: reserved ${reserved}`);
+  checkUint(reserved, 0xff, 'MP_REACH_NLRI reserved octet');
   const length = 4 + nh.length + 1 + nlriLength(value, ctx);
   const out = buf ?? Buffer.alloc(offset + length);
   if (offset < 0 || offset + length > out.length) throw new RangeError(`MP_REACH_NLRI: no room for ${length} octets at ${offset}`);

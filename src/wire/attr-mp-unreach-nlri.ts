@@ -27,6 +27,7 @@ import {
   ipPrefixListLength,
   mpError,
 } from './attr-mp-reach-nlri.js';
+import { checkUint } from './field-range.js';
 
 export interface EvpnUnreach {
   kind: 'evpn';
@@ -95,8 +96,8 @@ export function encodingLength(value: MpUnreachNlri, ctx: BgpContext = DEFAULT_C
 }
 
 export function encode(value: MpUnreachNlri, buf?: Buffer, offset = 0, ctx: BgpContext = DEFAULT_CONTEXT): Buffer {
-  if (!Number.isInteger(value.afi) || value.afi < 0 || value.afi > 0xffff) throw new RangeError(`MP_UNREACH_NLRI: AFI ${value.afi}`);
-  if (!Number.isInteger(value.safi) || value.safi < 0 || value.safi > 0xff) throw new RangeError(`MP_UNREACH_NLRI: SAFI ${value.safi}`);
+  checkUint(value.afi, 0xffff, 'MP_UNREACH_NLRI AFI');
+  checkUint(value.safi, 0xff, 'MP_UNREACH_NLRI SAFI');
   const length = MIN_LENGTH + routesLength(value, ctx);
   const out = buf ?? Buffer.alloc(offset + length);
   if (offset < 0 || offset + length > out.length) throw new RangeError(`MP_UNREACH_NLRI: no room for ${length} octets at ${offset}`);

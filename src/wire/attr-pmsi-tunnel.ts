@@ -13,6 +13,7 @@
 // This module codes the attribute value; decode reads to the end of `buf`.
 
 import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
+import { checkUint } from './field-range.js';
 import { formatIp, parseIp } from './ip-address.js';
 import { WireError } from './wire-error.js';
 
@@ -95,13 +96,9 @@ export function encodingLength(value: PmsiTunnel): number {
 }
 
 export function encode(value: PmsiTunnel, buf?: Buffer, offset = 0): Buffer {
-  for (const [name, v, max] of [
-    ['flags', value.flags, 0xff],
-    ['tunnel type', value.tunnelType, 0xff],
-    ['label', value.label, 0xffffff],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`PMSI_TUNNEL: ${name} must be 0..${max}, got ${v}`);
-  }
+  checkUint(value.flags, 0xff, 'PMSI_TUNNEL flags');
+  checkUint(value.tunnelType, 0xff, 'PMSI_TUNNEL tunnel type');
+  checkUint(value.label, 0xffffff, 'PMSI_TUNNEL label');
   const id = idBytes(value);
   const length = FIXED_LENGTH + id.length;
   const out = buf ?? Buffer.alloc(offset + length);

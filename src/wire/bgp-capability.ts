@@ -11,6 +11,8 @@
 // Quagga send the same), with the capability as data.
 
 import { ErrorCode } from './bgp-error-codes.js';
+import { exactUtf8 } from './exact-utf8.js';
+import { checkUint } from './field-range.js';
 import { WireError } from './wire-error.js';
 
 export const CapabilityCode = {
@@ -139,18 +141,22 @@ function openError(message: string, offset: number, data?: Buffer): WireError {
   return new WireError(message, data === undefined ? init : { ...init, data });
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/**
+ * The (AFI 2 octets, SAFI 1 octet) that starts each per-family tuple of the
+ * graceful restart (RFC 4724 §3), ADD-PATH (RFC 7911 §4) and long-lived
+ * graceful restart (RFC 9494 §3.1) capabilities.
+ */
+function readAfiSafi(v: Buffer, at: number): { afi: number; safi: number } {
+  return { afi: v.readUInt16BE(at), safi: v[at + 2]! };
+}
 
-/** Text of a hostname/domain, or undefined when it would not re-encode to the same bytes. */
-function exactText(bytes: Buffer): string | undefined {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-  // Valid UTF-8 re-encodes to the same bytes (the BOM is kept: ignoreBOM); checked anyway.
-  return Buffer.byteLength(text) === bytes.length ? text : undefined;
+/** Write that (AFI, SAFI) pair at `at` (RangeError, before writing, when one does not fit); returns the offset after it. */
+function writeAfiSafi(f: { afi: number; safi: number }, out: Buffer, at: number): number {
+  checkUint(f.afi, 0xffff, 'AFI');
+  checkUint(f.safi, 0xff, 'SAFI');
+  out.writeUInt16BE(f.afi, at);
+  out[at + 2] = f.safi;
+  return at + 3;
 }
 
 function decodeValue(code: number, v: Buffer, at: number, whole: Buffer): Capability {
@@ -190,7 +196,7 @@ function decodeValue(code: number, v: Buffer, at: number, whole: Buffer): Capabi
       if (n < 2 || (n - 2) % 4 !== 0) throw malformed(`length ${n} is not 2 + 4 x families`);
       const word = v.readUInt16BE(0);
       const families: GracefulRestartFamily[] = [];
-      for (let i = 2; i < n; i += 4) families.push({ afi: v.readUInt16BE(i), safi: v[i + 2]!, flags: v[i + 3]! });
+      for (let i = 2; i < n; i += 4) families.push({ ...readAfiSafi(v, i), flags: v[i + 3]! });
       return { type: 'graceful-restart', flags: word >>> 12, restartTime: word & 0x0fff, families };
     }
     case CapabilityCode.AddPath: {
@@ -201,7 +207,7 @@ function decodeValue(code: number, v: Buffer, at: number, whole: Buffer): Capabi
         const sr = v[i + 3]!;
         // RFC 7911 §4: any other Send/Receive value: capability not understood, ignored.
         if (sr < 1 || sr > 3) return { type: 'unknown', code, value: v };
-        families.push({ afi: v.readUInt16BE(i), safi: v[i + 2]!, sendReceive: sr as AddPathMode });
+        families.push({ ...readAfiSafi(v, i), sendReceive: sr as AddPathMode });
       }
       return { type: 'add-path', families };
     }
@@ -210,7 +216,7 @@ function decodeValue(code: number, v: Buffer, at: number, whole: Buffer): Capabi
       if (n % 7 !== 0) throw malformed(`length ${n} is not a multiple of 7`);
       const families: LongLivedGracefulRestartFamily[] = [];
       for (let i = 0; i < n; i += 7) {
-        families.push({ afi: v.readUInt16BE(i), safi: v[i + 2]!, flags: v[i + 3]!, staleTime: v.readUIntBE(i + 4, 3) });
+        families.push({ ...readAfiSafi(v, i), flags: v[i + 3]!, staleTime: v.readUIntBE(i + 4, 3) });
       }
       return { type: 'long-lived-graceful-restart', families };
     }
@@ -231,8 +237,8 @@ function decodeValue(code: number, v: Buffer, at: number, whole: Buffer): Capabi
       if (1 + hl + 1 > n) throw malformed(`hostname length ${hl} overruns the value (${n} bytes)`);
       const dl = v[1 + hl]!;
       if (2 + hl + dl !== n) throw malformed(`lengths ${hl} + ${dl} do not fill the value (${n} bytes)`);
-      const hostname = exactText(v.subarray(1, 1 + hl));
-      const domain = exactText(v.subarray(2 + hl, 2 + hl + dl));
+      const hostname = exactUtf8(v.subarray(1, 1 + hl));
+      const domain = exactUtf8(v.subarray(2 + hl, 2 + hl + dl));
       // Names that are not UTF-8 stay opaque (still ignorable, still byte-exact).
       if (hostname === undefined || domain === undefined) return { type: 'unknown', code, value: v };
       return { type: 'fqdn', hostname, domain };
@@ -264,12 +270,6 @@ export function decode(buf: Buffer, offset = 0): Capability {
   return cap;
 }
 decode.bytes = 0;
-
-function checkUint(value: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what} must be an integer 0..${max}, got ${value}`);
-  }
-}
 
 function valueLength(cap: Capability): number {
   switch (cap.type) {
@@ -336,39 +336,28 @@ export function encode(cap: Capability, buf?: Buffer, offset = 0): Buffer {
       out.writeUInt16BE((cap.flags << 12) | cap.restartTime, o);
       o += 2;
       for (const f of cap.families) {
-        checkUint(f.afi, 0xffff, 'AFI');
-        checkUint(f.safi, 0xff, 'SAFI');
         checkUint(f.flags, 0xff, 'graceful restart family flags');
-        out.writeUInt16BE(f.afi, o);
-        out[o + 2] = f.safi;
-        out[o + 3] = f.flags;
-        o += 4;
+        o = writeAfiSafi(f, out, o);
+        out[o++] = f.flags;
       }
       break;
     case 'add-path':
       for (const f of cap.families) {
-        checkUint(f.afi, 0xffff, 'AFI');
-        checkUint(f.safi, 0xff, 'SAFI');
         if (f.sendReceive < 1 || f.sendReceive > 3 || !Number.isInteger(f.sendReceive)) {
           throw new RangeError(`add-path send/receive must be 1, 2 or 3, got ${f.sendReceive}`);
         }
-        out.writeUInt16BE(f.afi, o);
-        out[o + 2] = f.safi;
-        out[o + 3] = f.sendReceive;
-        o += 4;
+        o = writeAfiSafi(f, out, o);
+        out[o++] = f.sendReceive;
       }
       break;
     case 'long-lived-graceful-restart':
       for (const f of cap.families) {
-        checkUint(f.afi, 0xffff, 'AFI');
-        checkUint(f.safi, 0xff, 'SAFI');
         checkUint(f.flags, 0xff, 'LLGR family flags');
         checkUint(f.staleTime, 0xffffff, 'LLGR stale time');
-        out.writeUInt16BE(f.afi, o);
-        out[o + 2] = f.safi;
-        out[o + 3] = f.flags;
-        out.writeUIntBE(f.staleTime, o + 4, 3);
-        o += 7;
+        o = writeAfiSafi(f, out, o);
+        out[o++] = f.flags;
+        out.writeUIntBE(f.staleTime, o, 3);
+        o += 3;
       }
       break;
     case 'extended-next-hop':

@@ -15,6 +15,8 @@
 // message ends (bgp-message.ts does).
 
 import { CeaseSubcode, ErrorCode, HeaderSubcode, errorCodeName, errorSubcodeName } from './bgp-error-codes.js';
+import { exactUtf8 } from './exact-utf8.js';
+import { checkUint } from './field-range.js';
 import { WireError } from './wire-error.js';
 
 export interface BgpNotification {
@@ -32,8 +34,6 @@ export interface BgpNotification {
 
 /** RFC 9003 §2: the message is at most 255 bytes of UTF-8. */
 export const SHUTDOWN_MESSAGE_MAX_BYTES = 255;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function isShutdownSubcode(code: number, subcode: number): boolean {
   return (
@@ -61,15 +61,7 @@ function shutdownText(code: number, subcode: number, data: Buffer): string | und
   if (!isShutdownSubcode(code, subcode) || data.length < 2) return undefined;
   const length = data[0]!;
   if (length === 0 || 1 + length !== data.length) return undefined;
-  const bytes = data.subarray(1);
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-  // Valid UTF-8 re-encodes to the same bytes (the BOM is kept: ignoreBOM); checked anyway.
-  return Buffer.byteLength(text) === bytes.length ? text : undefined;
+  return exactUtf8(data.subarray(1));
 }
 
 export function decode(buf: Buffer, offset = 0): BgpNotification {
@@ -99,12 +91,8 @@ export function encodingLength(value: BgpNotification): number {
 }
 
 export function encode(value: BgpNotification, buf?: Buffer, offset = 0): Buffer {
-  for (const [v, what] of [
-    [value.code, 'error code'],
-    [value.subcode, 'error subcode'],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw new RangeError(`NOTIFICATION ${what} must be 0..255, got ${v}`);
-  }
+  checkUint(value.code, 0xff, 'NOTIFICATION error code');
+  checkUint(value.subcode, 0xff, 'NOTIFICATION error subcode');
   const length = encodingLength(value);
   const out = buf ?? Buffer.alloc(length + offset);
   if (offset < 0 || offset + length > out.length) {

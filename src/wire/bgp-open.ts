@@ -18,6 +18,7 @@
 import type { Capability } from './bgp-capability.js';
 import * as capability from './bgp-capability.js';
 import { ErrorCode, OpenSubcode } from './bgp-error-codes.js';
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { WireError } from './wire-error.js';
 
@@ -174,12 +175,6 @@ export function encodingLength(value: BgpOpen): number {
   let n = OPEN_FIXED_LENGTH + (ext ? 3 : 0);
   for (const p of value.optionalParameters) n += (ext ? 3 : 2) + parameterValueLength(p);
   return n;
-}
-
-function checkUint(value: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what} must be an integer 0..${max}, got ${value}`);
-  }
 }
 
 export function encode(value: BgpOpen, buf?: Buffer, offset = 0): Buffer {

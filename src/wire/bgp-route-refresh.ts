@@ -10,6 +10,7 @@
 // before decoding it, so the error can carry the whole message.
 
 import { ErrorCode, RouteRefreshSubcode } from './bgp-error-codes.js';
+import { checkUint } from './field-range.js';
 import { WireError } from './wire-error.js';
 
 export const ROUTE_REFRESH_BODY_LENGTH = 4;
@@ -56,13 +57,9 @@ export function decode(buf: Buffer, offset = 0): BgpRouteRefresh {
 decode.bytes = 0;
 
 export function encode(value: BgpRouteRefresh, buf?: Buffer, offset = 0): Buffer {
-  for (const [v, max, what] of [
-    [value.afi, 0xffff, 'AFI'],
-    [value.subtype, 0xff, 'subtype'],
-    [value.safi, 0xff, 'SAFI'],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`ROUTE-REFRESH ${what} must be 0..${max}, got ${v}`);
-  }
+  checkUint(value.afi, 0xffff, 'ROUTE-REFRESH AFI');
+  checkUint(value.subtype, 0xff, 'ROUTE-REFRESH subtype');
+  checkUint(value.safi, 0xff, 'ROUTE-REFRESH SAFI');
   const out = buf ?? Buffer.alloc(ROUTE_REFRESH_BODY_LENGTH + offset);
   if (offset < 0 || offset + ROUTE_REFRESH_BODY_LENGTH > out.length) {
     throw new RangeError(`ROUTE-REFRESH (encode): need 4 bytes at offset ${offset}, have ${out.length - offset}`);

@@ -13,6 +13,7 @@
 // route: it changes nothing we use, and re-encoding stays byte-exact.
 // Types above 5 are kept opaque.
 
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { formatMac, writeMac } from './mac-address.js';
 import { nlriError } from './nlri-error.js';
@@ -83,12 +84,6 @@ export function decode(buf: Buffer, offset = 0): Esi {
   }
 }
 decode.bytes = 0;
-
-function checkUint(value: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what} must be an integer 0..${max}, got ${value}`);
-  }
-}
 
 function checkValue(value: Buffer, what: string): void {
   if (value.length !== 9) throw new RangeError(`${what} value is 9 bytes, got ${value.length}`);

@@ -17,6 +17,7 @@
 // below, which take (buf, offset of the frame), allocate nothing and assume
 // the caller checked the frame holds the header (`isTruncated`).
 
+import { checkUint } from './field-range.js';
 import { formatMac, isGroupMac, parseMac } from './mac-address.js';
 import { ensureBytes } from './wire-error.js';
 
@@ -229,20 +230,14 @@ function checkHeader(value: EthernetHeader): void {
           (i === 0 ? '0x8100, 0x88a8, 0x9100' : '0x8100'),
       );
     }
-    checkUint('PCP', tag.pcp, 7);
-    checkUint('VID', tag.vid, VLAN_MAX_VID);
+    checkUint(tag.pcp, 7, 'Ethernet PCP');
+    checkUint(tag.vid, VLAN_MAX_VID, 'Ethernet VID');
   });
-  checkUint('EtherType', value.etherType, 0xffff);
+  checkUint(value.etherType, 0xffff, 'Ethernet EtherType');
   if ((n === 0 && isOuterTpid(value.etherType)) || (n === 1 && value.etherType === EtherType.Vlan)) {
     throw new RangeError(
       `Ethernet: EtherType 0x${value.etherType.toString(16)} after ${n} tag(s) would be read as a VLAN tag; ` +
         'put it in vlans',
     );
-  }
-}
-
-function checkUint(what: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new RangeError(`Ethernet ${what} must be an integer 0..${max}, got ${v}`);
   }
 }

@@ -22,9 +22,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import * as esiCodec from './esi.js';
 import type { Esi } from './esi.js';
+import { checkUint } from './field-range.js';
 import { formatIp, parseIp } from './ip-address.js';
 import { formatMac, writeMac } from './mac-address.js';
 import { nlriError } from './nlri-error.js';
+import { pathIdLength, readPathId, writePathId } from './path-identifier.js';
 import * as rdCodec from './route-distinguisher.js';
 import type { RouteDistinguisher } from './route-distinguisher.js';
 import { formatRd } from './route-distinguisher.js';
@@ -123,7 +125,6 @@ export interface EvpnNlri {
 }
 
 const NO_ADD_PATH: NlriContext = { addPath: false };
-const PATH_ID_LENGTH = 4;
 const LABEL_LENGTH = 3;
 /** RFC 7432 §7.2: "The MAC Address Length field is in bits, and it is set to 48." */
 const MAC_BITS = 48;
@@ -229,13 +230,8 @@ function decodeRoute(buf: Buffer, start: number, type: number, len: number): Evp
 }
 
 export function decode(buf: Buffer, offset = 0, ctx: NlriContext = NO_ADD_PATH): EvpnNlri {
-  let at = offset;
-  let pathId: number | undefined;
-  if (ctx.addPath) {
-    ensureBytes(buf, at, PATH_ID_LENGTH, 'EVPN NLRI path identifier', nlriError);
-    pathId = buf.readUInt32BE(at);
-    at += PATH_ID_LENGTH;
-  }
+  const pathId = ctx.addPath ? readPathId(buf, offset, 'EVPN NLRI') : undefined;
+  const at = offset + pathIdLength(ctx.addPath);
   ensureBytes(buf, at, 2, 'EVPN NLRI route type and length', nlriError);
   const type = buf[at]!;
   const len = buf[at + 1]!;
@@ -247,12 +243,6 @@ export function decode(buf: Buffer, offset = 0, ctx: NlriContext = NO_ADD_PATH):
 decode.bytes = 0;
 
 // ---------------------------------------------------------------- encode
-
-function checkUint(value: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what} must be an integer 0..${max}, got ${value}`);
-  }
-}
 
 function ipBytes(text: string, what: string): number {
   if (isIPv4(text)) return 4;
@@ -279,7 +269,7 @@ function valueLength(route: EvpnRoute): number {
 }
 
 export function encodingLength(nlri: EvpnNlri, ctx: NlriContext = NO_ADD_PATH): number {
-  return (ctx.addPath ? PATH_ID_LENGTH : 0) + 2 + valueLength(nlri.route);
+  return pathIdLength(ctx.addPath) + 2 + valueLength(nlri.route);
 }
 
 function writeIp(text: string, out: Buffer, at: number): number {
@@ -368,15 +358,11 @@ export function encode(nlri: EvpnNlri, buf?: Buffer, offset = 0, ctx: NlriContex
   }
   const len = valueLength(route);
   if (len > 0xff) throw new RangeError(`an EVPN route value is at most 255 bytes, got ${len}`);
-  const total = (ctx.addPath ? PATH_ID_LENGTH : 0) + 2 + len;
+  const total = pathIdLength(ctx.addPath) + 2 + len;
   const out = buf ?? Buffer.alloc(total + offset);
   ensureBytes(out, offset, total, 'EVPN NLRI (encode)', nlriError);
-  let at = offset;
-  if (ctx.addPath) {
-    checkUint(nlri.pathId ?? 0, 0xffffffff, 'path identifier');
-    out.writeUInt32BE(nlri.pathId ?? 0, at);
-    at += PATH_ID_LENGTH;
-  }
+  if (ctx.addPath) writePathId(nlri.pathId ?? 0, out, offset);
+  const at = offset + pathIdLength(ctx.addPath);
   out[at] = route.type === 'unknown' ? route.code : route.type;
   out[at + 1] = len;
   encodeRoute(route, out, at + 2);

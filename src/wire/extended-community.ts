@@ -20,6 +20,7 @@
 // interpret are kept in optional fields, present only when non-zero.
 
 import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { formatMac, writeMac } from './mac-address.js';
 import { parseAdministratorValue } from './route-distinguisher.js';
@@ -227,12 +228,6 @@ export function decode(buf: Buffer, offset = 0): ExtendedCommunity {
   return { kind: 'unknown', type, subtype, value: buf.subarray(v, v + 6) };
 }
 decode.bytes = 0;
-
-function checkUint(value: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what} must be an integer 0..${max}, got ${value}`);
-  }
-}
 
 function encodeAdministrator(a: AdministratorField, out: Buffer, at: number, what: string): void {
   switch (a.format) {

@@ -20,8 +20,10 @@
 // on the wire had host bits set they are kept in `raw` (a view) so the
 // decoded value re-encodes to the very same bytes.
 
+import { checkUint } from './field-range.js';
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './ip-address.js';
 import { nlriError } from './nlri-error.js';
+import { pathIdLength, readPathId, writePathId } from './path-identifier.js';
 import { ensureBytes } from './wire-error.js';
 
 export interface IpPrefixNlriContext {
@@ -46,7 +48,6 @@ export interface IpPrefixNlri {
 }
 
 const DEFAULT_CONTEXT: IpPrefixNlriContext = { afi: 1, addPath: false };
-const PATH_ID_LENGTH = 4;
 
 function maxBits(afi: 1 | 2): number {
   return afi === 1 ? 32 : 128;
@@ -66,13 +67,8 @@ function mask(bytes: Buffer, bits: number): Buffer {
 }
 
 export function decode(buf: Buffer, offset = 0, ctx: IpPrefixNlriContext = DEFAULT_CONTEXT): IpPrefixNlri {
-  let at = offset;
-  let pathId: number | undefined;
-  if (ctx.addPath) {
-    ensureBytes(buf, at, PATH_ID_LENGTH, 'prefix path identifier', nlriError);
-    pathId = buf.readUInt32BE(at);
-    at += PATH_ID_LENGTH;
-  }
+  const pathId = ctx.addPath ? readPathId(buf, offset, 'prefix') : undefined;
+  const at = offset + pathIdLength(ctx.addPath);
   ensureBytes(buf, at, 1, 'prefix length', nlriError);
   const length = buf[at]!;
   const max = maxBits(ctx.afi);
@@ -93,7 +89,7 @@ export function decode(buf: Buffer, offset = 0, ctx: IpPrefixNlriContext = DEFAU
 decode.bytes = 0;
 
 export function encodingLength(value: IpPrefixNlri, ctx: IpPrefixNlriContext = DEFAULT_CONTEXT): number {
-  return (ctx.addPath ? PATH_ID_LENGTH : 0) + 1 + prefixBytes(value.length);
+  return pathIdLength(ctx.addPath) + 1 + prefixBytes(value.length);
 }
 
 /**
@@ -108,26 +104,17 @@ export function encode(
   ctx: IpPrefixNlriContext = DEFAULT_CONTEXT,
 ): Buffer {
   const max = maxBits(ctx.afi);
-  if (!Number.isInteger(value.length) || value.length < 0 || value.length > max) {
-    throw new RangeError(`prefix length must be an integer 0..${max}, got ${value.length}`);
-  }
+  checkUint(value.length, max, 'prefix length');
   const n = prefixBytes(value.length);
   const addr = ctx.afi === 1 ? parseIpv4(value.prefix) : parseIpv6(value.prefix);
   if (value.raw !== undefined && value.raw.length !== n) {
     throw new RangeError(`raw bytes of a /${value.length} prefix are ${n} bytes, got ${value.raw.length}`);
   }
-  const pathId = value.pathId ?? 0;
-  if (ctx.addPath && (!Number.isInteger(pathId) || pathId < 0 || pathId > 0xffffffff)) {
-    throw new RangeError(`path identifier must be an integer 0..4294967295, got ${pathId}`);
-  }
   const total = encodingLength(value, ctx);
   const out = buf ?? Buffer.alloc(total + offset);
   ensureBytes(out, offset, total, 'prefix (encode)', nlriError);
-  let at = offset;
-  if (ctx.addPath) {
-    out.writeUInt32BE(pathId, at);
-    at += PATH_ID_LENGTH;
-  }
+  if (ctx.addPath) writePathId(value.pathId ?? 0, out, offset);
+  const at = offset + pathIdLength(ctx.addPath);
   out[at] = value.length;
   (value.raw ?? mask(addr, value.length)).copy(out, at + 1, 0, n);
   encode.bytes = total;

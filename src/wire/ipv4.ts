@@ -21,6 +21,7 @@
 // IPv4 pseudo-header sum (RFC 768, RFC 9293 §3.1), the IANA protocol numbers,
 // and allocation-free readers/writers for the underlay's hot path.
 
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { ensureBytes, frameError } from './wire-error.js';
 
@@ -263,17 +264,17 @@ decode.bytes = 0;
 
 export function encode(value: Ipv4Header, buf?: Buffer, offset = 0): Buffer {
   const length = encodingLength(value);
-  checkUint('DSCP', value.dscp, 0x3f);
-  checkUint('ECN', value.ecn, 0x03);
-  checkUint('total length', value.totalLength, 0xffff);
+  checkUint(value.dscp, 0x3f, 'IPv4 DSCP');
+  checkUint(value.ecn, 0x03, 'IPv4 ECN');
+  checkUint(value.totalLength, 0xffff, 'IPv4 total length');
   if (value.totalLength < length) {
     throw new RangeError(`IPv4 total length ${value.totalLength} is shorter than the ${length}-byte header`);
   }
-  checkUint('identification', value.identification, 0xffff);
-  checkUint('fragment offset', value.fragmentOffset, 0x1fff);
-  checkUint('TTL', value.ttl, 0xff);
-  checkUint('protocol', value.protocol, 0xff);
-  if (value.checksum !== undefined) checkUint('checksum', value.checksum, 0xffff);
+  checkUint(value.identification, 0xffff, 'IPv4 identification');
+  checkUint(value.fragmentOffset, 0x1fff, 'IPv4 fragment offset');
+  checkUint(value.ttl, 0xff, 'IPv4 TTL');
+  checkUint(value.protocol, 0xff, 'IPv4 protocol');
+  if (value.checksum !== undefined) checkUint(value.checksum, 0xffff, 'IPv4 checksum');
   const src = parseIpv4(value.src);
   const dst = parseIpv4(value.dst);
 
@@ -309,10 +310,4 @@ export function encodingLength(value: Ipv4Header): number {
     throw new RangeError(`IPv4 options must be a multiple of 4 bytes, at most 40; got ${n}`);
   }
   return IPV4_MIN_HEADER_LENGTH + n;
-}
-
-function checkUint(what: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new RangeError(`IPv4 ${what} must be an integer 0..${max}, got ${v}`);
-  }
 }

@@ -15,6 +15,7 @@
 // Ethernet padding: the caller knows where the frame ends), and a zero
 // payload length (RFC 2675 jumbogram) is returned as is.
 
+import { checkUint } from './field-range.js';
 import { formatIpv6, parseIpv6 } from './ip-address.js';
 import { fold } from './ipv4.js';
 import { ensureBytes, frameError } from './wire-error.js';
@@ -97,11 +98,11 @@ export function decode(buf: Buffer, offset = 0): Ipv6Header {
 decode.bytes = 0;
 
 export function encode(value: Ipv6Header, buf?: Buffer, offset = 0): Buffer {
-  checkUint('traffic class', value.trafficClass, 0xff);
-  checkUint('flow label', value.flowLabel, IPV6_MAX_FLOW_LABEL);
-  checkUint('payload length', value.payloadLength, 0xffff);
-  checkUint('next header', value.nextHeader, 0xff);
-  checkUint('hop limit', value.hopLimit, 0xff);
+  checkUint(value.trafficClass, 0xff, 'IPv6 traffic class');
+  checkUint(value.flowLabel, IPV6_MAX_FLOW_LABEL, 'IPv6 flow label');
+  checkUint(value.payloadLength, 0xffff, 'IPv6 payload length');
+  checkUint(value.nextHeader, 0xff, 'IPv6 next header');
+  checkUint(value.hopLimit, 0xff, 'IPv6 hop limit');
   const src = parseIpv6(value.src);
   const dst = parseIpv6(value.dst);
   const out = buf ?? Buffer.alloc(IPV6_HEADER_LENGTH + offset);
@@ -119,10 +120,4 @@ encode.bytes = 0;
 
 export function encodingLength(_value: Ipv6Header): number {
   return IPV6_HEADER_LENGTH;
-}
-
-function checkUint(what: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new RangeError(`IPv6 ${what} must be an integer 0..${max}, got ${v}`);
-  }
 }

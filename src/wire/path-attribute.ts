@@ -45,6 +45,7 @@ import { DEFAULT_CONTEXT } from './bgp-context.js';
 import { ErrorCode, UpdateSubcode } from './bgp-error-codes.js';
 import type { ExtendedCommunity } from './extended-community.js';
 import type { ErrorAction } from './wire-error.js';
+import { checkUint } from './field-range.js';
 import { WireError } from './wire-error.js';
 
 export const AttributeFlag = {
@@ -484,7 +485,7 @@ function encodeValue(attr: PathAttribute, buf: Buffer, offset: number, ctx: BgpC
 /** The flags octet actually written: Extended Length is forced on above 255 octets. */
 function wireFlags(attr: PathAttribute, length: number): number {
   const flags = attributeFlags(attr);
-  if (!Number.isInteger(flags) || flags < 0 || flags > 0xff) throw new RangeError(`attribute flags must be one octet, got ${flags}`);
+  checkUint(flags, 0xff, 'attribute flags');
   return length > 0xff ? flags | AttributeFlag.ExtendedLength : flags;
 }
 
@@ -495,7 +496,7 @@ export function encodingLength(attr: PathAttribute, ctx: BgpContext = DEFAULT_CO
 
 export function encode(attr: PathAttribute, buf?: Buffer, offset = 0, ctx: BgpContext = DEFAULT_CONTEXT): Buffer {
   const typeCode = attributeTypeCode(attr);
-  if (!Number.isInteger(typeCode) || typeCode < 0 || typeCode > 0xff) throw new RangeError(`attribute type code must be one octet, got ${typeCode}`);
+  checkUint(typeCode, 0xff, 'attribute type code');
   if (attr.type === 'unknown' && BY_CODE[typeCode] !== undefined) {
     // Sending a known code as opaque bytes is fine on the wire, but it would
     // decode back as its typed form; keep the two apart.

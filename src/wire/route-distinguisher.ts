@@ -11,6 +11,7 @@
 // handles (RFC 7606 §5.3: an unparsable NLRI cannot be treated as withdrawn).
 
 import { isIPv4 } from 'node:net';
+import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { nlriError } from './nlri-error.js';
 import { ensureBytes } from './wire-error.js';
@@ -40,12 +41,6 @@ export function decode(buf: Buffer, offset = 0): RouteDistinguisher {
   }
 }
 decode.bytes = 0;
-
-function checkUint(value: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what} must be an integer 0..${max}, got ${value}`);
-  }
-}
 
 export function encode(rd: RouteDistinguisher, buf?: Buffer, offset = 0): Buffer {
   const out = buf ?? Buffer.alloc(RD_LENGTH + offset);

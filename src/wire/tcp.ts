@@ -17,6 +17,7 @@
 // `isChecksumCorrect` take the pseudo-header sum from ipv4.pseudoHeaderSum or
 // ipv6.pseudoHeaderSum (protocol IpProtocol.Tcp, length = header + data).
 
+import { checkUint } from './field-range.js';
 import * as ipv4 from './ipv4.js';
 import { ensureBytes, frameError } from './wire-error.js';
 
@@ -112,15 +113,15 @@ decode.bytes = 0;
 
 export function encode(value: TcpHeader, buf?: Buffer, offset = 0): Buffer {
   const length = encodingLength(value);
-  checkUint('source port', value.srcPort, 0xffff);
-  checkUint('destination port', value.dstPort, 0xffff);
-  checkUint('sequence number', value.seq, 0xffffffff);
-  checkUint('acknowledgment number', value.ack, 0xffffffff);
-  checkUint('reserved bits', value.reserved, 0x0f);
-  checkUint('flags', value.flags, 0xff);
-  checkUint('window', value.window, 0xffff);
-  checkUint('checksum', value.checksum, 0xffff);
-  checkUint('urgent pointer', value.urgentPointer, 0xffff);
+  checkUint(value.srcPort, 0xffff, 'TCP source port');
+  checkUint(value.dstPort, 0xffff, 'TCP destination port');
+  checkUint(value.seq, 0xffffffff, 'TCP sequence number');
+  checkUint(value.ack, 0xffffffff, 'TCP acknowledgment number');
+  checkUint(value.reserved, 0x0f, 'TCP reserved bits');
+  checkUint(value.flags, 0xff, 'TCP flags');
+  checkUint(value.window, 0xffff, 'TCP window');
+  checkUint(value.checksum, 0xffff, 'TCP checksum');
+  checkUint(value.urgentPointer, 0xffff, 'TCP urgent pointer');
   const out = buf ?? Buffer.alloc(length + offset);
   ensureBytes(out, offset, length, 'TCP header (encode)');
   out.writeUInt16BE(value.srcPort, offset + TCP_SRC_PORT_OFFSET);
@@ -145,10 +146,4 @@ export function encodingLength(value: TcpHeader): number {
     throw new RangeError(`TCP options must be a multiple of 4 bytes, at most 40; got ${n}`);
   }
   return TCP_MIN_HEADER_LENGTH + n;
-}
-
-function checkUint(what: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new RangeError(`TCP ${what} must be an integer 0..${max}, got ${v}`);
-  }
 }

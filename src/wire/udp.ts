@@ -16,6 +16,7 @@
 // (RFC 8200 §8.1): a zero one is invalid here (the RFC 6935/6936 tunnel
 // exception is not taken).
 
+import { checkUint } from './field-range.js';
 import * as ipv4 from './ipv4.js';
 import * as ipv6 from './ipv6.js';
 import { ensureBytes, frameError } from './wire-error.js';
@@ -135,13 +136,13 @@ export function decode(buf: Buffer, offset = 0): UdpHeader {
 decode.bytes = 0;
 
 export function encode(value: UdpHeader, buf?: Buffer, offset = 0): Buffer {
-  checkUint('source port', value.srcPort, 0xffff);
-  checkUint('destination port', value.dstPort, 0xffff);
-  checkUint('length', value.length, 0xffff);
+  checkUint(value.srcPort, 0xffff, 'UDP source port');
+  checkUint(value.dstPort, 0xffff, 'UDP destination port');
+  checkUint(value.length, 0xffff, 'UDP length');
   if (value.length < UDP_HEADER_LENGTH) {
     throw new RangeError(`UDP length ${value.length} is shorter than the 8-byte header`);
   }
-  checkUint('checksum', value.checksum, 0xffff);
+  checkUint(value.checksum, 0xffff, 'UDP checksum');
   const out = buf ?? Buffer.alloc(UDP_HEADER_LENGTH + offset);
   ensureBytes(out, offset, UDP_HEADER_LENGTH, 'UDP header (encode)');
   writeHeader(out, offset, value.srcPort, value.dstPort, value.length, value.checksum);
@@ -152,10 +153,4 @@ encode.bytes = 0;
 
 export function encodingLength(_value: UdpHeader): number {
   return UDP_HEADER_LENGTH;
-}
-
-function checkUint(what: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new RangeError(`UDP ${what} must be an integer 0..${max}, got ${v}`);
-  }
 }

@@ -8,6 +8,7 @@
 // the datagram (no object per packet); decode/encode are for the slow path,
 // tests and `vxswitch decode`.
 
+import { checkUint } from './field-range.js';
 import { ensureBytes, frameError } from './wire-error.js';
 
 export const VXLAN_HEADER_LENGTH = 8;
@@ -62,9 +63,7 @@ export function decode(buf: Buffer, offset = 0): VxlanHeader {
 decode.bytes = 0;
 
 export function encode(value: VxlanHeader, buf?: Buffer, offset = 0): Buffer {
-  if (!Number.isInteger(value.vni) || value.vni < 0 || value.vni > VXLAN_MAX_VNI) {
-    throw new RangeError(`VXLAN VNI must be an integer 0..${VXLAN_MAX_VNI}, got ${value.vni}`);
-  }
+  checkUint(value.vni, VXLAN_MAX_VNI, 'VXLAN VNI');
   const out = buf ?? Buffer.alloc(VXLAN_HEADER_LENGTH + offset);
   ensureBytes(out, offset, VXLAN_HEADER_LENGTH, 'VXLAN header (encode)');
   writeHeader(out, offset, value.vni);

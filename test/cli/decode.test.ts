@@ -20,7 +20,7 @@ import * as rd from '../../src/wire/route-distinguisher.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { PROJECT_ROOT, FIXTURES } from '../helpers/fixtures.js';
 import { hasTshark } from '../helpers/tshark.js';
-import { ethernetFrame, reverse, tcpFrame, tcpPacket, vxlanPacket, type Endpoints } from './frame-builder.js';
+import { ethernetFrame, reverse, tcpFrame, tcpPacket, vxlanPacket, type Endpoints } from '../helpers/frame-builder.js';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'vxswitch.js');
 const TSHARK = hasTshark();
@@ -78,8 +78,11 @@ function decodeJsonNow(file: string, ...extra: string[]): Json[] {
   });
 }
 
-/** tshark -T fields, one row per displayed frame, each field split on ','. */
-function tsharkFields(file: string, filter: string, fields: string[]): Array<Record<string, string[]>> {
+/**
+ * tshark -T fields, one record per displayed frame with its number and EVERY
+ * occurrence of each field (helpers/tshark.ts tsharkFields keeps the first).
+ */
+function tsharkRecords(file: string, filter: string, fields: string[]): Array<Record<string, string[]>> {
   const args = ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'separator=\t', '-E', 'aggregator=,', '-E', 'occurrence=a'];
   for (const f of ['frame.number', ...fields]) args.push('-e', f);
   const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
@@ -135,7 +138,7 @@ for (const file of FIXTURE_FILES) {
 
   test(`decode ${name}: BGP messages and their types match tshark, frame by frame`, { skip: !TSHARK }, () => {
     const ours = bgpMessages(decodeJson(file));
-    const theirs = tsharkFields(file, 'bgp', ['bgp.type']);
+    const theirs = tsharkRecords(file, 'bgp', ['bgp.type']);
     const flat = theirs.flatMap((row) => row['bgp.type']!.map((t) => [Number(row['frame.number']![0]), Number(t)]));
     assert.equal(ours.length, flat.length, 'as many BGP messages as tshark counts');
     assert.deepEqual(
@@ -149,7 +152,7 @@ for (const file of FIXTURE_FILES) {
     const json = decodeJson(file);
     const lines = decodeText(file).stdout.split('\n').filter((l) => l !== '');
     const theirs = new Map(
-      tsharkFields(file, 'frame', ['frame.time_epoch', 'frame.time_relative']).map((row) => [
+      tsharkRecords(file, 'frame', ['frame.time_epoch', 'frame.time_relative']).map((row) => [
         Number(row['frame.number']![0]),
         { epoch: Number(row['frame.time_epoch']![0]), relative: Number(row['frame.time_relative']![0]) },
       ]),
@@ -163,7 +166,7 @@ for (const file of FIXTURE_FILES) {
 
   test(`decode ${name}: EVPN routes, OPEN and NOTIFICATION fields match tshark`, { skip: !TSHARK }, () => {
     const ours = byFrame(bgpMessages(decodeJson(file)));
-    const rows = tsharkFields(file, 'bgp', [
+    const rows = tsharkRecords(file, 'bgp', [
       'bgp.evpn.nlri.rt',
       'bgp.evpn.nlri.mac_addr',
       'bgp.evpn.nlri.rd',
@@ -197,7 +200,7 @@ for (const file of FIXTURE_FILES) {
 
   test(`decode ${name}: VXLAN packets and VNIs match tshark`, { skip: !TSHARK }, () => {
     const ours = decodeJson(file).filter((r) => r['proto'] === 'vxlan');
-    const theirs = tsharkFields(file, 'vxlan', ['vxlan.vni', 'arp.opcode', 'icmp.type']);
+    const theirs = tsharkRecords(file, 'vxlan', ['vxlan.vni', 'arp.opcode', 'icmp.type']);
     assert.equal(ours.length, theirs.length, 'as many VXLAN packets as tshark');
     ours.forEach((r, i) => {
       const row = theirs[i]!;

@@ -5,7 +5,7 @@
 // the tree read here, so no value is ever copied by hand.
 import path from 'node:path';
 import { FIXTURES, capturePath } from './fixtures.js';
-import { asList, findAll, rawBytes, tsharkFrames } from './tshark.js';
+import { asList, fieldOffset, findAll, rawBytes, tsharkFrames } from './tshark.js';
 import type { TsharkTree, TsharkValue } from './tshark.js';
 
 export interface CapturedItem {
@@ -57,18 +57,11 @@ function trees(v: TsharkValue): TsharkTree[] {
   return typeof v === 'object' ? [v] : [];
 }
 
-/** Offset of a tree's first field (the `<firstField>_raw` entry's offset). */
-function treeOffset(tree: TsharkTree, firstField: string): number {
-  const raw = tree[`${firstField}_raw`];
-  if (!Array.isArray(raw) || typeof raw[1] !== 'number') throw new Error(`tshark tree without ${firstField}_raw`);
-  return raw[1];
-}
-
 /** Pair `<field>_raw` byte entries with `<field>` trees by offset. */
 function items(container: TsharkValue, field: string, firstField: string): CapturedItem[] {
   const raws = findAll(container, `${field}_raw`).flatMap(rawEntries);
   const byOffset = new Map<number, TsharkTree>();
-  for (const t of findAll(container, field).flatMap(trees)) byOffset.set(treeOffset(t, firstField), t);
+  for (const t of findAll(container, field).flatMap(trees)) byOffset.set(fieldOffset(t, firstField), t);
   return raws.map((r) => {
     const offset = Number(r[1]);
     const tree = byOffset.get(offset);

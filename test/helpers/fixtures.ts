@@ -1,7 +1,9 @@
 // The captured sessions under test/fixtures (re-made by scripts/capture-fixtures.sh).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import * as pcap from '../../src/wire/pcap.js';
 
 // dist/test/helpers -> project root; also works from test/helpers under tsx.
@@ -25,4 +27,17 @@ export function capturePath(name: CaptureName): string {
 
 export function readCapture(name: CaptureName): pcap.PcapFile {
   return pcap.decode(readFileSync(capturePath(name)));
+}
+
+/**
+ * A hand-made capture: `frames` written as an Ethernet pcap (one second
+ * apart) in a temporary directory removed when the test ends, for tshark to
+ * read. Returns the file's path.
+ */
+export function tempCapture(t: TestContext, name: string, frames: readonly Buffer[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vxswitch-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, name);
+  writeFileSync(file, pcap.encode(pcap.LinkType.Ethernet, frames.map((data, i) => ({ time: i, data }))));
+  return file;
 }

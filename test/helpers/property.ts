@@ -27,6 +27,16 @@ export function onlyWireError(fn: () => unknown): void {
   }
 }
 
+/** The robustness property: `check` of every generated input returns or throws WireError, nothing else. */
+export function assertOnlyWireError<T>(inputs: fc.Arbitrary<T>, check: (input: T) => unknown, share = 1): void {
+  fc.assert(
+    fc.property(inputs, (input) => {
+      onlyWireError(() => check(input));
+    }),
+    runs(share),
+  );
+}
+
 /**
  * Mutations of a real message: truncations, single bit flips, and every
  * one-byte length-ish field off by one (a byte +1 or -1).

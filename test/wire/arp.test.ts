@@ -6,37 +6,14 @@ import { ArpOperation, type ArpPacket } from '../../src/wire/arp.js';
 import { formatIpv4 } from '../../src/wire/ip-address.js';
 import { formatMac } from '../../src/wire/mac-address.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { capturePath, readCapture } from '../helpers/fixtures.js';
-import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
-import { reencodes, roundTrip } from '../helpers/round-trip.js';
-import { tsharkFrames, type TsharkTree } from '../helpers/tshark.js';
-
-/** Offset and length of every instance of a layer, from tshark's `<layer>_raw`. */
-function rawLayers(layers: TsharkTree, name: string): Array<{ offset: number; length: number }> {
-  const raw = layers[`${name}_raw`];
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) && Array.isArray(raw[0]) ? raw : [raw];
-  return list.map((r) => {
-    assert.ok(Array.isArray(r));
-    return { offset: Number(r[1]), length: Number(r[2]) };
-  });
-}
+import { capturedLayers, type CapturedLayer } from '../helpers/captured-layers.js';
+import { assertOnlyWireError, bytesArbitrary, mutationArbitrary } from '../helpers/property.js';
+import { assertRoundTrips, reencodes, roundTrip } from '../helpers/round-trip.js';
 
 const ipU32 = (text: string): number => text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 
 /** The ARP packets inside the VXLAN capture (behind outer Eth/IPv4/UDP/VXLAN and the inner Ethernet header). */
-function capturedArp(): Array<{ number: number; frame: Buffer; offset: number; bytes: Buffer; tshark: TsharkTree }> {
-  const records = readCapture('vxlan-kernel-arp-icmp').records;
-  const out = [];
-  for (const [i, f] of tsharkFrames(capturePath('vxlan-kernel-arp-icmp')).entries()) {
-    const arpLayer = f.layers['arp'];
-    if (arpLayer === undefined) continue;
-    const [{ offset, length }] = rawLayers(f.layers, 'arp') as [{ offset: number; length: number }];
-    const frame = records[i]!.data;
-    out.push({ number: f.number, frame, offset, bytes: frame.subarray(offset, offset + length), tshark: arpLayer as TsharkTree });
-  }
-  return out;
-}
+const capturedArp = (): CapturedLayer[] => capturedLayers(['vxlan-kernel-arp-icmp'], 'arp');
 
 test('ARP: captured request and reply (inside VXLAN) re-encode and match tshark', () => {
   const packets = capturedArp();
@@ -144,12 +121,7 @@ const packetArb: fc.Arbitrary<ArpPacket> = fc.record(
 );
 
 test('ARP property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(packetArb, (v) => {
-      roundTrip(arp, v);
-    }),
-    runs(),
-  );
+  assertRoundTrips(arp, packetArb);
 });
 
 function checkDecodable(buf: Buffer): void {
@@ -164,20 +136,10 @@ test('ARP property: random bytes throw only WireError; what decodes re-encodes e
     bytesArbitrary(40),
     bytesArbitrary(40).map((b) => Buffer.concat([prefix, b])),
   );
-  fc.assert(
-    fc.property(arb, (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(arb, checkDecodable);
 });
 
 test('ARP property: mutated captured packets throw only WireError', () => {
   const [req, rep] = capturedArp();
-  fc.assert(
-    fc.property(fc.oneof(mutationArbitrary(req!.bytes), mutationArbitrary(rep!.bytes)), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(fc.oneof(mutationArbitrary(req!.bytes), mutationArbitrary(rep!.bytes)), checkDecodable);
 });

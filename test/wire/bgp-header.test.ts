@@ -13,6 +13,7 @@ import { DEFAULT_CONTEXT, type BgpContext } from '../../src/wire/bgp-context.js'
 import { WireError } from '../../src/wire/wire-error.js';
 import { roundTrip } from '../helpers/round-trip.js';
 import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
+import { assertWireError } from '../helpers/bgp-errors.js';
 import { bgpMessages, field } from '../helpers/bgp-captures.js';
 
 const EXT: BgpContext = { ...DEFAULT_CONTEXT, extendedMessage: true };
@@ -22,21 +23,6 @@ function header(length: number, type: number, marker = 0xff): Buffer {
   b.writeUInt16BE(length, 16);
   b[18] = type;
   return b;
-}
-
-function assertWireError(fn: () => unknown, code: number, subcode: number, data?: Buffer): WireError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof WireError, `expected a WireError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `code (${caught.message})`);
-  assert.equal(caught.subcode, subcode, `subcode (${caught.message})`);
-  assert.equal(caught.action, 'session-reset');
-  if (data !== undefined) assert.deepEqual(caught.data, data, 'NOTIFICATION data');
-  return caught;
 }
 
 test('BGP header: constants', () => {

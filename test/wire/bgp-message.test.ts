@@ -7,10 +7,10 @@ import type { BgpMessage } from '../../src/wire/bgp-message.js';
 import { capabilities } from '../../src/wire/bgp-open.js';
 import { DEFAULT_CONTEXT, afiSafiKey, type BgpContext } from '../../src/wire/bgp-context.js';
 import { BGP_HEADER_LENGTH, messageLengthAt } from '../../src/wire/bgp-header.js';
-import { WireError } from '../../src/wire/wire-error.js';
 import { CAPTURES, type CaptureName } from '../helpers/fixtures.js';
 import { reencodes, roundTrip } from '../helpers/round-trip.js';
 import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
+import { assertWireError } from '../helpers/bgp-errors.js';
 import { bgpMessages, type CapturedBgpMessage } from '../helpers/bgp-captures.js';
 import { notificationArbitrary, openArbitrary, routeRefreshArbitrary } from '../helpers/bgp-arbitraries.js';
 
@@ -45,21 +45,6 @@ const sessions = CAPTURES.filter((c) => c !== 'vxlan-kernel-arp-icmp').map((capt
   const messages = bgpMessages([capture]);
   return { capture, messages, ctx: sessionContext(messages) };
 });
-
-function assertWireError(fn: () => unknown, code: number, subcode: number, data?: Buffer): WireError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof WireError, `expected a WireError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `code (${caught.message})`);
-  assert.equal(caught.subcode, subcode, `subcode (${caught.message})`);
-  assert.equal(caught.action, 'session-reset');
-  if (data !== undefined) assert.deepEqual(caught.data, data, 'NOTIFICATION data');
-  return caught;
-}
 
 function message(type: number, body: Buffer | string, length?: number): Buffer {
   const b = typeof body === 'string' ? Buffer.from(body, 'hex') : body;

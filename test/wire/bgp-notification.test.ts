@@ -15,33 +15,13 @@ import type { Codec } from '../../src/wire/codec.js';
 import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
 import { bgpMessages, field, fieldsStartingWith } from '../helpers/bgp-captures.js';
 import { notificationArbitrary } from '../helpers/bgp-arbitraries.js';
+import { assertRoundTrips, roundTrip, TO_END } from '../helpers/round-trip.js';
 
 const capturedNotifications = bgpMessages().filter((m) => m.type === 3);
 // The module is a codec in the shared shape.
+// A NOTIFICATION body runs to the end of its message: round trips decode
+// views that end where the body ends (TO_END).
 const codec: Codec<BgpNotification> = bgpNotification;
-
-/**
- * A NOTIFICATION body runs to the end of its message, so the shared
- * roundTrip helper (which decodes with bytes after the value) does not
- * apply: check encode/decode at offset 0 and at an offset, in buffers that
- * end where the body ends.
- */
-function bodyRoundTrip(value: BgpNotification): Buffer {
-  const length = bgpNotification.encodingLength(value);
-  const plain = bgpNotification.encode(value);
-  assert.equal(bgpNotification.encode.bytes, length);
-  assert.equal(plain.length, length);
-  assert.deepEqual(bgpNotification.decode(plain), value);
-  assert.equal(bgpNotification.decode.bytes, length);
-  const pad = 7;
-  const big = Buffer.alloc(pad + length, 0xa5);
-  bgpNotification.encode(value, big, pad);
-  assert.equal(big[pad - 1], 0xa5, 'encode does not write before its offset');
-  assert.deepEqual(big.subarray(pad), plain);
-  assert.deepEqual(bgpNotification.decode(big, pad), value);
-  assert.equal(bgpNotification.decode.bytes, length);
-  return plain;
-}
 
 test('NOTIFICATION: captured ones decode to tshark\'s codes and re-encode byte for byte', () => {
   assert.ok(capturedNotifications.length >= 3, `found ${capturedNotifications.length} NOTIFICATIONs`);
@@ -49,7 +29,7 @@ test('NOTIFICATION: captured ones decode to tshark\'s codes and re-encode byte f
     const where = `${m.capture} frame ${m.frame}`;
     const body = m.bytes.subarray(BGP_HEADER_LENGTH);
     const n = codec.decode(body);
-    assert.deepEqual(bodyRoundTrip(n), body, `${where}: re-encodes`);
+    assert.deepEqual(roundTrip(codec, n, undefined, TO_END), body, `${where}: re-encodes`);
     assert.equal(n.code, Number(field(m.tree, 'bgp.notify.major_error')), `${where}: code`);
     // tshark names the minor-code field after the major code (minor_error_cease, ...).
     const minor = fieldsStartingWith(m.tree, 'bgp.notify.minor_error');
@@ -69,7 +49,7 @@ test('NOTIFICATION: captured ones decode to tshark\'s codes and re-encode byte f
 test('NOTIFICATION: RFC 9003 shutdown communication', () => {
   const n = shutdownNotification(2, 'maintenance, back at 14:00 ✓');
   assert.equal(n.shutdownMessage, 'maintenance, back at 14:00 ✓');
-  const bytes = bodyRoundTrip(n);
+  const bytes = roundTrip(codec, n, undefined, TO_END);
   assert.equal(bytes[2], Buffer.byteLength('maintenance, back at 14:00 ✓'));
   assert.equal(describeNotification(n), 'Cease / Administrative Shutdown: "maintenance, back at 14:00 ✓"');
   assert.equal(bgpNotification.decode(Buffer.from('0604056869206f6b', 'hex')).shutdownMessage, 'hi ok');
@@ -81,7 +61,7 @@ test('NOTIFICATION: RFC 9003 shutdown communication', () => {
   for (const hex of ['060205616263', '0602036162636465', '060202c328', '06020161' + '00', '060200', '0602']) {
     const bad = bgpNotification.decode(Buffer.from(hex, 'hex'));
     assert.equal(bad.shutdownMessage, undefined, hex);
-    assert.deepEqual(bodyRoundTrip(bad), Buffer.from(hex, 'hex'));
+    assert.deepEqual(roundTrip(codec, bad, undefined, TO_END), Buffer.from(hex, 'hex'));
   }
   // Only Cease 2 and 4 carry one.
   assert.equal(bgpNotification.decode(Buffer.from('0603026869', 'hex')).shutdownMessage, undefined);
@@ -112,12 +92,7 @@ test('NOTIFICATION: a body under 2 bytes is an error; encode range checks', () =
 });
 
 test('NOTIFICATION property: generated NOTIFICATIONs round-trip', () => {
-  fc.assert(
-    fc.property(notificationArbitrary, (n) => {
-      bodyRoundTrip(n);
-    }),
-    runs(),
-  );
+  assertRoundTrips(codec, notificationArbitrary, undefined, TO_END);
 });
 
 test('NOTIFICATION property: random bytes and mutated real ones throw only WireError', () => {

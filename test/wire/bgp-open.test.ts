@@ -6,29 +6,14 @@ import { AS_TRANS, buildOpen, capabilities, effectiveAs, type BgpOpen } from '..
 import * as capability from '../../src/wire/bgp-capability.js';
 import { capabilityCode, type Capability } from '../../src/wire/bgp-capability.js';
 import { BGP_HEADER_LENGTH } from '../../src/wire/bgp-header.js';
-import { WireError } from '../../src/wire/wire-error.js';
-import { reencodes, roundTrip } from '../helpers/round-trip.js';
+import { assertRoundTrips, reencodes, roundTrip } from '../helpers/round-trip.js';
 import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
+import { assertWireError } from '../helpers/bgp-errors.js';
 import { bgpMessages, field } from '../helpers/bgp-captures.js';
 import { capabilityArbitrary, openArbitrary } from '../helpers/bgp-arbitraries.js';
 import { findAll, type TsharkValue } from '../helpers/tshark.js';
 
 const capturedOpens = bgpMessages().filter((m) => m.type === 1);
-
-function assertWireError(fn: () => unknown, code: number, subcode: number, data?: Buffer): WireError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof WireError, `expected a WireError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `code (${caught.message})`);
-  assert.equal(caught.subcode, subcode, `subcode (${caught.message})`);
-  assert.equal(caught.action, 'session-reset');
-  if (data !== undefined) assert.deepEqual(caught.data, data, 'NOTIFICATION data');
-  return caught;
-}
 
 /** Numbers of a tshark field below `tree` (a list when a capability has several tuples). */
 function numbers(tree: TsharkValue, name: string): number[] {
@@ -298,21 +283,11 @@ test('OPEN encode rejects values that cannot be sent', () => {
 });
 
 test('capability property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(capabilityArbitrary, (c) => {
-      roundTrip(capability, c);
-    }),
-    runs(),
-  );
+  assertRoundTrips(capability, capabilityArbitrary);
 });
 
 test('OPEN property: generated OPENs (random capability sets) round-trip', () => {
-  fc.assert(
-    fc.property(openArbitrary, (open) => {
-      roundTrip(bgpOpen, open);
-    }),
-    runs(),
-  );
+  assertRoundTrips(bgpOpen, openArbitrary);
 });
 
 test('OPEN property: random bytes and mutated real OPENs throw only WireError', () => {

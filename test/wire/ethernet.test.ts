@@ -1,60 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import * as ethernet from '../../src/wire/ethernet.js';
 import { EtherType, type EthernetHeader, type VlanTag } from '../../src/wire/ethernet.js';
 import { formatMac } from '../../src/wire/mac-address.js';
-import * as pcap from '../../src/wire/pcap.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { CAPTURES, capturePath, readCapture } from '../helpers/fixtures.js';
-import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
-import { reencodes, roundTrip } from '../helpers/round-trip.js';
+import { capturedLayers, type CapturedLayer } from '../helpers/captured-layers.js';
+import { CAPTURES, readCapture, tempCapture } from '../helpers/fixtures.js';
+import { assertOnlyWireError, bytesArbitrary, mutationArbitrary } from '../helpers/property.js';
+import { assertRoundTrips, reencodes, roundTrip } from '../helpers/round-trip.js';
 import { asList, findAll, tsharkFrames, type TsharkTree } from '../helpers/tshark.js';
 
-/** Offset and length of every instance of a layer, from tshark's `<layer>_raw`. */
-function rawLayers(layers: TsharkTree, name: string): Array<{ offset: number; length: number }> {
-  const raw = layers[`${name}_raw`];
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) && Array.isArray(raw[0]) ? raw : [raw];
-  return list.map((r) => {
-    assert.ok(Array.isArray(r));
-    return { offset: Number(r[1]), length: Number(r[2]) };
-  });
-}
+/** Every Ethernet header of every capture (outer and, after VXLAN, inner), with tshark's fields. */
+const capturedHeaders = (): CapturedLayer[] => capturedLayers(CAPTURES, 'eth');
 
 const str = (v: unknown): string => {
   assert.equal(typeof v, 'string');
   return v as string;
 };
-
-/** Every Ethernet header of every capture (outer and, after VXLAN, inner), with tshark's fields. */
-function capturedHeaders(): Array<{ where: string; frame: Buffer; offset: number; bytes: Buffer; tshark: TsharkTree }> {
-  const out: Array<{ where: string; frame: Buffer; offset: number; bytes: Buffer; tshark: TsharkTree }> = [];
-  for (const name of CAPTURES) {
-    const records = readCapture(name).records;
-    const frames = tsharkFrames(capturePath(name));
-    assert.equal(frames.length, records.length);
-    for (const [i, f] of frames.entries()) {
-      const data = records[i]!.data;
-      const eths = asList(f.layers['eth']);
-      const raws = rawLayers(f.layers, 'eth');
-      assert.equal(eths.length, raws.length);
-      raws.forEach(({ offset, length }, j) => {
-        out.push({
-          where: `${name} #${f.number} eth[${j}]`,
-          frame: data,
-          offset,
-          bytes: data.subarray(offset, offset + length),
-          tshark: eths[j] as TsharkTree,
-        });
-      });
-    }
-  }
-  return out;
-}
 
 test('Ethernet: captured headers (outer and inner) re-encode and match tshark', () => {
   const headers = capturedHeaders();
@@ -154,11 +117,8 @@ test('Ethernet: 802.1Q and QinQ frames built here decode as tshark decodes them'
       etherType: EtherType.Arp,
     },
   ];
-  const dir = mkdtempSync(path.join(tmpdir(), 'vxswitch-eth-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'vlans.pcap');
   const frames = cases.map((c) => Buffer.concat([ethernet.encode(c), arp]));
-  writeFileSync(file, pcap.encode(pcap.LinkType.Ethernet, frames.map((data, i) => ({ time: i, data }))));
+  const file = tempCapture(t, 'vlans.pcap', frames);
   const decoded = tsharkFrames(file);
   assert.equal(decoded.length, cases.length);
   for (const [i, f] of decoded.entries()) {
@@ -265,12 +225,7 @@ const headerArb: fc.Arbitrary<EthernetHeader> = fc
   );
 
 test('Ethernet property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(headerArb, (v) => {
-      roundTrip(ethernet, v);
-    }),
-    runs(),
-  );
+  assertRoundTrips(ethernet, headerArb);
 });
 
 /** Anything decode accepts re-encodes to the same bytes and agrees with the in-place readers. */
@@ -310,20 +265,10 @@ test('Ethernet property: random bytes throw only WireError; what decodes re-enco
       return buf;
     }),
   );
-  fc.assert(
-    fc.property(arb, (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(arb, checkDecodable);
 });
 
 test('Ethernet property: mutated captured and QinQ frames throw only WireError', () => {
   const samples = [readCapture('vxlan-kernel-arp-icmp').records[0]!.data.subarray(50, 70), QINQ_ARP.subarray(0, 26)];
-  fc.assert(
-    fc.property(fc.oneof(...samples.map((s) => mutationArbitrary(s))), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(fc.oneof(...samples.map((s) => mutationArbitrary(s))), checkDecodable);
 });

@@ -10,6 +10,7 @@ import { WireError } from '../../src/wire/wire-error.js';
 import { evpnRouteArb } from '../helpers/evpn-arbitraries.js';
 import { allEvpnNlris, field, fieldRaw } from '../helpers/evpn-capture.js';
 import type { CapturedItem } from '../helpers/evpn-capture.js';
+import { isNlriError } from '../helpers/bgp-errors.js';
 import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
 import { reencodes, roundTrip } from '../helpers/round-trip.js';
 import { findAll } from '../helpers/tshark.js';
@@ -119,9 +120,6 @@ test('EVPN NLRI: ADD-PATH puts a 4-byte path identifier first', () => {
   assert.equal(evpn.encode({ route: value.route }, undefined, 0, ADD_PATH).readUInt32BE(0), 0);
   assert.throws(() => evpn.decode(Buffer.from('010203', 'hex'), 0, ADD_PATH), WireError);
 });
-
-const isNlriError = (e: unknown): boolean =>
-  e instanceof WireError && e.code === 3 && e.subcode === 10 && e.action === 'session-reset';
 
 /** A Type 2 value: RD 8, ESI 10, tag 4, MAC length, MAC, IP length, IP, labels. */
 function type2Value(macBits: number, ipBits: number, ipBytes: number, labelBytes: number): Buffer {

@@ -5,16 +5,13 @@ import type { Codec } from '../../src/wire/codec.js';
 import { formatIpv4, formatIpv6 } from '../../src/wire/ip-address.js';
 import * as prefix from '../../src/wire/ip-prefix-nlri.js';
 import type { IpPrefixNlri, IpPrefixNlriContext } from '../../src/wire/ip-prefix-nlri.js';
-import { WireError } from '../../src/wire/wire-error.js';
+import { isNlriError } from '../helpers/bgp-errors.js';
 import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
 import { reencodes, roundTrip } from '../helpers/round-trip.js';
 
 const codec: Codec<IpPrefixNlri, IpPrefixNlriContext> = prefix;
 const V4: IpPrefixNlriContext = { afi: 1, addPath: false };
 const V6: IpPrefixNlriContext = { afi: 2, addPath: false };
-
-const isNlriError = (e: unknown): boolean =>
-  e instanceof WireError && e.code === 3 && e.subcode === 10 && e.action === 'session-reset';
 
 test('IP prefix: RFC 4271 §4.3 length + fewest bytes', () => {
   const cases: Array<[IpPrefixNlriContext, IpPrefixNlri, string]> = [

@@ -1,65 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import * as ethernet from '../../src/wire/ethernet.js';
 import { formatIpv4 } from '../../src/wire/ip-address.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import { IpProtocol, type Ipv4Header } from '../../src/wire/ipv4.js';
-import * as pcap from '../../src/wire/pcap.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { CAPTURES, capturePath, readCapture } from '../helpers/fixtures.js';
-import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
-import { reencodes, roundTrip } from '../helpers/round-trip.js';
-import { asList, tsharkFrames, type TsharkTree } from '../helpers/tshark.js';
-
-/** Offset and length of every instance of a layer, from tshark's `<layer>_raw`. */
-function rawLayers(layers: TsharkTree, name: string): Array<{ offset: number; length: number }> {
-  const raw = layers[`${name}_raw`];
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) && Array.isArray(raw[0]) ? raw : [raw];
-  return list.map((r) => {
-    assert.ok(Array.isArray(r));
-    return { offset: Number(r[1]), length: Number(r[2]) };
-  });
-}
-
-const ipU32 = (text: string): number => text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-
-interface Captured {
-  where: string;
-  frame: Buffer;
-  offset: number;
-  bytes: Buffer;
-  tshark: TsharkTree;
-}
+import { capturedLayers, type CapturedLayer } from '../helpers/captured-layers.js';
+import { CAPTURES, tempCapture } from '../helpers/fixtures.js';
+import { assertOnlyWireError, bytesArbitrary, mutationArbitrary, runs } from '../helpers/property.js';
+import { assertRoundTrips, reencodes, roundTrip } from '../helpers/round-trip.js';
+import { tsharkFields, type TsharkTree } from '../helpers/tshark.js';
 
 /** Every IPv4 header of every capture (outer, and inner behind VXLAN), with tshark's fields. */
-function capturedHeaders(): Captured[] {
-  const out: Captured[] = [];
-  for (const name of CAPTURES) {
-    const records = readCapture(name).records;
-    for (const [i, f] of tsharkFrames(capturePath(name)).entries()) {
-      const ips = asList(f.layers['ip']);
-      const raws = rawLayers(f.layers, 'ip');
-      assert.equal(ips.length, raws.length);
-      const frame = records[i]!.data;
-      raws.forEach(({ offset, length }, j) => {
-        out.push({
-          where: `${name} #${f.number} ip[${j}]`,
-          frame,
-          offset,
-          bytes: frame.subarray(offset, offset + length),
-          tshark: ips[j] as TsharkTree,
-        });
-      });
-    }
-  }
-  return out;
-}
+const capturedHeaders = (): CapturedLayer[] => capturedLayers(CAPTURES, 'ip');
+
+const ipU32 = (text: string): number => text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 
 test('IPv4: captured headers (outer and inner) re-encode and match tshark', () => {
   const headers = capturedHeaders();
@@ -207,15 +163,13 @@ test('IPv4: options are kept as a view and re-encoded', (t) => {
   roundTrip(ipv4, v);
 
   // tshark reads the same header (and agrees the checksum is good).
-  const dir = mkdtempSync(path.join(tmpdir(), 'vxswitch-ipv4-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'options.pcap');
   const eth = ethernet.encode({ dst: '01:00:5e:00:00:16', src: '02:00:00:00:01:01', vlans: [], etherType: 0x0800 });
-  writeFileSync(file, pcap.encode(pcap.LinkType.Ethernet, [{ time: 0, data: Buffer.concat([eth, packet]) }]));
-  const out = execFileSync('tshark', ['-r', file, '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=,',
-    '-e', 'ip.hdr_len', '-e', 'ip.opt.type', '-e', 'ip.checksum', '-e', 'ip.checksum.status', '-e', 'ip.dsfield.dscp'],
-  { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  const [hdrLen, optType, sum, status, dscp] = out.split(',');
+  const file = tempCapture(t, 'options.pcap', [Buffer.concat([eth, packet])]);
+  const rows = tsharkFields(file, ['ip.hdr_len', 'ip.opt.type', 'ip.checksum', 'ip.checksum.status', 'ip.dsfield.dscp'], {
+    prefs: ['ip.check_checksum:TRUE'],
+  });
+  assert.equal(rows.length, 1);
+  const [hdrLen, optType, sum, status, dscp] = rows[0]!;
   assert.equal(Number(hdrLen), 24);
   assert.equal(Number(optType), 0x94);
   assert.equal(parseInt(sum!, 16), v.checksum);
@@ -298,12 +252,7 @@ const headerArb = (withChecksum: boolean): fc.Arbitrary<Ipv4Header> =>
     });
 
 test('IPv4 property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(headerArb(true), (v) => {
-      roundTrip(ipv4, v);
-    }),
-    runs(),
-  );
+  assertRoundTrips(ipv4, headerArb(true));
 });
 
 test('IPv4 property: without a checksum, encode computes a valid one', () => {
@@ -378,21 +327,11 @@ test('IPv4 property: random bytes throw only WireError; what decodes re-encodes 
     // Version 4 and a plausible IHL, so the success path is exercised.
     fc.tuple(fc.integer({ min: 0x40, max: 0x4f }), bytesArbitrary(64)).map(([b0, rest]) => Buffer.concat([Buffer.from([b0]), rest])),
   );
-  fc.assert(
-    fc.property(arb, (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(arb, checkDecodable);
 });
 
 test('IPv4 property: mutated captured headers throw only WireError', () => {
   const headers = capturedHeaders();
   const samples = [headers[0]!, headers.find((h) => h.offset === 64)!].map((h) => h.frame.subarray(h.offset, h.offset + 28));
-  fc.assert(
-    fc.property(fc.oneof(...samples.map((s) => mutationArbitrary(s))), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(fc.oneof(...samples.map((s) => mutationArbitrary(s))), checkDecodable);
 });

@@ -1,18 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import * as ethernet from '../../src/wire/ethernet.js';
 import { formatIpv6 } from '../../src/wire/ip-address.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
 import { IpProtocol, type Ipv6Header } from '../../src/wire/ipv6.js';
-import * as pcap from '../../src/wire/pcap.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
-import { roundTrip } from '../helpers/round-trip.js';
+import { tempCapture } from '../helpers/fixtures.js';
+import { assertOnlyWireError, bytesArbitrary, mutationArbitrary, runs } from '../helpers/property.js';
+import { assertRoundTrips } from '../helpers/round-trip.js';
 import { tsharkFrames, type TsharkTree } from '../helpers/tshark.js';
 
 // Addresses with runs of zero groups (so '::' compression is exercised) and IPv4-mapped ones.
@@ -88,10 +85,7 @@ test('IPv6: headers built here decode as tshark decodes them', (t) => {
   const values = [...fixed, ...fc.sample(headerArb, { numRuns: 40, seed: 42 })];
   const eth = ethernet.encode({ dst: '33:33:00:00:00:01', src: '02:00:00:00:01:01', vlans: [], etherType: ethernet.EtherType.Ipv6 });
   const frames = values.map((v) => Buffer.concat([eth, ipv6.encode(v), Buffer.alloc(Math.min(v.payloadLength, 64))]));
-  const dir = mkdtempSync(path.join(tmpdir(), 'vxswitch-ipv6-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'ipv6.pcap');
-  writeFileSync(file, pcap.encode(pcap.LinkType.Ethernet, frames.map((data, i) => ({ time: i, data }))));
+  const file = tempCapture(t, 'ipv6.pcap', frames);
   const decoded = tsharkFrames(file);
   assert.equal(decoded.length, values.length);
   for (const [i, f] of decoded.entries()) {
@@ -136,12 +130,7 @@ test('IPv6: encode rejects bad values', () => {
 // Properties
 
 test('IPv6 property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(headerArb, (v) => {
-      roundTrip(ipv6, v);
-    }),
-    runs(),
-  );
+  assertRoundTrips(ipv6, headerArb);
 });
 
 test('IPv6 property: the pseudo-header sum is the RFC 8200 §8.1 pseudo-header, summed', () => {
@@ -169,19 +158,9 @@ test('IPv6 property: random bytes throw only WireError; what decodes re-encodes 
     bytesArbitrary(48),
     fc.tuple(fc.integer({ min: 0x60, max: 0x6f }), bytesArbitrary(48)).map(([b0, rest]) => Buffer.concat([Buffer.from([b0]), rest])),
   );
-  fc.assert(
-    fc.property(arb, (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(arb, checkDecodable);
 });
 
 test('IPv6 property: mutated headers throw only WireError', () => {
-  fc.assert(
-    fc.property(mutationArbitrary(NS_HEADER), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(mutationArbitrary(NS_HEADER), checkDecodable);
 });

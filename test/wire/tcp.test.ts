@@ -1,86 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import * as ethernet from '../../src/wire/ethernet.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import { IpProtocol } from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
-import * as pcap from '../../src/wire/pcap.js';
 import * as tcp from '../../src/wire/tcp.js';
 import { TcpFlag, type TcpHeader } from '../../src/wire/tcp.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { capturePath, readCapture, type CaptureName } from '../helpers/fixtures.js';
-import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
-import { reencodes, roundTrip } from '../helpers/round-trip.js';
-import { tsharkFrames, type TsharkTree } from '../helpers/tshark.js';
-
-/** Offset and length of every instance of a layer, from tshark's `<layer>_raw`. */
-function rawLayers(layers: TsharkTree, name: string): Array<{ offset: number; length: number }> {
-  const raw = layers[`${name}_raw`];
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) && Array.isArray(raw[0]) ? raw : [raw];
-  return list.map((r) => {
-    assert.ok(Array.isArray(r));
-    return { offset: Number(r[1]), length: Number(r[2]) };
-  });
-}
-
-/**
- * tshark fields (one row per frame; the first occurrence of each) with
- * preferences set, e.g. checksum verification on.
- */
-function tsharkFields(file: string, prefs: string[], fields: string[]): string[][] {
-  const args = ['-r', file, ...prefs.flatMap((p) => ['-o', p]), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f'];
-  for (const f of fields) args.push('-e', f);
-  const out = execFileSync('tshark', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  return out
-    .trim()
-    .split('\n')
-    .map((line) => line.split(','));
-}
+import { capturedTransport, type CapturedTransport } from '../helpers/captured-layers.js';
+import { capturePath, tempCapture, type CaptureName } from '../helpers/fixtures.js';
+import { ipFrame } from '../helpers/frame-builder.js';
+import { assertOnlyWireError, bytesArbitrary, mutationArbitrary, runs } from '../helpers/property.js';
+import { assertRoundTrips, reencodes, roundTrip } from '../helpers/round-trip.js';
+import { rawLayers, tsharkFields, type TsharkTree } from '../helpers/tshark.js';
 
 const BGP_CAPTURES: CaptureName[] = ['frr-frr-evpn-session', 'gobgp-frr-evpn-session', 'pyspeaker-frr-evpn-session'];
 
-interface Captured {
-  where: string;
-  capture: CaptureName;
-  index: number;
-  frame: Buffer;
-  ipOffset: number;
-  offset: number;
-  bytes: Buffer;
-  layers: TsharkTree;
-}
-
 /** The TCP header of every frame of the BGP captures, with tshark's decode. */
-function capturedHeaders(): Captured[] {
-  const out: Captured[] = [];
-  for (const capture of BGP_CAPTURES) {
-    const records = readCapture(capture).records;
-    for (const [index, f] of tsharkFrames(capturePath(capture)).entries()) {
-      const [{ offset, length }] = rawLayers(f.layers, 'tcp') as [{ offset: number; length: number }];
-      const [ip] = rawLayers(f.layers, 'ip');
-      const frame = records[index]!.data;
-      out.push({
-        where: `${capture} #${f.number}`,
-        capture,
-        index,
-        frame,
-        ipOffset: ip!.offset,
-        offset,
-        bytes: frame.subarray(offset, offset + length),
-        layers: f.layers,
-      });
-    }
-  }
-  return out;
-}
+const capturedHeaders = (): CapturedTransport[] => capturedTransport(BGP_CAPTURES, 'tcp');
 
-const segmentLength = (h: Captured): number =>
+const segmentLength = (h: CapturedTransport): number =>
   ipv4.readTotalLength(h.frame, h.ipOffset) - ipv4.readHeaderLength(h.frame, h.ipOffset);
 
 test('TCP: captured headers of the BGP sessions re-encode and match tshark', () => {
@@ -88,7 +28,7 @@ test('TCP: captured headers of the BGP sessions re-encode and match tshark', () 
   assert.ok(headers.length >= 90);
   for (const h of headers) {
     const v = reencodes(tcp, h.bytes);
-    const t = h.layers['tcp'] as TsharkTree;
+    const t = h.tshark;
     const flags = parseInt(t['tcp.flags'] as string, 16);
     assert.equal(v.srcPort, Number(t['tcp.srcport']), h.where);
     assert.equal(v.dstPort, Number(t['tcp.dstport']), h.where);
@@ -137,7 +77,7 @@ test('TCP: Ethernet -> IPv4 -> TCP finds the BGP messages where tshark finds the
 test('TCP: captured checksums are verified as tshark verifies them (offloaded ones hold the pseudo-header sum)', () => {
   let complete = 0;
   for (const capture of BGP_CAPTURES) {
-    const status = tsharkFields(capturePath(capture), ['tcp.check_checksum:TRUE'], ['tcp.checksum.status']);
+    const status = tsharkFields(capturePath(capture), ['tcp.checksum.status'], { prefs: ['tcp.check_checksum:TRUE'] });
     for (const h of capturedHeaders().filter((c) => c.capture === capture)) {
       const len = segmentLength(h);
       const pseudo = ipv4.pseudoHeaderSum(h.frame, h.ipOffset, IpProtocol.Tcp, len);
@@ -163,25 +103,8 @@ test('TCP: checksums computed over IPv4 and IPv6 are the ones tshark verifies as
   for (const h of capturedHeaders().filter((c) => c.capture === 'frr-frr-evpn-session')) {
     const segment = h.frame.subarray(h.offset, h.offset + segmentLength(h));
     for (const family of [4, 6] as const) {
-      const eth = ethernet.encode({
-        dst: '02:00:00:00:00:02',
-        src: '02:00:00:00:00:01',
-        vlans: [],
-        etherType: family === 4 ? ethernet.EtherType.Ipv4 : ethernet.EtherType.Ipv6,
-      });
-      const ip =
-        family === 4
-          ? ipv4.encode({
-              dscp: 48, ecn: 0, totalLength: 20 + segment.length, identification: 7, reservedFlag: false,
-              dontFragment: true, moreFragments: false, fragmentOffset: 0, ttl: 64, protocol: IpProtocol.Tcp,
-              src: '10.212.0.1', dst: '10.212.0.254', options: Buffer.alloc(0),
-            })
-          : ipv6.encode({
-              trafficClass: 0xc0, flowLabel: 0xabcde, payloadLength: segment.length, nextHeader: IpProtocol.Tcp,
-              hopLimit: 64, src: 'fd00::1', dst: 'fd00::fe',
-            });
-      const frame = Buffer.concat([eth, ip, segment]);
-      const off = 14 + ip.length;
+      const frame = ipFrame(family, IpProtocol.Tcp, segment);
+      const off = 14 + (family === 4 ? 20 : 40);
       const pseudo =
         family === 4
           ? ipv4.pseudoHeaderSum(frame, 14, IpProtocol.Tcp, segment.length)
@@ -193,11 +116,8 @@ test('TCP: checksums computed over IPv4 and IPv6 are the ones tshark verifies as
       sums.push(sum);
     }
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'vxswitch-tcp-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'tcp.pcap');
-  writeFileSync(file, pcap.encode(pcap.LinkType.Ethernet, frames.map((data, i) => ({ time: i, data }))));
-  const rows = tsharkFields(file, ['tcp.check_checksum:TRUE'], ['tcp.checksum', 'tcp.checksum.status']);
+  const file = tempCapture(t, 'tcp.pcap', frames);
+  const rows = tsharkFields(file, ['tcp.checksum', 'tcp.checksum.status'], { prefs: ['tcp.check_checksum:TRUE'] });
   assert.equal(rows.length, frames.length);
   rows.forEach(([sum, status], i) => {
     assert.equal(parseInt(sum!, 16), sums[i], `frame ${i + 1}`);
@@ -257,12 +177,7 @@ const headerArb: fc.Arbitrary<TcpHeader> = fc.record(
 );
 
 test('TCP property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(headerArb, (v) => {
-      roundTrip(tcp, v);
-    }),
-    runs(),
-  );
+  assertRoundTrips(tcp, headerArb);
 });
 
 test('TCP property: a computed checksum verifies; a flipped bit does not', () => {
@@ -288,12 +203,7 @@ function checkDecodable(buf: Buffer): void {
 }
 
 test('TCP property: random bytes throw only WireError; what decodes re-encodes exactly', () => {
-  fc.assert(
-    fc.property(bytesArbitrary(72), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(bytesArbitrary(72), checkDecodable);
 });
 
 test('TCP property: mutated captured headers throw only WireError', () => {
@@ -301,10 +211,5 @@ test('TCP property: mutated captured headers throw only WireError', () => {
   const samples = [headers[0]!, headers.find((h) => rawLayers(h.layers, 'bgp').length > 0)!].map((h) =>
     h.frame.subarray(h.offset, h.offset + h.bytes.length + 4),
   );
-  fc.assert(
-    fc.property(fc.oneof(...samples.map((s) => mutationArbitrary(s))), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(fc.oneof(...samples.map((s) => mutationArbitrary(s))), checkDecodable);
 });

@@ -1,77 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import * as ethernet from '../../src/wire/ethernet.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import { IpProtocol } from '../../src/wire/ipv4.js';
-import * as ipv6 from '../../src/wire/ipv6.js';
-import * as pcap from '../../src/wire/pcap.js';
 import * as udp from '../../src/wire/udp.js';
 import type { UdpHeader } from '../../src/wire/udp.js';
 import * as vxlan from '../../src/wire/vxlan.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { capturePath, readCapture } from '../helpers/fixtures.js';
-import { bytesArbitrary, mutationArbitrary, onlyWireError, runs } from '../helpers/property.js';
-import { reencodes, roundTrip } from '../helpers/round-trip.js';
-import { tsharkFrames, type TsharkTree } from '../helpers/tshark.js';
-
-/** Offset and length of every instance of a layer, from tshark's `<layer>_raw`. */
-function rawLayers(layers: TsharkTree, name: string): Array<{ offset: number; length: number }> {
-  const raw = layers[`${name}_raw`];
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) && Array.isArray(raw[0]) ? raw : [raw];
-  return list.map((r) => {
-    assert.ok(Array.isArray(r));
-    return { offset: Number(r[1]), length: Number(r[2]) };
-  });
-}
-
-/**
- * tshark fields (one row per frame; the first occurrence of each, i.e. the
- * outer layer) with preferences set, e.g. checksum verification on.
- */
-function tsharkFields(file: string, prefs: string[], fields: string[]): string[][] {
-  const args = ['-r', file, ...prefs.flatMap((p) => ['-o', p]), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f'];
-  for (const f of fields) args.push('-e', f);
-  const out = execFileSync('tshark', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  return out
-    .trim()
-    .split('\n')
-    .map((line) => line.split(','));
-}
+import { capturedTransport, type CapturedTransport } from '../helpers/captured-layers.js';
+import { capturePath, tempCapture } from '../helpers/fixtures.js';
+import { ipFrame } from '../helpers/frame-builder.js';
+import { assertOnlyWireError, bytesArbitrary, mutationArbitrary, runs } from '../helpers/property.js';
+import { assertRoundTrips, reencodes, roundTrip } from '../helpers/round-trip.js';
+import { tsharkFields } from '../helpers/tshark.js';
 
 const CAPTURE = 'vxlan-kernel-arp-icmp';
 
-interface Captured {
-  number: number;
-  frame: Buffer;
-  ipOffset: number;
-  offset: number;
-  bytes: Buffer;
-  tshark: TsharkTree;
-}
-
 /** The outer UDP header of every VXLAN datagram in the capture. */
-function capturedHeaders(): Captured[] {
-  const records = readCapture(CAPTURE).records;
-  return tsharkFrames(capturePath(CAPTURE)).map((f, i) => {
-    const [{ offset, length }] = rawLayers(f.layers, 'udp') as [{ offset: number; length: number }];
-    const [ip] = rawLayers(f.layers, 'ip');
-    const frame = records[i]!.data;
-    return {
-      number: f.number,
-      frame,
-      ipOffset: ip!.offset,
-      offset,
-      bytes: frame.subarray(offset, offset + length),
-      tshark: f.layers['udp'] as TsharkTree,
-    };
-  });
-}
+const capturedHeaders = (): CapturedTransport[] => capturedTransport([CAPTURE], 'udp');
 
 test('UDP: captured headers re-encode and match tshark', () => {
   const headers = capturedHeaders();
@@ -115,12 +62,12 @@ test('UDP: captured checksums are the IPv4 pseudo-header sum (checksum offload),
   // sum, not yet complemented and without the datagram. That is a real-bytes
   // check of pseudoHeaderSum; tshark (checking) calls these checksums bad,
   // and so must verifyChecksumOverIpv4.
-  const status = tsharkFields(capturePath(CAPTURE), ['udp.check_checksum:TRUE'], ['udp.checksum.status']);
-  for (const [i, h] of capturedHeaders().entries()) {
+  const status = tsharkFields(capturePath(CAPTURE), ['udp.checksum.status'], { prefs: ['udp.check_checksum:TRUE'] });
+  for (const h of capturedHeaders()) {
     const v = udp.decode(h.bytes);
     assert.equal(ipv4.pseudoHeaderSum(h.frame, h.ipOffset, IpProtocol.Udp, v.length), v.checksum, `#${h.number}`);
     const ok = udp.verifyChecksumOverIpv4(h.frame, h.ipOffset, h.offset, v.length);
-    assert.equal(ok, status[i]![0] === '1', `#${h.number}: ours ${ok}, tshark status ${status[i]![0]}`);
+    assert.equal(ok, status[h.index]![0] === '1', `#${h.number}: ours ${ok}, tshark status ${status[h.index]![0]}`);
     assert.equal(ok, false);
   }
 });
@@ -135,27 +82,10 @@ function builtDatagrams(): { frames: Buffer[]; expect: Array<{ family: 4 | 6; ch
   for (const [i, payload] of payloads.entries()) {
     const length = 8 + payload.length;
     for (const family of [4, 6] as const) {
-      const eth = ethernet.encode({
-        dst: '02:00:00:00:00:02',
-        src: '02:00:00:00:00:01',
-        vlans: [],
-        etherType: family === 4 ? ethernet.EtherType.Ipv4 : ethernet.EtherType.Ipv6,
-      });
-      const ip =
-        family === 4
-          ? ipv4.encode({
-              dscp: 0, ecn: 0, totalLength: 20 + length, identification: i, reservedFlag: false,
-              dontFragment: false, moreFragments: false, fragmentOffset: 0, ttl: 64,
-              protocol: IpProtocol.Udp, src: '10.212.0.1', dst: '10.212.0.2', options: Buffer.alloc(0),
-            })
-          : ipv6.encode({
-              trafficClass: 0, flowLabel: i, payloadLength: length, nextHeader: IpProtocol.Udp, hopLimit: 64,
-              src: '2001:db8::1', dst: '2001:db8::2:0:0:2',
-            });
       const header = udp.encode({ srcPort: 49152 + i, dstPort: vxlan.VXLAN_PORT_IANA, length, checksum: 0 });
-      const frame = Buffer.concat([eth, ip, header, payload]);
+      const frame = ipFrame(family, IpProtocol.Udp, Buffer.concat([header, payload]));
       const ipOff = 14;
-      const udpOff = 14 + ip.length;
+      const udpOff = 14 + (family === 4 ? 20 : 40);
       const sum =
         family === 4
           ? udp.computeChecksumOverIpv4(frame, ipOff, udpOff, length)
@@ -172,11 +102,8 @@ function builtDatagrams(): { frames: Buffer[]; expect: Array<{ family: 4 | 6; ch
 
 test('UDP: checksums computed over IPv4 and IPv6 are the ones tshark verifies as good', (t) => {
   const { frames, expect } = builtDatagrams();
-  const dir = mkdtempSync(path.join(tmpdir(), 'vxswitch-udp-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'udp.pcap');
-  writeFileSync(file, pcap.encode(pcap.LinkType.Ethernet, frames.map((data, i) => ({ time: i, data }))));
-  const rows = tsharkFields(file, ['udp.check_checksum:TRUE'], ['ip.version', 'udp.checksum', 'udp.checksum.status']);
+  const file = tempCapture(t, 'udp.pcap', frames);
+  const rows = tsharkFields(file, ['ip.version', 'udp.checksum', 'udp.checksum.status'], { prefs: ['udp.check_checksum:TRUE'] });
   assert.equal(rows.length, frames.length);
   rows.forEach(([version, sum, status], i) => {
     assert.equal(Number(version), expect[i]!.family, `frame ${i + 1}`);
@@ -251,12 +178,7 @@ const headerArb: fc.Arbitrary<UdpHeader> = fc.record(
 );
 
 test('UDP property: encode then decode is the identity', () => {
-  fc.assert(
-    fc.property(headerArb, (v) => {
-      roundTrip(udp, v);
-    }),
-    runs(),
-  );
+  assertRoundTrips(udp, headerArb);
 });
 
 test('UDP property: a computed checksum verifies, over IPv4 and IPv6', () => {
@@ -291,20 +213,10 @@ function checkDecodable(buf: Buffer): void {
 }
 
 test('UDP property: random bytes throw only WireError; what decodes re-encodes exactly', () => {
-  fc.assert(
-    fc.property(bytesArbitrary(16), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(bytesArbitrary(16), checkDecodable);
 });
 
 test('UDP property: mutated captured headers throw only WireError', () => {
   const h = capturedHeaders()[0]!;
-  fc.assert(
-    fc.property(mutationArbitrary(h.frame.subarray(h.offset, h.offset + 16)), (buf) => {
-      onlyWireError(() => checkDecodable(buf));
-    }),
-    runs(),
-  );
+  assertOnlyWireError(mutationArbitrary(h.frame.subarray(h.offset, h.offset + 16)), checkDecodable);
 });

@@ -1,12 +1,14 @@
 // Frames for hand-made captures (pcap.encode), built with the project's own
-// encoders: Ethernet (optionally VLAN-tagged) + IPv4 + TCP/UDP. Checksums are
-// left zero for TCP/UDP (the decoder does not verify them, as tshark by
-// default does not); the IPv4 header checksum is computed by the codec.
+// encoders: Ethernet (optionally VLAN-tagged) + IPv4 (or IPv6) + TCP/UDP.
+// Checksums are left zero for TCP/UDP (the decoder does not verify them, as
+// tshark by default does not); the IPv4 header checksum is computed by the
+// codec.
 
 import * as ethernet from '../../src/wire/ethernet.js';
 import { EtherType } from '../../src/wire/ethernet.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import { IpProtocol } from '../../src/wire/ipv4.js';
+import * as ipv6 from '../../src/wire/ipv6.js';
 import * as tcp from '../../src/wire/tcp.js';
 import * as udp from '../../src/wire/udp.js';
 import * as vxlan from '../../src/wire/vxlan.js';
@@ -45,6 +47,25 @@ export function ethernetFrame(etherType: number, payload: Buffer, vlan?: number)
     etherType,
   });
   return Buffer.concat([header, payload]);
+}
+
+/**
+ * Ethernet + an IPv4 or IPv6 header + `l4` (a transport header and its
+ * payload, copied), between fixed documentation addresses. The IP header
+ * starts at ETH_HEADER_LENGTH; the transport header 20 or 40 bytes later.
+ */
+export function ipFrame(family: 4 | 6, protocol: number, l4: Buffer): Buffer {
+  if (family === 4) return ethernetFrame(EtherType.Ipv4, ipPacket('10.212.0.1', '10.212.0.2', protocol, l4));
+  const header = ipv6.encode({
+    trafficClass: 0,
+    flowLabel: 0,
+    payloadLength: l4.length,
+    nextHeader: protocol,
+    hopLimit: 64,
+    src: '2001:db8::1',
+    dst: '2001:db8::2:0:0:2',
+  });
+  return ethernetFrame(EtherType.Ipv6, Buffer.concat([header, l4]));
 }
 
 /** The IPv4 packet of a TCP segment (no link layer). */
