@@ -13,7 +13,8 @@
             "src/dataplane/native/vxio.c",
             "src/dataplane/native/packet.c",
             "src/dataplane/native/tap.c",
-            "src/dataplane/native/udp.c"
+            "src/dataplane/native/udp.c",
+            "src/dataplane/native/tcp.c"
           ],
           "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
           "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]

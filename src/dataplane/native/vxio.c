@@ -618,6 +618,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"openUdp", NULL, vx_open_udp, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  if (vx_tcp_register(env, exports) != napi_ok) return NULL;
   napi_value v;
   napi_create_uint32(env, VX_BATCH_MAX, &v);
   napi_set_named_property(env, exports, "batchMax", v);

@@ -152,6 +152,9 @@ napi_value vx_udp_send(napi_env env, napi_callback_info info);
 napi_value vx_udp_add_membership(napi_env env, napi_callback_info info);
 napi_value vx_udp_drop_membership(napi_env env, napi_callback_info info);
 
+/* ---- tcp.c: TCP MD5 / GTSM for the BGP transport (src/control) ---- */
+napi_status vx_tcp_register(napi_env env, napi_value exports);
+
 /* Checks of the receive layout shared by every kind: returns the frame
  * capacity per slot (slotSize - headroom), or 0 after throwing. */
 uint32_t vx_check_rx(napi_env env, size_t buflen, uint32_t slot_size, uint32_t headroom,

@@ -1,0 +1,398 @@
+// The thin TCP layer around the sans-IO peers (bgp-peer.ts): it executes
+// their actions with node:net and setTimeout, and turns socket events and
+// expired timers back into their inputs. All protocol decisions stay in the
+// peers; nothing here parses BGP.
+//
+// - Outgoing connections: net.connect (source address/port optional), or,
+//   for a neighbor with auth-password (TCP MD5, RFC 2385) or ttl-security
+//   (GTSM, RFC 5082), the addon's pre-configured connect (tcp-security.ts).
+// - One listener (address and port configurable; port 0 picks one) hands an
+//   accepted connection to the neighbor whose neighbor-address is the
+//   connection's source; anything else is closed at once. MD5 keys of the
+//   neighbors are installed on the listening socket (the kernel then drops
+//   unsigned or badly signed SYNs from them); with any GTSM neighbor the
+//   listener sends with TTL 255, and an accepted GTSM connection drops
+//   packets below TTL 255 from then on.
+// - Timers are unref'd setTimeouts: they never keep the process alive alone.
+// - A peer's I/O actions run before its events reach the handler, so a
+//   handler that sends (say, UPDATEs on 'established') sends after what
+//   the session itself had to send.
+
+import net from 'node:net';
+import { CeaseSubcode } from '../wire/bgp-error-codes.js';
+import type { BgpUpdate } from '../wire/bgp-update.js';
+import { formatIpv6, parseIpv6 } from '../wire/ip-address.js';
+import { DEFAULT_ENV, type LogLevel, type SessionEnv, type SessionState, type TimerName } from './bgp-fsm.js';
+import { BgpPeer, DEFAULT_BGP_PORT, type PeerAction, type PeerConfig, type PeerEvent, type PeerInput } from './bgp-peer.js';
+import type { Negotiated } from './capability-negotiation.js';
+import { connectSecure, setTcpMd5, setTtlSecurity } from './tcp-security.js';
+
+export interface TransportOptions {
+  /** Listen address (default: all addresses, IPv6 and IPv4). */
+  listenAddress?: string;
+  /** Listen port (default 179; 0 = any free port, for tests). */
+  listenPort?: number;
+  /** Clock and random source for the peers (tests inject them). */
+  env?: SessionEnv;
+  /** The transport's own log lines (unknown connections, socket option failures). */
+  log?: (level: LogLevel, message: string) => void;
+}
+
+export type PeerEventHandler = (event: PeerEvent) => void;
+
+/** What the speaker holds for one neighbor. */
+export interface PeerHandle {
+  readonly address: string;
+  readonly peer: BgpPeer;
+  readonly state: SessionState;
+  readonly negotiated: Negotiated | null;
+  /** Bytes queued on the session's socket, not yet written (for pacing a large table). */
+  readonly writableLength: number;
+  start(): void;
+  /** Cease / Administrative Shutdown (RFC 9003 message optional), then closed; not restarted. */
+  stop(message?: string): void;
+  /** Cease / Administrative Reset, then started again. */
+  reset(message?: string): void;
+  sendUpdate(updates: Buffer | BgpUpdate | ReadonlyArray<Buffer | BgpUpdate>): void;
+  sendRouteRefresh(afi: number, safi: number, subtype?: number): void;
+}
+
+interface Slot {
+  address: string;
+  config: PeerConfig;
+  peer: BgpPeer;
+  onEvent: PeerEventHandler;
+  sockets: Map<number, net.Socket>;
+  connecting: Map<number, { cancel(): void }>;
+  timers: Map<string, NodeJS.Timeout>;
+  removed: boolean;
+}
+
+/** How long a closing socket may take to flush its last NOTIFICATION before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Canonical text of an address, as a map key: IPv4-mapped IPv6 becomes IPv4. */
+export function canonicalAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  return net.isIPv6(address) ? formatIpv6(parseIpv6(address)) : address;
+}
+
+export class BgpTransport {
+  private readonly options: TransportOptions;
+  private readonly slots = new Map<string, Slot>();
+  private server: net.Server | null = null;
+  private readonly closing = new Set<net.Socket>();
+
+  constructor(options: TransportOptions = {}) {
+    this.options = options;
+  }
+
+  /** The listener's address once listening. */
+  get address(): net.AddressInfo | null {
+    const a = this.server?.address();
+    return a !== null && typeof a === 'object' ? a : null;
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.options.log?.(level, message);
+  }
+
+  /**
+   * Add a neighbor; it starts at once unless `start` is false (gobgp's
+   * admin-down). Throws on a bad config or a neighbor that exists.
+   */
+  addPeer(config: PeerConfig, onEvent: PeerEventHandler, options: { start?: boolean } = {}): PeerHandle {
+    const address = canonicalAddress(config.neighborAddress);
+    if (this.slots.has(address)) throw new Error(`neighbor ${address} is already configured`);
+    const peer = new BgpPeer(config, this.options.env ?? DEFAULT_ENV);
+    const slot: Slot = {
+      address,
+      config,
+      peer,
+      onEvent,
+      sockets: new Map(),
+      connecting: new Map(),
+      timers: new Map(),
+      removed: false,
+    };
+    this.slots.set(address, slot);
+    this.secureListener(slot, true);
+    const handle: PeerHandle = {
+      address,
+      peer,
+      get state() {
+        return peer.state;
+      },
+      get negotiated() {
+        return peer.negotiated;
+      },
+      get writableLength() {
+        let n = 0;
+        for (const s of slot.sockets.values()) n += s.writableLength;
+        return n;
+      },
+      start: () => this.execute(slot, peer.start()),
+      stop: (message) => this.execute(slot, peer.stop(message === undefined ? {} : { message })),
+      reset: (message) => this.execute(slot, peer.reset(message)),
+      sendUpdate: (updates) => this.execute(slot, peer.sendUpdate(updates)),
+      sendRouteRefresh: (afi, safi, subtype) => this.execute(slot, peer.sendRouteRefresh(afi, safi, subtype)),
+    };
+    if (options.start !== false) handle.start();
+    return handle;
+  }
+
+  /** Stop a neighbor with Cease / Peer De-configured (RFC 4486) and forget it. */
+  removePeer(address: string): void {
+    const slot = this.slots.get(canonicalAddress(address));
+    if (slot === undefined) return;
+    this.execute(slot, slot.peer.stop({ subcode: CeaseSubcode.PeerDeconfigured }));
+    this.forget(slot);
+  }
+
+  /** The handle-less view of a configured neighbor's peer (for display). */
+  peer(address: string): BgpPeer | undefined {
+    return this.slots.get(canonicalAddress(address))?.peer;
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    if (this.server !== null) return Promise.reject(new Error('already listening'));
+    const server = net.createServer({ noDelay: true }, (socket) => this.onIncoming(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      const port = this.options.listenPort ?? DEFAULT_BGP_PORT;
+      const listenOptions: net.ListenOptions = this.options.listenAddress === undefined ? { port } : { port, host: this.options.listenAddress };
+      server.listen(listenOptions, () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.log('error', `BGP listener: ${e.message}`));
+        for (const slot of this.slots.values()) this.secureListener(slot, true);
+        resolve(this.address!);
+      });
+    });
+  }
+
+  /** Stop every neighbor (Cease / Administrative Shutdown) and the listener; resolves when sockets are closed. */
+  async close(message?: string): Promise<void> {
+    for (const slot of [...this.slots.values()]) {
+      this.execute(slot, slot.peer.stop(message === undefined ? {} : { message }));
+      this.forget(slot);
+    }
+    const server = this.server;
+    this.server = null;
+    const waits: Array<Promise<void>> = [...this.closing].map(
+      (s) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve()))),
+    );
+    if (server !== null) waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
+    await Promise.all(waits);
+  }
+
+  // ------------------------------------------------------------ executing actions
+
+  private execute(slot: Slot, actions: readonly PeerAction[]): void {
+    const events: PeerEvent[] = [];
+    const corked: net.Socket[] = [];
+    for (const a of actions) {
+      switch (a.type) {
+        case 'connect':
+          this.connect(slot, a.conn, a);
+          break;
+        case 'send': {
+          const s = slot.sockets.get(a.conn);
+          if (s === undefined || s.destroyed) break;
+          if (!corked.includes(s)) {
+            s.cork();
+            corked.push(s);
+          }
+          s.write(a.data);
+          break;
+        }
+        case 'close':
+          this.closeConnection(slot, a.conn);
+          break;
+        case 'start-timer':
+          this.startTimer(slot, a.conn, a.timer, a.ms);
+          break;
+        case 'stop-timer': {
+          const key = `${a.conn}/${a.timer}`;
+          const t = slot.timers.get(key);
+          if (t !== undefined) clearTimeout(t);
+          slot.timers.delete(key);
+          break;
+        }
+        default:
+          events.push(a);
+      }
+    }
+    for (const s of corked) s.uncork();
+    for (const e of events) {
+      try {
+        slot.onEvent(e);
+      } catch (err) {
+        // One neighbor's handler failing must not take the transport down.
+        this.log('error', `neighbor ${slot.address}: ${e.type} handler threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    }
+  }
+
+  /** Feed an input to the peer and run what it answers. */
+  private input(slot: Slot, input: PeerInput): void {
+    if (slot.removed) return;
+    this.execute(slot, slot.peer.handle(input));
+  }
+
+  private startTimer(slot: Slot, conn: number, timer: TimerName, ms: number): void {
+    const key = `${conn}/${timer}`;
+    const old = slot.timers.get(key);
+    if (old !== undefined) clearTimeout(old);
+    const t = setTimeout(() => {
+      if (slot.timers.get(key) !== t) return;
+      slot.timers.delete(key);
+      this.input(slot, { type: 'timer', conn, timer });
+    }, ms);
+    t.unref();
+    slot.timers.set(key, t);
+  }
+
+  private connect(slot: Slot, conn: number, a: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number }): void {
+    this.closeConnection(slot, conn);
+    const c = slot.config;
+    if (c.authPassword !== undefined || c.ttlSecurity === true) {
+      const options: Parameters<typeof connectSecure>[0] = { remoteAddress: a.remoteAddress, remotePort: a.remotePort };
+      if (a.localAddress !== undefined) options.localAddress = a.localAddress;
+      if (a.localPort !== undefined) options.localPort = a.localPort;
+      if (c.authPassword !== undefined) options.md5Password = c.authPassword;
+      if (c.ttlSecurity === true) options.ttlSecurity = true;
+      let attempt: { cancel(): void } | undefined;
+      try {
+        attempt = connectSecure(options, (err, socket) => {
+          if (slot.connecting.get(conn) !== attempt) {
+            socket?.destroy();
+            return;
+          }
+          slot.connecting.delete(conn);
+          if (err !== null || socket === undefined) {
+            this.input(slot, { type: 'tcp-failed', conn, reason: `connect: ${err?.message ?? 'failed'}` });
+            return;
+          }
+          this.attach(slot, conn, socket);
+          this.input(slot, { type: 'tcp-connected', conn });
+        });
+      } catch (e) {
+        const reason = `connect: ${(e as Error).message}`;
+        const failed = { cancel(): void {} };
+        slot.connecting.set(conn, failed);
+        // Reported on the next turn: the peer is still handing out actions.
+        setImmediate(() => {
+          if (slot.connecting.get(conn) !== failed) return;
+          slot.connecting.delete(conn);
+          this.input(slot, { type: 'tcp-failed', conn, reason });
+        });
+        return;
+      }
+      slot.connecting.set(conn, attempt);
+      return;
+    }
+    const options: net.NetConnectOpts = { host: a.remoteAddress, port: a.remotePort, noDelay: true };
+    if (a.localAddress !== undefined) options.localAddress = a.localAddress;
+    if (a.localPort !== undefined) options.localPort = a.localPort;
+    const socket = net.connect(options);
+    this.attach(slot, conn, socket);
+    socket.once('connect', () => {
+      if (slot.sockets.get(conn) === socket) this.input(slot, { type: 'tcp-connected', conn });
+    });
+  }
+
+  /** Wire a socket's events to connection `conn` of the slot (only while it is that connection's socket). */
+  private attach(slot: Slot, conn: number, socket: net.Socket): void {
+    slot.sockets.set(conn, socket);
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => {
+      if (slot.sockets.get(conn) === socket) this.input(slot, { type: 'bytes', conn, data });
+    });
+    const fail = (reason: string): void => {
+      if (slot.sockets.get(conn) !== socket) return;
+      slot.sockets.delete(conn);
+      socket.destroy();
+      this.input(slot, { type: 'tcp-failed', conn, reason });
+    };
+    socket.on('error', (e: NodeJS.ErrnoException) => fail(e.message));
+    socket.on('end', () => fail('the peer closed the connection'));
+    socket.on('close', () => fail('connection closed'));
+  }
+
+  private closeConnection(slot: Slot, conn: number): void {
+    const attempt = slot.connecting.get(conn);
+    if (attempt !== undefined) {
+      slot.connecting.delete(conn);
+      attempt.cancel();
+    }
+    const socket = slot.sockets.get(conn);
+    if (socket === undefined) return;
+    slot.sockets.delete(conn);
+    if (socket.destroyed) return;
+    if (socket.connecting) {
+      // An attempt still in its handshake: nothing to flush.
+      socket.destroy();
+      return;
+    }
+    // end() flushes what is queued (the NOTIFICATION) before the FIN.
+    this.closing.add(socket);
+    socket.once('close', () => this.closing.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.end();
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private forget(slot: Slot): void {
+    slot.removed = true;
+    for (const t of slot.timers.values()) clearTimeout(t);
+    slot.timers.clear();
+    for (const conn of [...slot.connecting.keys(), ...slot.sockets.keys()]) this.closeConnection(slot, conn);
+    this.secureListener(slot, false);
+    this.slots.delete(slot.address);
+  }
+
+  // ------------------------------------------------------------ listener
+
+  /** Install (or remove) a neighbor's MD5 key and GTSM TTL on the listening socket. */
+  private secureListener(slot: Slot, install: boolean): void {
+    const server = this.server;
+    if (server === null || !server.listening) return;
+    const c = slot.config;
+    try {
+      if (c.authPassword !== undefined) setTcpMd5(server, slot.address, install ? c.authPassword : null);
+      // SYN-ACKs leave with the listener's TTL: 255 once any neighbor uses GTSM.
+      if (install && c.ttlSecurity === true) setTtlSecurity(server, { ttl: true, minTtl: false });
+    } catch (e) {
+      this.log('error', `neighbor ${slot.address}: cannot set ${c.authPassword !== undefined ? 'TCP MD5' : 'GTSM'} on the listener: ${(e as Error).message}`);
+    }
+  }
+
+  private onIncoming(socket: net.Socket): void {
+    const remote = socket.remoteAddress === undefined ? '' : canonicalAddress(socket.remoteAddress);
+    const slot = this.slots.get(remote);
+    if (slot === undefined || slot.removed) {
+      this.log('info', `connection from ${remote}:${socket.remotePort ?? ''} closed: not a configured neighbor`);
+      socket.destroy();
+      return;
+    }
+    if (slot.config.ttlSecurity === true) {
+      try {
+        setTtlSecurity(socket, { ttl: true, minTtl: true });
+      } catch (e) {
+        this.log('error', `neighbor ${slot.address}: GTSM on the accepted connection failed: ${(e as Error).message}`);
+        socket.destroy();
+        return;
+      }
+    }
+    const accepted = slot.peer.accept();
+    if (accepted === null) {
+      this.log('info', `connection from neighbor ${slot.address} refused: ${slot.peer.isStarted ? 'too many pending connections' : 'neighbor is stopped'}`);
+      socket.destroy();
+      return;
+    }
+    this.attach(slot, accepted.conn, socket);
+    this.execute(slot, accepted.actions);
+  }
+}
