@@ -310,6 +310,7 @@ export class Topology {
   readonly links: string[] = [];
   private readonly children = new Set<ChildProcess>();
   private readonly tempDirs: string[] = [];
+  private readonly cleanups: Array<() => void> = [];
   private destroying: Promise<void> | undefined;
 
   constructor() {
@@ -461,6 +462,38 @@ export class Topology {
     return child;
   }
 
+  /**
+   * Run cleanup in destroy() (and in the exit hook) after the children are
+   * killed and before the namespaces go: for state outside the namespaces
+   * that a child leaves behind (FRR's /var/run/frr/<pathspace>). It must be
+   * synchronous and must not throw (the exit hook cannot wait).
+   */
+  addCleanup(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /**
+   * An underlay port: a veth whose end `ifname` (default ul0) in ns gets
+   * cidr, the other end a port of `bridge` in bridgeNs. MTU 1600 by default
+   * (VXLAN adds 50 bytes to the overlay's 1500).
+   */
+  async underlayPort(
+    bridgeNs: string,
+    bridge: string,
+    ns: string,
+    cidr: string,
+    options: { ifname?: string; mtu?: number } = {},
+  ): Promise<string> {
+    const ifname = options.ifname ?? 'ul0';
+    const port = uniqueName();
+    await this.veth(bridgeNs, port, ns, ifname, { mtu: options.mtu ?? 1600, up: false });
+    await this.setMaster(bridgeNs, port, bridge);
+    await this.address(ns, ifname, cidr);
+    await this.linkUp(bridgeNs, port);
+    await this.linkUp(ns, ifname);
+    return port;
+  }
+
   /** A temp directory removed in destroy(). */
   async tempDir(): Promise<string> {
     const dir = await mkdtemp(path.join(tmpdir(), 'vxt-'));
@@ -538,6 +571,7 @@ export class Topology {
           }),
       ),
     );
+    this.runCleanups();
     for (const ns of this.namespaces) {
       const r = await exec(['ip', 'netns', 'del', ns], { allowFailure: true });
       if (r.code !== 0 && !/No such file/.test(r.stderr)) errors.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
@@ -545,6 +579,17 @@ export class Topology {
     for (const dir of this.tempDirs) await rm(dir, { recursive: true, force: true });
     live.delete(this);
     if (errors.length) throw new Error(`Topology.destroy: ${errors.join('; ')}`);
+  }
+
+  /** Each cleanup once, in reverse order of registration; a throwing one does not stop the others. */
+  private runCleanups(): void {
+    for (const cleanup of this.cleanups.splice(0).reverse()) {
+      try {
+        cleanup();
+      } catch {
+        // best effort: the namespaces still go
+      }
+    }
   }
 
   /** The exit hook's version: synchronous, best effort. */
@@ -556,6 +601,7 @@ export class Topology {
         // already gone
       }
     }
+    this.runCleanups();
     for (const ns of this.namespaces) {
       try {
         execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5_000 });
