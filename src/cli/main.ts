@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { registerDecodeCommand } from './decode-command.js';
+import { registerRunCommand } from './run-command.js';
+import { registerShowCommands } from './show-commands.js';
+import { DEFAULT_API_SOCKET } from '../daemon/api-server.js';
 
 export const VERSION = '0.1.0';
 
@@ -13,8 +16,11 @@ export function buildProgram(): Command {
     .description('userspace VXLAN switch with its own BGP EVPN speaker')
     .version(VERSION)
     .showHelpAfterError('(vxswitch --help for usage)')
+    .option('--api-socket <path>', `the daemon's management API socket (default ${DEFAULT_API_SOCKET})`)
     .exitOverride();
   registerDecodeCommand(program);
+  registerRunCommand(program);
+  registerShowCommands(program);
   return program;
 }
 

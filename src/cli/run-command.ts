@@ -1,0 +1,65 @@
+// `vxswitch run -f CONFIG.toml`: the daemon in the foreground. Logs are JSON
+// lines on stdout; SIGTERM / SIGINT send Cease to every peer, remove TAPs and
+// exit 0.
+import type { Command } from 'commander';
+import { ApiServer, DEFAULT_API_SOCKET } from '../daemon/api-server.js';
+import { ConfigError, loadConfig } from '../daemon/config-file.js';
+import { createLogger, type LogLevel } from '../daemon/logger.js';
+import { Vtep } from '../daemon/vtep.js';
+import { CliError } from './cli-error.js';
+
+interface RunOptions {
+  file: string;
+  apiSocket?: string;
+  logLevel?: LogLevel;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the VTEP (dataplane + BGP EVPN speaker) in the foreground')
+    .requiredOption('-f, --file <config>', 'TOML config (gobgpd.conf / goplaned.conf key names)')
+    .option('--log-level <level>', 'debug, info, warn or error (default: the config\'s, else info)')
+    .action(async (_opts: RunOptions, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<RunOptions>();
+      await run(opts);
+    });
+}
+
+async function run(opts: RunOptions): Promise<void> {
+  let config;
+  try {
+    config = await loadConfig(opts.file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(`bad config, not started:\n${e.problems.join('\n')}`);
+    throw e;
+  }
+  if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) {
+    throw new CliError(`--log-level ${opts.logLevel}: expected debug, info, warn or error`);
+  }
+  const log = createLogger(opts.logLevel ?? config.logLevel);
+  let vtep: Vtep;
+  try {
+    vtep = await Vtep.start(config, log);
+  } catch (e) {
+    throw new CliError(`not started: ${(e as Error).message}`);
+  }
+  const api = new ApiServer(vtep, opts.apiSocket ?? config.apiSocket ?? DEFAULT_API_SOCKET, log);
+  try {
+    await api.listen();
+  } catch (e) {
+    await vtep.stop();
+    throw new CliError((e as Error).message);
+  }
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      void Promise.all([api.close(), vtep.stop()]).then(() => resolve());
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,402 @@
+// The BGP EVPN speaker: BGP sessions (bgp-transport.ts) feeding per-peer
+// Adj-RIB-In, one Loc-RIB with best-path selection, the EVPN instances
+// (evpn-manager.ts) that import from it and originate into it, and per-peer
+// Adj-RIB-Out that turn Loc-RIB changes into packed UPDATEs.
+//
+// Every Loc-RIB change is followed by the EVPN manager and by every
+// established peer's Adj-RIB-Out; UPDATEs are flushed once per turn of the
+// event loop, so a burst of changes (a table arriving, 100,000 MACs learned)
+// leaves in as few messages as fit.
+
+import { EventEmitter } from 'node:events';
+import type { EvpnInstanceConfig } from './evpn-instance.js';
+import type { EvpnLogEvent } from './evpn-manager.js';
+import { EvpnManager } from './evpn-manager.js';
+import type { FdbPort } from './fdb-port.js';
+import { AdjRibIn } from './adj-rib-in.js';
+import { AdjRibOut } from './adj-rib-out.js';
+import { familyOf } from './afi-safi-family.js';
+import type { LogLevel, SessionEnv, SessionState } from './bgp-fsm.js';
+import type { PeerConfig, PeerEvent } from './bgp-peer.js';
+import type { PeerHandle } from './bgp-transport.js';
+import { BgpTransport } from './bgp-transport.js';
+import type { Negotiated } from './capability-negotiation.js';
+import type { ImportPolicyConfig } from './import-policy.js';
+import { applyUpdate, dropPeer, purgeStale } from './inbound.js';
+import { LocRib } from './loc-rib.js';
+import type { LocRibChange } from './loc-rib.js';
+import type { Family, PeerRef, Route } from './route.js';
+import { readUpdate } from './update-reader.js';
+
+/** One [[neighbors]] entry: PeerConfig without what the global config supplies. */
+export type NeighborConfig = Omit<PeerConfig, 'localAs' | 'routerId' | 'families'> & {
+  /** afi-safis (default ["l2vpn-evpn"]). */
+  families?: readonly Family[];
+  /** route-reflector-client: we reflect to this peer (RFC 4456). */
+  routeReflectorClient?: boolean;
+};
+
+export interface SpeakerConfig {
+  /** global as. */
+  asn: number;
+  /** global router-id (our BGP Identifier). */
+  routerId: string;
+  /** VTEP address: next hop and originating IP of our EVPN routes. */
+  vtep: string;
+  /** Listen address and port (default all addresses, 179; 0 = any, for tests; -1 = do not listen). */
+  listenAddress?: string;
+  listenPort?: number;
+  /** CLUSTER_ID when this speaker reflects routes (a neighbor is a route-reflector client). */
+  clusterId?: string;
+  neighbors: readonly NeighborConfig[];
+  vnis: readonly EvpnInstanceConfig[];
+  /** RFC 7432 §15.1 duplicate MAC detection (default 5 moves in 180 s); false = off. */
+  duplicateDetection?: { maxMoves?: number; windowMs?: number } | false;
+}
+
+export interface NeighborStatus {
+  address: string;
+  peerAs: number;
+  state: SessionState;
+  /** Seconds in the current state (Established: the session's uptime). */
+  since: number;
+  routerId: string | null;
+  families: Family[];
+  received: number;
+  accepted: number;
+  advertised: number;
+  holdTime: number | null;
+  lastDown: string | null;
+  messages: { received: number; sent: number };
+}
+
+export interface SpeakerEvents {
+  log: [level: LogLevel, message: string, fields: Record<string, unknown>];
+  established: [address: string, negotiated: Negotiated];
+  down: [address: string, reason: string];
+}
+
+interface PeerState {
+  config: NeighborConfig;
+  handle: PeerHandle;
+  ref: PeerRef | null;
+  negotiated: Negotiated | null;
+  adjRibIn: AdjRibIn | null;
+  adjRibOut: AdjRibOut | null;
+  /** RFC 4724: families whose routes are kept as stale while the peer restarts. */
+  stale: Set<Family>;
+  staleTimer: NodeJS.Timeout | undefined;
+  stateSince: number;
+  lastDown: string | null;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+export interface SpeakerOptions {
+  /** Clock and random source for the sessions (tests inject them). */
+  env?: SessionEnv;
+  /** Monotonic milliseconds for the EVPN manager (tests inject it). */
+  clock?: () => number;
+}
+
+export class Speaker extends EventEmitter<SpeakerEvents> {
+  readonly locRib = new LocRib();
+  readonly evpn: EvpnManager;
+  private readonly transport: BgpTransport;
+  private readonly peers = new Map<string, PeerState>();
+  private readonly policy: ImportPolicyConfig;
+  private flushScheduled = false;
+  private started = false;
+  private readonly now: () => number;
+
+  constructor(
+    readonly config: SpeakerConfig,
+    fdb: FdbPort,
+    options: SpeakerOptions = {},
+  ) {
+    super();
+    this.now = options.clock ?? (() => performance.now());
+    this.policy = { localAs: config.asn, routerId: config.routerId, ...(config.clusterId !== undefined ? { clusterId: config.clusterId } : {}) };
+    this.transport = new BgpTransport({
+      ...(config.listenAddress !== undefined ? { listenAddress: config.listenAddress } : {}),
+      listenPort: config.listenPort ?? 179,
+      ...(options.env !== undefined ? { env: options.env } : {}),
+      log: (level, message) => this.log(level, message, {}),
+    });
+    this.evpn = new EvpnManager({
+      speaker: { asn: config.asn, routerId: config.routerId, vtep: config.vtep },
+      instances: config.vnis,
+      fdb,
+      routes: {
+        announce: (route) => this.locRib.update(route),
+        withdraw: (route) => this.locRib.withdraw(route.family, route.key, null),
+      },
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      ...(config.duplicateDetection !== undefined ? { duplicateDetection: config.duplicateDetection } : {}),
+      log: (e) => this.evpnLog(e),
+    });
+    this.locRib.subscribe((change) => this.onLocRibChange(change));
+  }
+
+  private log(level: LogLevel, message: string, fields: Record<string, unknown>): void {
+    this.emit('log', level, message, fields);
+  }
+
+  private evpnLog(e: EvpnLogEvent): void {
+    const text =
+      e.event === 'duplicate-mac'
+        ? `duplicate MAC ${e.mac} in VNI ${e.vni}: ${e.moves} moves within ${Math.round(e.windowMs / 1000)} s, frozen (RFC 7432 §15.1)`
+        : e.event === 'sticky-conflict'
+          ? `sticky MAC ${e.mac} in VNI ${e.vni} also advertised by ${e.vtep}: kept`
+          : `group MAC ${e.mac} in VNI ${e.vni} (${e.source}) ignored: never advertised or installed`;
+    this.log('warn', text, { ...e });
+  }
+
+  /** Listen (unless listenPort is -1), start every neighbor, originate the Type 3 routes. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if ((this.config.listenPort ?? 179) >= 0) await this.transport.listen();
+    this.evpn.start();
+    for (const n of this.config.neighbors) this.addNeighbor(n);
+  }
+
+  /** The address the speaker listens on (after start), for tests with port 0. */
+  get listenAddress(): { address: string; port: number } | null {
+    const a = this.transport.address;
+    return a === null ? null : { address: a.address, port: a.port };
+  }
+
+  addNeighbor(n: NeighborConfig): void {
+    const config: PeerConfig = {
+      ...n,
+      localAs: this.config.asn,
+      routerId: this.config.routerId,
+      families: n.families ?? ['l2vpn-evpn'],
+    };
+    let state: PeerState | undefined;
+    const handle = this.transport.addPeer(config, (e) => this.onPeerEvent(state!, e));
+    state = {
+      config: n,
+      handle,
+      ref: null,
+      negotiated: null,
+      adjRibIn: null,
+      adjRibOut: null,
+      stale: new Set(),
+      staleTimer: undefined,
+      stateSince: this.now(),
+      lastDown: null,
+      messagesIn: 0,
+      messagesOut: 0,
+    };
+    this.peers.set(handle.address, state);
+  }
+
+  /** Remove a neighbor: Cease / Peer De-configured, its routes leave. */
+  removeNeighbor(address: string): void {
+    const s = this.findPeer(address);
+    if (s === undefined) return;
+    this.transport.removePeer(s.handle.address);
+    this.peers.delete(s.handle.address);
+    this.sessionGone(s, false);
+  }
+
+  private findPeer(address: string): PeerState | undefined {
+    return this.peers.get(address) ?? [...this.peers.values()].find((p) => p.config.neighborAddress === address);
+  }
+
+  // ---------------------------------------------------------------- dataplane events in
+
+  localLearned(vni: number, mac: string, ip?: string): void {
+    this.evpn.localLearned(vni, mac, ip);
+  }
+
+  localAged(vni: number, mac: string): void {
+    this.evpn.localAged(vni, mac);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  private onPeerEvent(s: PeerState, e: PeerEvent): void {
+    switch (e.type) {
+      case 'state':
+        s.stateSince = this.now();
+        return;
+      case 'log':
+        this.log(e.level, `neighbor ${s.handle.address}: ${e.message}`, { neighbor: s.handle.address });
+        return;
+      case 'established':
+        this.established(s, e.negotiated);
+        return;
+      case 'update':
+        s.messagesIn++;
+        this.received(s, e);
+        return;
+      case 'route-refresh': {
+        const family = familyOf(e.afi, e.safi);
+        if (family === undefined || s.adjRibOut === null || s.negotiated === null) return;
+        // RFC 2918 §4 / RFC 7313 §4: resend the Adj-RIB-Out (between BoRR and EoRR when enhanced).
+        if (e.subtype === 0) this.send(s, s.adjRibOut.refresh(family, s.negotiated.enhancedRouteRefresh));
+        return;
+      }
+      case 'family-disabled':
+        this.log('warn', `neighbor ${s.handle.address}: ${e.family} disabled: ${e.reason}`, { neighbor: s.handle.address });
+        if (s.adjRibIn !== null) dropPeer(s.adjRibIn, this.locRib, [e.family]);
+        return;
+      case 'down': {
+        s.lastDown = e.reason;
+        this.log('info', `neighbor ${s.handle.address} down: ${e.reason}`, { neighbor: s.handle.address, event: 'down' });
+        this.emit('down', s.handle.address, e.reason);
+        const keep = e.gracefulRestartApplies && e.gracefulRestart !== null ? e.gracefulRestart : null;
+        this.sessionGone(s, keep !== null, keep?.families, keep?.restartTime);
+        return;
+      }
+    }
+  }
+
+  private established(s: PeerState, negotiated: Negotiated): void {
+    s.negotiated = negotiated;
+    const ref: PeerRef = {
+      address: s.handle.address,
+      asn: negotiated.peerAs,
+      routerId: negotiated.peerRouterId,
+      ibgp: negotiated.peerAs === this.config.asn,
+      rrClient: s.config.routeReflectorClient === true,
+    };
+    s.ref = ref;
+    // A restarting peer keeps its stale routes until its End-of-RIB (RFC 4724 §4.2):
+    // the same Adj-RIB-In (same peer address) takes the new routes over them.
+    if (s.adjRibIn === null || s.stale.size === 0) s.adjRibIn = new AdjRibIn(ref);
+    s.adjRibOut = new AdjRibOut({
+      self: { asn: this.config.asn, routerId: this.config.routerId, ...(this.config.clusterId !== undefined ? { clusterId: this.config.clusterId } : {}) },
+      peer: ref,
+      ctx: negotiated.ctxOut,
+      families: negotiated.families,
+    });
+    const initial: Route[] = [];
+    for (const f of negotiated.families) for (const r of this.locRib.bests(f)) initial.push(r);
+    this.send(s, s.adjRibOut.initialTable(initial));
+    this.log('info', `neighbor ${s.handle.address} established: AS ${negotiated.peerAs}, id ${negotiated.peerRouterId}, hold ${negotiated.holdTime} s, ${negotiated.families.join(' ')}; ${initial.length} route(s) sent`, {
+      neighbor: s.handle.address,
+      event: 'established',
+    });
+    this.emit('established', s.handle.address, negotiated);
+  }
+
+  private received(s: PeerState, e: Extract<PeerEvent, { type: 'update' }>): void {
+    if (s.ref === null || s.adjRibIn === null || s.negotiated === null) return;
+    const read = readUpdate(e.update, s.ref, this.now(), { as4: s.negotiated.as4, families: new Set(s.negotiated.families) });
+    for (const p of read.problems) {
+      this.log('warn', `neighbor ${s.handle.address}: ${p.action}: ${p.message}`, { neighbor: s.handle.address, code: p.code, subcode: p.subcode });
+    }
+    applyUpdate(read, s.adjRibIn, this.locRib, this.policy);
+    if (read.endOfRib !== null) {
+      if (s.stale.delete(read.endOfRib)) purgeStale(s.adjRibIn, this.locRib, read.endOfRib);
+      if (s.stale.size === 0 && s.staleTimer !== undefined) {
+        clearTimeout(s.staleTimer);
+        s.staleTimer = undefined;
+      }
+      this.log('info', `neighbor ${s.handle.address}: End-of-RIB ${read.endOfRib}, ${s.adjRibIn.acceptedCount(read.endOfRib)} route(s) accepted`, {
+        neighbor: s.handle.address,
+      });
+    }
+  }
+
+  /** The session ended: drop the peer's routes, or keep them stale for its restart time (RFC 4724 §4.2). */
+  private sessionGone(s: PeerState, graceful: boolean, families?: readonly Family[], restartTime?: number): void {
+    s.adjRibOut = null;
+    s.negotiated = null;
+    const rib = s.adjRibIn;
+    if (rib === null) return;
+    if (!graceful || families === undefined || families.length === 0) {
+      dropPeer(rib, this.locRib);
+      s.adjRibIn = null;
+      s.stale.clear();
+      return;
+    }
+    rib.markStale(families);
+    for (const f of families) s.stale.add(f);
+    // Routes of families the peer did not preserve leave now.
+    const others = rib.families().filter((f) => !families.includes(f));
+    if (others.length > 0) dropPeer(rib, this.locRib, others);
+    if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
+    s.staleTimer = setTimeout(() => {
+      s.staleTimer = undefined;
+      for (const f of s.stale) purgeStale(rib, this.locRib, f);
+      s.stale.clear();
+      this.log('info', `neighbor ${s.handle.address}: restart time ${restartTime} s over, stale routes purged`, { neighbor: s.handle.address });
+    }, (restartTime ?? 120) * 1000);
+    this.log('info', `neighbor ${s.handle.address}: graceful restart, keeping ${rib.staleCount()} route(s) stale for ${restartTime} s`, { neighbor: s.handle.address });
+  }
+
+  // ---------------------------------------------------------------- out
+
+  private onLocRibChange(change: LocRibChange): void {
+    this.evpn.onLocRibChange(change);
+    let any = false;
+    for (const s of this.peers.values()) {
+      if (s.adjRibOut === null) continue;
+      // Never send a peer's own route back to it.
+      const route = change.type === 'best' ? change.route : null;
+      if (route !== null && route.peer !== null && route.peer.address === s.handle.address) {
+        s.adjRibOut.withdraw(route.family, route.key);
+      } else {
+        s.adjRibOut.apply(change);
+      }
+      any = true;
+    }
+    if (any) this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const s of this.peers.values()) if (s.adjRibOut !== null) this.send(s, s.adjRibOut.flush());
+    });
+  }
+
+  private send(s: PeerState, messages: Buffer[]): void {
+    if (messages.length === 0) return;
+    s.messagesOut += messages.length;
+    s.handle.sendUpdate(messages);
+  }
+
+  // ---------------------------------------------------------------- read-out
+
+  neighbors(): NeighborStatus[] {
+    const now = this.now();
+    return [...this.peers.values()].map((s) => ({
+      address: s.handle.address,
+      peerAs: s.config.peerAs,
+      state: s.handle.state,
+      since: Math.max(0, Math.round((now - s.stateSince) / 1000)),
+      routerId: s.ref?.routerId ?? null,
+      families: s.negotiated?.families ?? [],
+      received: s.adjRibIn?.size() ?? 0,
+      accepted: s.adjRibIn?.acceptedCount() ?? 0,
+      advertised: s.adjRibOut?.size() ?? 0,
+      holdTime: s.negotiated?.holdTime ?? null,
+      lastDown: s.lastDown,
+      messages: { received: s.messagesIn, sent: s.messagesOut },
+    }));
+  }
+
+  /** Every path of a family in the Loc-RIB (best first per key), for `global rib`. */
+  rib(family: Family): Array<{ route: Route; best: boolean }> {
+    const out: Array<{ route: Route; best: boolean }> = [];
+    for (const best of this.locRib.bests(family)) {
+      out.push({ route: best, best: true });
+      for (const p of this.locRib.paths(family, best.key)) if (p !== best) out.push({ route: p, best: false });
+    }
+    return out;
+  }
+
+  /** Cease / Administrative Shutdown to every peer, then close. */
+  async stop(message = 'vxswitch shutting down'): Promise<void> {
+    for (const s of this.peers.values()) if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
+    await this.transport.close(message);
+  }
+}

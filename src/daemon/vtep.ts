@@ -1,0 +1,102 @@
+// One vxswitch VTEP: the dataplane and the EVPN speaker, wired together.
+// The only module that knows both (DESIGN.md "Layers"): dataplane events
+// (a MAC learned or aged on a local port) go to the speaker's EVPN
+// instances; the instances drive the dataplane through its FDB API.
+
+import { Dataplane } from '../dataplane/dataplane.js';
+import { nativeAddonPath } from '../dataplane/native-io.js';
+import type { FdbPort } from '../control/fdb-port.js';
+import { Speaker } from '../control/speaker.js';
+import { setNativeAddonPath } from '../control/tcp-security.js';
+import type { Family } from '../control/route.js';
+import type { VtepConfig } from './config-file.js';
+import type { Logger } from './logger.js';
+import { routeView, type RouteView } from './route-view.js';
+import { formatRd } from '../wire/route-distinguisher.js';
+import { formatAdministrator } from '../wire/extended-community.js';
+import { formatRtMatcher } from '../control/route-target-match.js';
+
+export class Vtep {
+  private constructor(
+    readonly config: VtepConfig,
+    readonly dataplane: Dataplane,
+    readonly speaker: Speaker,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(config: VtepConfig, log: Logger): Promise<Vtep> {
+    setNativeAddonPath(nativeAddonPath());
+    const dataplane = await Dataplane.open(config.dataplane, { warn: (m) => log.warn(m) });
+    const fdb: FdbPort = {
+      addRemote: (vni, mac, vtep, opts) => dataplane.addRemote(vni, mac, vtep, opts ?? {}),
+      removeRemote: (vni, mac, vtep) => void dataplane.removeRemote(vni, mac, vtep),
+      setFloodList: (vni, vteps) => dataplane.setFloodList(vni, vteps),
+      addRemoteNeighbor: (vni, ip, mac) => {
+        // IPv6 neighbors (ND suppression) are not answered by the dataplane yet.
+        if (!ip.includes(':')) dataplane.addRemoteNeighbor(vni, ip, mac);
+      },
+      removeRemoteNeighbor: (vni, ip) => void dataplane.removeRemoteNeighbor(vni, ip),
+    };
+    const speaker = new Speaker(config.speaker, fdb);
+    speaker.on('log', (level, message, fields) => log[level]({ ...fields }, message));
+    const evpnVnis = new Set(config.speaker.vnis.map((v) => v.vni));
+    dataplane.on('localLearned', (vni, mac, ip) => {
+      if (evpnVnis.has(vni)) speaker.localLearned(vni, mac, ip);
+    });
+    dataplane.on('localAged', (vni, mac) => {
+      if (evpnVnis.has(vni)) speaker.localAged(vni, mac);
+    });
+    try {
+      await speaker.start();
+    } catch (e) {
+      await dataplane.close();
+      throw e;
+    }
+    log.info({ vtep: config.dataplane.vtepAddress, vnis: config.dataplane.vnis.map((v) => v.vni), neighbors: config.speaker.neighbors.length }, 'vxswitch started');
+    return new Vtep(config, dataplane, speaker, log);
+  }
+
+  // ---- read-out for the API ----
+
+  neighbors(): ReturnType<Speaker['neighbors']> {
+    return this.speaker.neighbors();
+  }
+
+  rib(family: Family): RouteView[] {
+    const now = performance.now();
+    return this.speaker.rib(family).map((e) => routeView(e.route, e.best, now));
+  }
+
+  fdb(vni?: number): ReturnType<Dataplane['fdbEntries']> {
+    return this.dataplane.fdbEntries(vni);
+  }
+
+  vnis(): Array<{ vni: number; mode: string; vxlanPort: number; floodList: string[]; rd: string | null; importRts: string[]; exportRts: string[]; ports: string[]; macs: number }> {
+    const counters = this.dataplane.counters();
+    return this.config.dataplane.vnis.map((v) => {
+      const inst = this.speaker.evpn.instance(v.vni);
+      return {
+        vni: v.vni,
+        mode: v.mode,
+        vxlanPort: v.vxlanPort ?? 4789,
+        floodList: this.dataplane.floodList(v.vni),
+        rd: inst !== undefined ? formatRd(inst.rd) : null,
+        importRts: inst !== undefined ? inst.importRts.map(formatRtMatcher) : [],
+        exportRts: inst !== undefined ? inst.exportRts.map(formatAdministrator) : [],
+        ports: v.ports.map((p) => (p.vlan !== undefined ? `${p.name}.${p.vlan}` : p.name)),
+        macs: counters.fdb.entries === 0 ? 0 : this.dataplane.fdbEntries(v.vni).length,
+      };
+    });
+  }
+
+  counters(): ReturnType<Dataplane['counters']> {
+    return this.dataplane.counters();
+  }
+
+  /** Cease to every peer, close ports (TAPs vanish with their fd). */
+  async stop(): Promise<void> {
+    await this.speaker.stop();
+    await this.dataplane.close();
+    this.log.info('vxswitch stopped');
+  }
+}
