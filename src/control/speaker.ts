@@ -57,7 +57,8 @@ export interface SpeakerConfig {
 export interface NeighborStatus {
   address: string;
   peerAs: number;
-  state: SessionState;
+  /** 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'. */
+  state: Lowercase<SessionState>;
   /** Seconds in the current state (Established: the session's uptime). */
   since: number;
   routerId: string | null;
@@ -371,7 +372,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     return [...this.peers.values()].map((s) => ({
       address: s.handle.address,
       peerAs: s.config.peerAs,
-      state: s.handle.state,
+      state: s.handle.state.toLowerCase() as Lowercase<SessionState>,
       since: Math.max(0, Math.round((now - s.stateSince) / 1000)),
       routerId: s.ref?.routerId ?? null,
       families: s.negotiated?.families ?? [],
