@@ -7,7 +7,7 @@ import { CliError } from './cli-error.js';
 import { registerDecodeCommand } from './decode-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerShowCommands } from './show-commands.js';
-import { DEFAULT_API_SOCKET } from '../daemon/api-server.js';
+import { DEFAULT_API_SOCKET } from '../daemon/api-socket-path.js';
 
 export const VERSION = '0.1.0';
 

@@ -2,10 +2,7 @@
 // lines on stdout; SIGTERM / SIGINT send Cease to every peer, remove TAPs and
 // exit 0.
 import type { Command } from 'commander';
-import { ApiServer, DEFAULT_API_SOCKET } from '../daemon/api-server.js';
-import { ConfigError, loadConfig } from '../daemon/config-file.js';
-import { createLogger, type LogLevel } from '../daemon/logger.js';
-import { Vtep } from '../daemon/vtep.js';
+import type { LogLevel } from '../daemon/logger.js';
 import { CliError } from './cli-error.js';
 
 interface RunOptions {
@@ -27,6 +24,12 @@ export function registerRunCommand(program: Command): void {
 }
 
 async function run(opts: RunOptions): Promise<void> {
+  // Loaded here, not at the top: the client commands (neighbor, fdb, ...)
+  // start fast because they never load the daemon.
+  const { ApiServer, DEFAULT_API_SOCKET } = await import('../daemon/api-server.js');
+  const { ConfigError, loadConfig } = await import('../daemon/config-file.js');
+  const { createLogger } = await import('../daemon/logger.js');
+  const { Vtep } = await import('../daemon/vtep.js');
   let config;
   try {
     config = await loadConfig(opts.file);
@@ -38,7 +41,7 @@ async function run(opts: RunOptions): Promise<void> {
     throw new CliError(`--log-level ${opts.logLevel}: expected debug, info, warn or error`);
   }
   const log = createLogger(opts.logLevel ?? config.logLevel);
-  let vtep: Vtep;
+  let vtep: import('../daemon/vtep.js').Vtep;
   try {
     vtep = await Vtep.start(config, log);
   } catch (e) {

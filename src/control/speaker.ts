@@ -175,8 +175,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       routerId: this.config.routerId,
       families: n.families ?? ['l2vpn-evpn'],
     };
+    // The transport may report the first state change from inside addPeer,
+    // before the handle exists: hold such events until the state is built.
     let state: PeerState | undefined;
-    const handle = this.transport.addPeer(config, (e) => this.onPeerEvent(state!, e));
+    const early: PeerEvent[] = [];
+    const handle = this.transport.addPeer(config, (e) => (state === undefined ? early.push(e) : this.onPeerEvent(state, e)));
     state = {
       config: n,
       handle,
@@ -192,6 +195,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       messagesOut: 0,
     };
     this.peers.set(handle.address, state);
+    for (const e of early) this.onPeerEvent(state, e);
   }
 
   /** Remove a neighbor: Cease / Peer De-configured, its routes leave. */

@@ -10,7 +10,7 @@ import { isFamily } from '../control/afi-safi-family.js';
 import type { Logger } from './logger.js';
 import type { Vtep } from './vtep.js';
 
-export const DEFAULT_API_SOCKET = '/run/vxswitch.sock';
+export { DEFAULT_API_SOCKET } from './api-socket-path.js';
 
 export interface ApiRequest {
   method: string;

@@ -22,6 +22,8 @@ export interface RouteView {
   ip?: string;
   /** gobgp's Labels column ("[100]"), empty for Type 3. */
   labels: string;
+  /** The labels as numbers (the VNI over VXLAN, RFC 8365). */
+  labelValues: number[];
   nextHop: string;
   asPath: string;
   origin: string;
@@ -55,6 +57,7 @@ export function routeView(route: Route, best: boolean, now: number): RouteView {
     rd: null,
     routeType: null,
     labels: '',
+    labelValues: [],
     nextHop: route.nextHop,
     asPath: formatAsPath(attr(a, 'as-path')?.value ?? []),
     origin: attr(a, 'origin')?.value ?? 'incomplete',
@@ -74,6 +77,8 @@ export function routeView(route: Route, best: boolean, now: number): RouteView {
       view.routeType = r.type;
       view.rd = formatRd(r.rd);
     }
+    if (r.type === 2) view.labelValues = r.labels;
+    else if (r.type === 1 || r.type === 5) view.labelValues = [r.label];
     if (r.type === 2) {
       view.mac = r.mac;
       if (r.ip !== undefined) view.ip = r.ip;

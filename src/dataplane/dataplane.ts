@@ -273,8 +273,15 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const fwd = this.fwd;
     for (const p of fwd.ports) {
       p.io.onReadable((err) => {
-        if (err) this.warn(`port ${p.name}: ${err.message}`);
-        else fwd.pollLocal(p);
+        if (err === null) {
+          fwd.pollLocal(p);
+          return;
+        }
+        this.warn(`port ${p.name}: ${err.message}`);
+        // Link down: the hosts behind the port are gone until it comes back;
+        // forget them now (the control plane withdraws their Type 2 routes)
+        // instead of waiting for aging.
+        if ((err as NodeJS.ErrnoException).code === 'ENETDOWN' || /ENETDOWN|ENODEV|ENXIO/.test(err.message)) this.forgetPort(p.index);
       });
     }
     for (const u of fwd.underlays) {
@@ -289,6 +296,15 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       this.fdb.sweep(fwd.tick);
     }, 1000);
     this.timer.unref();
+  }
+
+  /** Remove every data-plane-learned MAC behind local port `index` (emits localAged for each). */
+  private forgetPort(index: number): number {
+    let n = 0;
+    for (const e of this.fdb.snapshot()) {
+      if (e.kind === 'local' && e.port === index && e.origin === 'learned' && this.fdb.remove(e.vni, e.mac)) n++;
+    }
+    return n;
   }
 
   // ---- the FDB API (DESIGN.md) ----

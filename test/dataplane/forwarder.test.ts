@@ -244,6 +244,20 @@ test('events: localLearned on new and moved-to-local MACs, localAged when a loca
   await dp.close();
 });
 
+test('link down: the MACs learned behind the port are forgotten at once (localAged), others stay', async () => {
+  const { dp, io } = await open({ vnis: [{ vni: 100, mode: 'evpn', ports: [{ name: 'p1', kind: 'packet' }, { name: 'p2', kind: 'packet' }] }] });
+  const aged: string[] = [];
+  dp.on('localAged', (vni, mac) => aged.push(`${vni} ${mac}`));
+  dp.on('warning', () => undefined);
+  io.port('p1').inject(frame(BCAST, A));
+  io.port('p2').inject(frame(BCAST, B));
+  dp.addRemote(100, C, '10.0.0.2');
+  io.port('p1').linkDown();
+  assert.deepEqual(aged, ['100 02:00:00:00:0a:01']);
+  assert.deepEqual(dp.fdbEntries().map((e) => e.mac), [B, C]);
+  await dp.close();
+});
+
 test('config errors name the field; nothing is opened', async () => {
   const io = new MemoryIo();
   await assert.rejects(Dataplane.open({ vtepAddress: '2001:db8::1', vnis: [] }, { io }), /vtep-address "2001:db8::1"/);

@@ -42,6 +42,10 @@ export class MemoryPort implements PacketPort, TapPort {
   close(): void {
     this.closed = true;
   }
+  /** Report the link going down, as the addon does (ENETDOWN from poll). */
+  linkDown(): void {
+    this.cb?.(Object.assign(new Error(`poll ${this.name}: ENETDOWN (Network is down)`), { code: 'ENETDOWN' }));
+  }
   /** Queue frames and run the readable callback once. */
   inject(...frames: Buffer[]): void {
     this.rxQueue.push(...frames);
