@@ -5,6 +5,7 @@
 import { benchWire } from './wire.bench.js';
 import { benchFdb } from './fdb.bench.js';
 import { benchForwarder } from './forwarder.bench.js';
+import { benchEndToEnd } from './e2e/index.js';
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -42,6 +43,10 @@ async function main(): Promise<void> {
       `${fmt(r.framesPerSecond).padStart(12)} frames/s over ${fmt(r.frames)} frames, heap growth ${fmt(r.heapGrowthBytes)} bytes`,
     ]),
   );
+
+  console.log('\n## End to end: vxswitch next to the kernel vxlan driver, same veth topology, same run');
+  console.log('(root only; about 3 minutes; `node dist/bench/e2e/index.js --runs 3` for medians of 3)');
+  await benchEndToEnd({ runs: 1 });
 }
 
 await main();

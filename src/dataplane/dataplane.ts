@@ -129,6 +129,7 @@ const DEFAULT_SOURCE_PORTS: [number, number] = [49152, 65535];
 const DEFAULT_BATCH = 64;
 const SLOT_SIZE = 2048;
 const HEADROOM = 64;
+const UNDERLAY_SOCKET_BUFFER = 4 << 20;
 
 export class Dataplane extends EventEmitter<DataplaneEvents> {
   readonly fdb: Fdb;
@@ -230,6 +231,11 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
         ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
         batchSize: batch,
+        // Datagrams stay charged to the sending socket until the receiver
+        // frees them; the kernel's ~208 KiB default filled up under load
+        // (tx-queue-full drops in the end-to-end bench). 4 MiB each way.
+        sndbuf: UNDERLAY_SOCKET_BUFFER,
+        rcvbuf: UNDERLAY_SOCKET_BUFFER,
         ...(netns !== undefined ? { netns } : {}),
       });
       const u = new Underlay(udp, port, createRxBatch(batch, SLOT_SIZE, HEADROOM));
