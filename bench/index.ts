@@ -6,6 +6,7 @@ import { benchWire } from './wire.bench.js';
 import { benchFdb } from './fdb.bench.js';
 import { benchForwarder } from './forwarder.bench.js';
 import { benchEndToEnd } from './e2e/index.js';
+import { benchControlPlane, printControlPlane } from './control-plane.bench.js';
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
       `${fmt(r.framesPerSecond).padStart(12)} frames/s over ${fmt(r.frames)} frames, heap growth ${fmt(r.heapGrowthBytes)} bytes`,
     ]),
   );
+
+  console.log('\n## Control plane: 100,000 EVPN Type 2 routes into vxswitch and into FRR, same injection, same run');
+  console.log('(root only; `node --expose-gc dist/bench/control-plane.bench.js` for medians of 3)');
+  printControlPlane(await benchControlPlane({ runs: 1 }));
 
   console.log('\n## End to end: vxswitch next to the kernel vxlan driver, same veth topology, same run');
   console.log('(root only; about 3 minutes; `node dist/bench/e2e/index.js --runs 3` for medians of 3)');

@@ -77,6 +77,9 @@ export class AdjRibOut {
   /** Queue the withdrawal of a key. */
   withdraw(family: Family, key: string): void {
     if (!this.families.has(family)) return;
+    // Nothing to take back for a key the peer was never sent and that is not
+    // queued (e.g. every iBGP-learned route towards another iBGP peer).
+    if (this.sent.get(family)?.has(key) !== true && this.queue.get(family)?.has(key) !== true) return;
     this.pending(family).set(key, null);
   }
 

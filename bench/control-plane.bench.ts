@@ -1,0 +1,139 @@
+// Control-plane bench (issue 4, acceptance 5): how long vxswitch takes to
+// take 100,000 Type 2 routes, and what they cost in memory, next to FRR for
+// the same injection in the same run. Method: ../shared/interop/README.md §d
+// (the reference figures measured on this machine).
+//
+//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--cpu-prof DIR] [--json]
+//   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs
+//   root, ip, bridge and FRR 8 in /usr/lib/frr, else it says why it skips;
+//   VXSWITCH_BENCH_CPU_PROF=DIR does what --cpu-prof does.) About 15 s per
+//   run at 100k routes; 3 runs by default.
+//
+// The injector is the project's own (control-plane/injector-main.ts): a
+// child process in its own namespace that encodes every UPDATE before it
+// connects (~115 Type 2 per 4096-octet UPDATE, VNI 100, RT 65000:100, next
+// hop = its address) and then writes them all as fast as TCP takes them.
+// Times are seconds from its first write.
+//
+//   A  direct   injector -> vxswitch (iBGP)
+//   B  via RR   injector -> FRR route reflector -> vxswitch
+//                                               -> FRR VTEP (bgpd + zebra, kernel vxlan, advertise-all-vni)
+//
+// Each scenario is a fresh lab (control-plane/scenarios.ts), removed
+// afterwards, also on failure or Ctrl-C. What is read, and how often
+// (control-plane/watch.ts):
+//   vxswitch   its API socket every 100 ms on one connection: `neighbors`
+//              (accepted count = in the RIB) and `counters` (fdb.entries = in
+//              the FDB); the answer's arrival time counts, so a figure is an
+//              upper bound by at most one interval plus the API's latency
+//              (the latency is the daemon's event-loop stall: also reported)
+//   FRR VTEP   `show bgp summary json` every 250 ms (pfxRcd from the RR =
+//              in bgpd's RIB); the kernel FDB from `ip monitor neigh` (the
+//              netlink notification of each entry zebra installs, stamped by
+//              ip: exact), with one `bridge fdb show` at the end as a check
+//   FRR RR     `show bgp summary json` every 250 ms (pfxRcd from the injector)
+//   memory     VmRSS of each process (/proc/PID/status) before the injection
+//              and once everything arrived, and VmHWM (peak). The kernel FDB
+//              is kernel memory: not in any process's RSS.
+
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { exec } from '../test/helpers/netns.js';
+import { FRR_BIN } from '../test/helpers/frr.js';
+import { summarizeProfiles, type ProfileInput } from './control-plane/cpu-profile.js';
+import { printControlPlane } from './control-plane/report.js';
+import type { ControlPlaneResult } from './control-plane/result.js';
+import { scenarioDirect, scenarioViaRr, VNI, type LabContext } from './control-plane/scenarios.js';
+import { VXSWITCH_BIN } from './control-plane/vxswitch-daemon.js';
+
+export { printControlPlane } from './control-plane/report.js';
+export type { ControlPlaneResult, ControlPlaneRun, ReceiverResult, ScenarioResult } from './control-plane/result.js';
+
+export interface ControlPlaneOptions {
+  /** Type 2 routes injected (default 100,000). */
+  routes?: number;
+  /** Whole runs (both scenarios each time, ~15-20 s per run at 100k); medians are printed (default 3). */
+  runs?: number;
+  /** Bound on waiting for all routes in one scenario, seconds from the first write (default 30). */
+  timeoutS?: number;
+  /** Run vxswitch with node --cpu-prof into this directory and summarise the profiles. */
+  cpuProfDir?: string;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** Why this machine cannot run the bench, or undefined. */
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, veth, AF_PACKET)';
+  if (!existsSync(VXSWITCH_BIN)) return `no ${VXSWITCH_BIN}`;
+  return undefined;
+}
+
+/** Why scenario B (FRR) cannot run, or undefined. */
+async function frrMissing(): Promise<string | undefined> {
+  for (const d of ['zebra', 'bgpd']) if (!existsSync(path.join(FRR_BIN, d))) return `FRR not installed (no ${FRR_BIN}/${d})`;
+  for (const tool of ['vtysh', 'bridge']) {
+    const r = await exec(['sh', '-c', `command -v ${tool}`], { allowFailure: true }).catch(() => undefined);
+    if (r === undefined || r.code !== 0) return `${tool} not found`;
+  }
+  return undefined;
+}
+
+/**
+ * Both scenarios, `runs` times (fresh labs each time); scenario B is left
+ * out when FRR is not installed, the whole section when not root.
+ */
+export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlaneResult> {
+  const routes = opts.routes ?? 100_000;
+  const result: ControlPlaneResult = { routes, vni: VNI, runs: [] };
+  const skip = missing();
+  if (skip !== undefined) return { ...result, skipped: skip };
+  const frrSkip = await frrMissing();
+  if (frrSkip !== undefined) result.frrSkipped = frrSkip;
+  const cpuProfDir = opts.cpuProfDir ?? process.env['VXSWITCH_BENCH_CPU_PROF'];
+  if (cpuProfDir !== undefined) await mkdir(cpuProfDir, { recursive: true });
+  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, log: opts.log ?? (() => {}) };
+  // Ctrl-C: node would end without 'exit' hooks; exit instead, so every
+  // Topology's exit hook removes its namespaces and kills its daemons.
+  const onSignal = (): void => process.exit(130);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (let i = 0; i < (opts.runs ?? 3); i++) {
+      const scenarios = [await scenarioDirect(ctx)];
+      if (result.frrSkipped === undefined) scenarios.push(await scenarioViaRr(ctx));
+      result.runs.push({ scenarios });
+      for (const s of scenarios) ctx.log(`run ${i + 1} ${s.scenario}: ${s.wallS.toFixed(1)} s${s.error ? `, error: ${s.error.split('\n')[0]}` : ''}`);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  if (cpuProfDir !== undefined) {
+    const inputs = result.runs.flatMap((r) =>
+      r.scenarios.flatMap((s) => s.profiles.map((file): ProfileInput => (s.loadWindowUs !== undefined ? { file, window: s.loadWindowUs } : { file }))),
+    );
+    if (inputs.length > 0) result.profile = await summarizeProfiles(inputs);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- standalone
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const arg = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const opts: ControlPlaneOptions = { log: (l) => console.error(`# ${l}`) };
+  if (arg('--runs') !== undefined) opts.runs = Number(arg('--runs'));
+  if (arg('--routes') !== undefined) opts.routes = Number(arg('--routes'));
+  if (arg('--timeout') !== undefined) opts.timeoutS = Number(arg('--timeout'));
+  if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
+  const result = await benchControlPlane(opts);
+  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+  else printControlPlane(result);
+}

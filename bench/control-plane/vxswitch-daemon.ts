@@ -1,0 +1,170 @@
+// vxswitch as the bench runs it: `ip netns exec NS node [--cpu-prof]
+// bin/vxswitch.js run -f CONFIG --api-socket S`, a Topology child (its
+// destroy() and exit hook kill it), read through one persistent connection
+// to its API socket (a unix socket: reachable from any namespace).
+
+import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor, type Topology } from '../../test/helpers/netns.js';
+
+/** bin/vxswitch.js, from dist/bench/control-plane/. */
+export const VXSWITCH_BIN = fileURLToPath(new URL('../../../bin/vxswitch.js', import.meta.url));
+
+export interface VxNeighborStatus {
+  address: string;
+  state: string;
+  received: number;
+  accepted: number;
+  /** BGP messages of the session. */
+  messages: { received: number; sent: number };
+}
+
+/** One connection to the daemon's API socket; requests answered in order (api-server.ts). */
+export class ApiConnection {
+  private buffered = '';
+  private readonly waiting: Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
+  private constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      let nl: number;
+      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        const w = this.waiting.shift();
+        if (w === undefined) continue;
+        const res = JSON.parse(line) as { ok: boolean; result?: unknown; error?: string };
+        if (res.ok) w.resolve(res.result);
+        else w.reject(new Error(`vxswitch API: ${res.error ?? 'error'}`));
+      }
+    });
+    const fail = (e: Error): void => {
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('vxswitch API connection closed')));
+  }
+
+  static open(file: string): Promise<ApiConnection> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(file);
+      s.once('connect', () => resolve(new ApiConnection(s)));
+      s.once('error', reject);
+    });
+  }
+
+  call<T>(method: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ resolve: resolve as (v: unknown) => void, reject });
+      this.socket.write(`${JSON.stringify({ method })}\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export interface VxNeighborConfig {
+  address: string;
+  /** Only accept the peer's connection (the injector connects; it does not listen). */
+  passive: boolean;
+}
+
+export interface VxswitchConfig {
+  as: number;
+  routerId: string;
+  /** iBGP neighbors (peer AS = as). */
+  neighbors: VxNeighborConfig[];
+  holdS: number;
+  vni: number;
+  /** The VNI's one member port (AF_PACKET). */
+  member: string;
+  /** [dataplane] max-entries. */
+  maxEntries: number;
+}
+
+/** The daemon's TOML (src/daemon/config-file.ts keys): one EVPN VNI, underlay ul0, VTEP address = router id. */
+export function vxswitchToml(o: VxswitchConfig): string {
+  const q = JSON.stringify;
+  const l = ['[global.config]', `  as = ${o.as}`, `  router-id = ${q(o.routerId)}`, '  port = 179', `  local-address-list = [${q(o.routerId)}]`];
+  for (const n of o.neighbors) {
+    l.push('', '[[neighbors]]', '  [neighbors.config]', `    neighbor-address = ${q(n.address)}`, `    peer-as = ${o.as}`);
+    l.push('  [neighbors.timers.config]', '    connect-retry = 1', `    hold-time = ${o.holdS}`, `    keepalive-interval = ${Math.floor(o.holdS / 3)}`);
+    l.push('  [neighbors.transport.config]', `    local-address = ${q(o.routerId)}`, `    passive-mode = ${n.passive}`);
+    l.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', '      afi-safi-name = "l2vpn-evpn"');
+  }
+  l.push('', '[dataplane]', '  type = "userspace"', `  vtep-address = ${q(o.routerId)}`, '  underlay-interface = "ul0"');
+  // The default table (65,536 entries) is smaller than the injection.
+  l.push(`  max-entries = ${o.maxEntries}`);
+  l.push('', '[[dataplane.virtual-network-list]]', `  vni = ${o.vni}`, '  mode = "evpn"', `  member-interfaces = [${q(o.member)}]`);
+  return `${l.join('\n')}\n`;
+}
+
+/** A running daemon; stop() ends it gracefully (so --cpu-prof writes its profile). */
+export class Vxswitch {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly api: ApiConnection,
+    private readonly output: { tail: string },
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  /** `vxswitch run` in ns (a Topology child: destroy() kills it); resolves once its API answers. */
+  static async start(topo: Topology, ns: string, toml: string, cpuProfDir: string | undefined): Promise<Vxswitch> {
+    const dir = await topo.tempDir();
+    const conf = path.join(dir, 'vxswitch.toml');
+    const socketPath = path.join(dir, 'api.sock');
+    await writeFile(conf, toml);
+    const node = [process.execPath];
+    if (cpuProfDir !== undefined) node.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
+    const child = topo.spawn(ns, [...node, VXSWITCH_BIN, 'run', '-f', conf, '--api-socket', socketPath]);
+    // The log's tail, for failure messages.
+    const output = { tail: '' };
+    const keep = (d: Buffer): void => {
+      output.tail = (output.tail + d.toString('utf8')).slice(-4096);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const api = await waitFor(
+      'the vxswitch API socket',
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`vxswitch exited (${child.exitCode ?? child.signalCode}):\n${output.tail}`);
+        return ApiConnection.open(socketPath).catch(() => undefined);
+      },
+      15_000,
+      50,
+    );
+    return new Vxswitch(child, api, output);
+  }
+
+  get log(): string {
+    return this.output.tail;
+  }
+
+  async neighbor(address: string): Promise<VxNeighborStatus | undefined> {
+    return (await this.api.call<VxNeighborStatus[]>('neighbors')).find((n) => n.address === address);
+  }
+
+  async fdbEntries(): Promise<number> {
+    return (await this.api.call<{ fdb: { entries: number } }>('counters')).fdb.entries;
+  }
+
+  /** SIGTERM (the daemon sends Cease and exits; --cpu-prof writes its profile then), SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    this.api.close();
+    const c = this.child;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    c.kill('SIGTERM');
+    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    await closed;
+    clearTimeout(timer);
+  }
+}
