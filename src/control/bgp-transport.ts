@@ -308,7 +308,16 @@ export class BgpTransport {
     slot.sockets.set(conn, socket);
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => {
-      if (slot.sockets.get(conn) === socket) this.input(slot, { type: 'bytes', conn, data });
+      if (slot.sockets.get(conn) !== socket) return;
+      this.input(slot, { type: 'bytes', conn, data });
+      // One read per turn of the event loop: a peer's full table arrives as
+      // many 64 KB reads that libuv delivers back to back, and the dataplane
+      // forwards on this same loop. Pausing here lets frames through between
+      // chunks (the rest stays in the socket buffer, then TCP's window).
+      socket.pause();
+      setImmediate(() => {
+        if (!socket.destroyed) socket.resume();
+      });
     });
     const fail = (reason: string): void => {
       if (slot.sockets.get(conn) !== socket) return;
