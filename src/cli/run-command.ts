@@ -6,7 +6,8 @@ import type { LogLevel } from '../daemon/logger.js';
 import { CliError } from './cli-error.js';
 
 interface RunOptions {
-  file: string;
+  /** One or more -f: a goplane user's gobgpd.conf and goplaned.conf are merged (docs/goplane-config.md). */
+  file: string[];
   apiSocket?: string;
   logLevel?: LogLevel;
 }
@@ -15,7 +16,11 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run the VTEP (dataplane + BGP EVPN speaker) in the foreground')
-    .requiredOption('-f, --file <config>', 'TOML config (gobgpd.conf / goplaned.conf key names)')
+    .requiredOption(
+      '-f, --file <config>',
+      'TOML config (gobgpd.conf / goplaned.conf key names); repeat to merge files, e.g. -f gobgpd.conf -f goplaned.conf',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
     .option('--log-level <level>', 'debug, info, warn or error (default: the config\'s, else info)')
     .action(async (_opts: RunOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<RunOptions>();
@@ -30,6 +35,7 @@ async function run(opts: RunOptions): Promise<void> {
   const { ConfigError, loadConfig } = await import('../daemon/config-file.js');
   const { createLogger } = await import('../daemon/logger.js');
   const { Vtep } = await import('../daemon/vtep.js');
+  const { reload } = await import('../daemon/reload.js');
   let config;
   try {
     config = await loadConfig(opts.file);
@@ -54,14 +60,37 @@ async function run(opts: RunOptions): Promise<void> {
     await vtep.stop();
     throw new CliError((e as Error).message);
   }
+  let metrics: import('../daemon/metrics.js').MetricsServer | null = null;
+  if (config.metricsListen !== undefined) {
+    const { MetricsServer } = await import('../daemon/metrics.js');
+    const { parseListenAddress } = await import('../daemon/listen-address.js');
+    // The config schema validated the address already.
+    metrics = new MetricsServer(vtep, parseListenAddress(config.metricsListen)!, log);
+    try {
+      await metrics.listen();
+    } catch (e) {
+      await Promise.all([api.close(), vtep.stop()]);
+      throw new CliError((e as Error).message);
+    }
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'shutting down');
-      void Promise.all([api.close(), vtep.stop()]).then(() => resolve());
+      void Promise.all([api.close(), metrics?.close(), vtep.stop()]).then(() => resolve());
     };
+    // SIGHUP: re-read the file(s) and apply the difference; reloads run one at a time.
+    let reloading = Promise.resolve();
+    const onHup = (): void => {
+      reloading = reloading
+        .then(async () => {
+          if (!stopping) await reload(vtep, opts.file, log);
+        })
+        .catch((e: unknown) => log.error({ err: e }, 'reload failed'));
+    };
+    process.on('SIGHUP', onHup);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -3,6 +3,7 @@
 // start-up with one line per problem naming the file, the key path, the
 // value and what is expected.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
@@ -13,12 +14,15 @@ import type { NeighborConfig, SpeakerConfig } from '../control/speaker.js';
 import { isFamily } from '../control/afi-safi-family.js';
 import type { Family } from '../control/route.js';
 import { isMac } from '../wire/mac-address.js';
+import { parseListenAddress } from './listen-address.js';
 
 export interface VtepConfig {
   speaker: SpeakerConfig;
   dataplane: DataplaneConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   apiSocket?: string;
+  /** [metrics] listen: Prometheus text at http://host:port/metrics (absent: no listener). */
+  metricsListen?: string;
 }
 
 export class ConfigError extends Error {
@@ -28,12 +32,22 @@ export class ConfigError extends Error {
   }
 }
 
-const ipv4 = z.string().refine((s) => isIPv4(s), 'an IPv4 address');
-const ip = z.string().refine((s) => isIPv4(s) || isIPv6(s), 'an IP address');
-const port = z.number().int().min(1).max(65535);
-const asn = z.number().int().min(1).max(4294967295);
-const vniNumber = z.number().int().min(1).max(16777215);
-const rd = z.string().regex(/^(\d+|\d+\.\d+\.\d+\.\d+):\d+$/, 'a route distinguisher like "65000:10" or "10.0.0.1:5"');
+/** An integer in lo..hi; every failure (wrong type, missing, fraction, range) says the same thing. */
+const intRange = (lo: number, hi: number, what: string) =>
+  z.number({ error: what }).int({ error: what }).min(lo, { error: what }).max(hi, { error: what });
+const ipv4 = z.string({ error: 'an IPv4 address' }).refine((s) => isIPv4(s), 'an IPv4 address');
+const ip = z.string({ error: 'an IP address' }).refine((s) => isIPv4(s) || isIPv6(s), 'an IP address');
+const port = intRange(1, 65535, 'a UDP/TCP port 1..65535');
+const asn = intRange(1, 4294967295, 'an AS number 1..4294967295');
+// RFC 7348 §5: the VNI is 24 bits; 0 is not used.
+const vniNumber = intRange(1, 16777215, 'a VNI 1..16777215 (24 bits)');
+const rd = z.string({ error: 'a route distinguisher like "65000:10" or "10.0.0.1:5"' }).regex(/^(\d+|\d+\.\d+\.\d+\.\d+):\d+$/, 'a route distinguisher like "65000:10" or "10.0.0.1:5"');
+/**
+ * A gobgpd / goplane key vxswitch cannot honour: present means an error
+ * naming what to do instead, never a silently ignored setting.
+ */
+const unsupported = (what: string) => z.unknown().refine(() => false, what).optional();
+const ifname = z.string().regex(/^[^\s/]{1,15}$/, 'an interface name (1..15 characters, no "/" or spaces)');
 const rt = z.string().regex(/^(\*|\d+|\d+\.\d+\.\d+\.\d+):\d+$/, 'a route target like "65000:10" (import may use "*:10")');
 
 const neighborSchema = z
@@ -42,6 +56,10 @@ const neighborSchema = z
       .object({
         'neighbor-address': ip,
         'peer-as': asn,
+        // gobgpd.conf as goplane's demo writes it: local-as repeats global as.
+        'local-as': asn.optional(),
+        'neighbor-interface': unsupported('neighbor-address (BGP unnumbered peering over an interface is not supported)'),
+        'peer-type': z.enum(['internal', 'external']).optional(),
         'auth-password': z.string().min(1).optional(),
         description: z.string().optional(),
       })
@@ -79,6 +97,7 @@ const neighborSchema = z
       .object({ config: z.object({ enabled: z.boolean().optional(), 'restart-time': z.number().int().min(1).max(4095).optional() }).strict() })
       .strict()
       .optional(),
+    'route-server': unsupported('no route-server section (vxswitch is not a route server; use route-reflector)'),
     'ttl-security': z.object({ config: z.object({ enabled: z.boolean().optional() }).strict() }).strict().optional(),
     'afi-safis': z
       .array(
@@ -101,10 +120,10 @@ const vniSchema = z
     rd: rd.optional(),
     etag: z.number().int().min(0).max(4294967295).optional(),
     mode: z.enum(['evpn', 'static', 'multicast']).optional(),
-    'member-interfaces': z.array(z.string().min(1).max(15)).optional(),
-    'sniff-interfaces': z.array(z.string().min(1).max(15)).optional(),
-    'vtep-interface': z.string().optional(),
-    'tap-interfaces': z.array(z.string().min(1).max(15)).optional(),
+    'member-interfaces': z.array(ifname).optional(),
+    'sniff-interfaces': z.array(ifname).optional(),
+    'vtep-interface': ifname.optional(),
+    'tap-interfaces': z.array(ifname).optional(),
     'vlan-members': z.array(z.object({ interface: z.string().min(1).max(15), vlan: z.number().int().min(1).max(4094) }).strict()).optional(),
     'flood-list': z.array(ipv4).optional(),
     'multicast-group': ipv4.refine((s) => Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239, 'an IPv4 multicast group (224.0.0.0/4)').optional(),
@@ -128,12 +147,15 @@ const fileSchema = z
             'local-address-list': z.array(ip).optional(),
           })
           .strict(),
+        // goplane's demo turns this on; an EVPN MAC lives behind one VTEP, so
+        // one best path per route is what forwarding uses either way.
+        'use-multiple-paths': z.object({ config: z.object({ enabled: z.boolean().optional() }).strict() }).strict().optional(),
       })
       .strict(),
     neighbors: z.array(neighborSchema).optional(),
     dataplane: z
       .object({
-        type: z.literal('userspace', { message: 'type must be "userspace" (vxswitch is the dataplane)' }),
+        type: z.literal('userspace', { message: '"userspace" (vxswitch is the dataplane; goplane\'s "netlink" does not apply)' }),
         'vtep-address': ipv4.optional(),
         'underlay-interface': z.string().min(1).max(15).optional(),
         'underlay-mtu': z.number().int().min(576).max(65535).optional(),
@@ -147,6 +169,10 @@ const fileSchema = z
       .optional(),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).optional() }).strict().optional(),
     api: z.object({ socket: z.string().min(1).optional() }).strict().optional(),
+    metrics: z
+      .object({ listen: z.string().refine((s) => parseListenAddress(s) !== null, 'host:port with an IP host, e.g. "127.0.0.1:9273" or "[::1]:9273"') })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -167,24 +193,85 @@ function valueAt(doc: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return v;
 }
 
+/** The keys the schema knows for the table at `path` (array indexes and wrappers looked through). */
+function knownKeys(schema: z.core.$ZodType, path: ReadonlyArray<PropertyKey>): string[] {
+  let t: z.core.$ZodType | undefined = schema;
+  let i = 0;
+  while (t !== undefined) {
+    const def = t._zod.def as { type: string; innerType?: z.core.$ZodType; element?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; in?: z.core.$ZodType };
+    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') t = def.innerType;
+    else if (def.type === 'pipe') t = def.in;
+    else if (def.type === 'array') {
+      t = def.element;
+      if (typeof path[i] === 'number') i++;
+    } else if (def.type === 'object' && def.shape !== undefined) {
+      if (i === path.length) return Object.keys(def.shape);
+      t = def.shape[String(path[i++])];
+    } else return [];
+  }
+  return [];
+}
+
+/** Levenshtein distance, for did-you-mean on unknown keys. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The closest known key, if it is close enough to be a typo (or a British spelling). */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Which file a key path came from (several -f files are merged). */
+type OriginOf = (path: ReadonlyArray<PropertyKey>) => string;
+
 /** One line per schema problem: file: key: value: what is expected. */
-function describeIssues(file: string, doc: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
+function describeIssues(origin: OriginOf, doc: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) lines.push(`${file}: ${keyPath([...issue.path, k])}: unknown key`);
+      const known = knownKeys(fileSchema, issue.path);
+      for (const k of issue.keys) {
+        const near = didYouMean(k, known);
+        lines.push(`${origin([...issue.path, k])}: ${keyPath([...issue.path, k])}: unknown key${near !== undefined ? `; did you mean "${near}"?` : ''}`);
+      }
       continue;
     }
     const at = keyPath(issue.path);
     const value = valueAt(doc, issue.path);
     const shown = value === undefined ? 'missing' : JSON.stringify(value);
-    lines.push(`${file}: ${at === '' ? '(top level)' : at} = ${shown}: expected ${issue.message.replace(/^Invalid input: expected /, '')}`);
+    lines.push(`${origin(issue.path)}: ${at === '' ? '(top level)' : at} = ${shown}: expected ${issue.message.replace(/^Invalid input: expected /, '')}`);
   }
   return lines;
 }
 
+export interface ParseOptions {
+  /**
+   * Does a member / sniff interface exist? Default: /sys/class/net/NAME in
+   * the current network namespace (the daemon runs inside the one it serves).
+   * TAP interfaces are exempt: vxswitch creates them.
+   */
+  interfaceExists?: (name: string) => boolean;
+}
+
+const sysInterfaceExists = (name: string): boolean => existsSync(`/sys/class/net/${name}`);
+
 /** Build the runtime config from a validated file, checking what spans keys. */
-export function toVtepConfig(file: string, f: FileShape): VtepConfig {
+export function toVtepConfig(source: string | OriginOf, f: FileShape, options: ParseOptions = {}): VtepConfig {
+  const fileOf = typeof source === 'string' ? (): string => source : source;
+  const exists = options.interfaceExists ?? sysInterfaceExists;
   const problems: string[] = [];
   const g = f.global.config;
   const dp = f.dataplane;
@@ -194,13 +281,23 @@ export function toVtepConfig(file: string, f: FileShape): VtepConfig {
   const seen = new Set<number>();
   (dp?.['virtual-network-list'] ?? []).forEach((v, i) => {
     const at = `dataplane.virtual-network-list[${i}]`;
+    const file = fileOf(['dataplane', 'virtual-network-list', i]);
     if (seen.has(v.vni)) problems.push(`${file}: ${at}.vni = ${v.vni}: expected a VNI not configured twice`);
     seen.add(v.vni);
     const mode = v.mode ?? 'evpn';
     if (mode === 'multicast' && v['multicast-group'] === undefined) problems.push(`${file}: ${at}.multicast-group = missing: expected a group for mode "multicast"`);
+    const members = v['member-interfaces'] ?? [];
+    members.forEach((name, j) => {
+      if (!exists(name)) problems.push(`${file}: ${at}.member-interfaces[${j}] = ${JSON.stringify(name)}: expected an existing interface`);
+    });
+    // goplane sniffs local MACs on these; vxswitch learns on every member
+    // port, so a sniff interface must be a member (goplane's demo lists the
+    // same interfaces in both) and adds no second port.
+    (v['sniff-interfaces'] ?? []).forEach((name, j) => {
+      if (!members.includes(name)) problems.push(`${file}: ${at}.sniff-interfaces[${j}] = ${JSON.stringify(name)}: expected one of member-interfaces (vxswitch learns on every member port)`);
+    });
     const ports: PortConfig[] = [
-      ...(v['member-interfaces'] ?? []).map((name): PortConfig => ({ name, kind: 'packet' })),
-      ...(v['sniff-interfaces'] ?? []).map((name): PortConfig => ({ name, kind: 'packet' })),
+      ...[...new Set(members)].map((name): PortConfig => ({ name, kind: 'packet' })),
       ...(v['tap-interfaces'] ?? []).map((name): PortConfig => ({ name, kind: 'tap' })),
       ...(v['vlan-members'] ?? []).map((m): PortConfig => ({ name: m.interface, kind: 'packet', vlan: m.vlan })),
     ];
@@ -224,7 +321,15 @@ export function toVtepConfig(file: string, f: FileShape): VtepConfig {
   const addresses = new Set<string>();
   const neighbors: NeighborConfig[] = (f.neighbors ?? []).map((n, i) => {
     const at = `neighbors[${i}]`;
+    const file = fileOf(['neighbors', i]);
     const c = n.config;
+    if (c['local-as'] !== undefined && c['local-as'] !== g.as) {
+      problems.push(`${file}: ${at}.config.local-as = ${c['local-as']}: expected the global as ${g.as} (a per-neighbor local AS is not supported)`);
+    }
+    const pt = c['peer-type'];
+    if (pt !== undefined && (pt === 'internal') !== (c['peer-as'] === g.as)) {
+      problems.push(`${file}: ${at}.config.peer-type = "${pt}": expected "${c['peer-as'] === g.as ? 'internal' : 'external'}" (peer-as ${c['peer-as']}, global as ${g.as})`);
+    }
     if (addresses.has(c['neighbor-address'])) problems.push(`${file}: ${at}.config.neighbor-address = "${c['neighbor-address']}": expected a neighbor not configured twice`);
     addresses.add(c['neighbor-address']);
     const families = (n['afi-safis'] ?? []).map((a) => a.config['afi-safi-name'] as Family);
@@ -265,31 +370,101 @@ export function toVtepConfig(file: string, f: FileShape): VtepConfig {
   if (dp?.['rx-mode'] !== undefined) dataplane.rxMode = dp['rx-mode'];
   const out: VtepConfig = { speaker, dataplane, logLevel: f.log?.level ?? 'info' };
   if (f.api?.socket !== undefined) out.apiSocket = f.api.socket;
+  if (f.metrics !== undefined) out.metricsListen = f.metrics.listen;
   return out;
 }
 
-/** Parse and validate TOML text; throws ConfigError listing every problem. */
-export function parseConfig(file: string, text: string): VtepConfig {
-  let doc: unknown;
+export interface ConfigSource {
+  file: string;
+  text: string;
+}
+
+function parseTomlFile(src: ConfigSource): Record<string, unknown> {
   try {
-    doc = parseToml(text);
+    return parseToml(src.text) as Record<string, unknown>;
   } catch (e) {
     const m = e as { message?: string; line?: number; column?: number };
     const where = m.line !== undefined ? `:${m.line}:${m.column ?? 0}` : '';
-    throw new ConfigError([`${file}${where}: TOML syntax error: ${(m.message ?? String(e)).split('\n')[0]}`]);
+    throw new ConfigError([`${src.file}${where}: TOML syntax error: ${(m.message ?? String(e)).split('\n')[0]}`]);
   }
-  const result = fileSchema.safeParse(doc);
-  if (!result.success) throw new ConfigError(describeIssues(file, doc, result.error.issues));
-  return toVtepConfig(file, result.data);
 }
 
-export async function loadConfig(file: string): Promise<VtepConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError([`${file}: cannot read the config file (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`]);
+const isTable = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+
+/**
+ * Merge several TOML documents (a goplane user's gobgpd.conf and
+ * goplaned.conf) into one: tables merge key by key; a key that both files
+ * set is a problem, not a silent override. `origins` records which file
+ * each merged key path came from, for the error messages.
+ */
+function mergeDocs(
+  into: Record<string, unknown>,
+  from: Record<string, unknown>,
+  file: string,
+  path: string[],
+  origins: Map<string, string>,
+  problems: string[],
+): void {
+  for (const [k, v] of Object.entries(from)) {
+    const p = [...path, k];
+    const have = into[k];
+    if (have === undefined) {
+      into[k] = v;
+      origins.set(p.join('.'), file);
+    } else if (isTable(have) && isTable(v)) {
+      mergeDocs(have, v, file, p, origins, problems);
+    } else {
+      problems.push(`${file}: ${keyPath(p)}: also set in ${origins.get(p.join('.')) ?? originFor(origins, p, '?')}; expected each key in one file only`);
+    }
   }
-  return parseConfig(file, text);
+}
+
+function originFor(origins: Map<string, string>, path: ReadonlyArray<PropertyKey>, fallback: string): string {
+  const names = path.filter((p) => typeof p === 'string') as string[];
+  for (let n = names.length; n > 0; n--) {
+    const f = origins.get(names.slice(0, n).join('.'));
+    if (f !== undefined) return f;
+  }
+  return fallback;
+}
+
+/**
+ * Parse and validate one or more TOML documents (merged in order); throws
+ * ConfigError listing every problem, each naming its file.
+ */
+export function parseConfigs(sources: readonly ConfigSource[], options: ParseOptions = {}): VtepConfig {
+  if (sources.length === 0) throw new ConfigError(['no config file given']);
+  const docs = sources.map(parseTomlFile);
+  const doc: Record<string, unknown> = {};
+  const origins = new Map<string, string>();
+  const problems: string[] = [];
+  sources.forEach((src, i) => mergeDocs(doc, docs[i]!, src.file, [], origins, problems));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const first = sources[0]!.file;
+  const origin: OriginOf = sources.length === 1 ? () => first : (path) => originFor(origins, path, first);
+  const result = fileSchema.safeParse(doc);
+  if (!result.success) throw new ConfigError(describeIssues(origin, doc, result.error.issues));
+  return toVtepConfig(origin, result.data, options);
+}
+
+/** Parse and validate TOML text; throws ConfigError listing every problem. */
+export function parseConfig(file: string, text: string, options: ParseOptions = {}): VtepConfig {
+  return parseConfigs([{ file, text }], options);
+}
+
+/** Read and validate the config file(s): `vxswitch run -f a.conf [-f b.conf]`. */
+export async function loadConfig(files: string | readonly string[], options: ParseOptions = {}): Promise<VtepConfig> {
+  const names = typeof files === 'string' ? [files] : files;
+  const sources: ConfigSource[] = [];
+  const problems: string[] = [];
+  for (const file of names) {
+    try {
+      sources.push({ file, text: await readFile(file, 'utf8') });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push(`${file}: cannot read the config file (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parseConfigs(sources, options);
 }

@@ -10,6 +10,8 @@ import { Speaker } from '../control/speaker.js';
 import { setNativeAddonPath } from '../control/tcp-security.js';
 import type { Family } from '../control/route.js';
 import type { VtepConfig } from './config-file.js';
+import type { VniConfig } from '../dataplane/dataplane-config.js';
+import type { EvpnInstanceConfig } from '../control/evpn-instance.js';
 import type { Logger } from './logger.js';
 import { routeView, type RouteView } from './route-view.js';
 import { formatRd } from '../wire/route-distinguisher.js';
@@ -18,10 +20,13 @@ import { formatRtMatcher } from '../control/route-target-match.js';
 
 export class Vtep {
   private constructor(
-    readonly config: VtepConfig,
+    /** The running config; a SIGHUP reload (reload.ts) replaces it once applied. */
+    public config: VtepConfig,
     readonly dataplane: Dataplane,
     readonly speaker: Speaker,
     private readonly log: Logger,
+    /** VNIs with an EVPN instance: dataplane learn/age events go to the speaker only for these. */
+    private readonly evpnVnis: Set<number>,
   ) {}
 
   static async start(config: VtepConfig, log: Logger): Promise<Vtep> {
@@ -53,7 +58,30 @@ export class Vtep {
       throw e;
     }
     log.info({ vtep: config.dataplane.vtepAddress, vnis: config.dataplane.vnis.map((v) => v.vni), neighbors: config.speaker.neighbors.length }, 'vxswitch started');
-    return new Vtep(config, dataplane, speaker, log);
+    return new Vtep(config, dataplane, speaker, log, evpnVnis);
+  }
+
+  // ---- runtime changes (SIGHUP reload) ----
+
+  /** Serve a new VNI: dataplane first, so the instance's FDB calls find it. */
+  async addVni(vni: VniConfig, instance: EvpnInstanceConfig | undefined): Promise<void> {
+    await this.dataplane.addVni(vni);
+    if (instance !== undefined) {
+      try {
+        this.speaker.evpn.addInstance(instance, this.speaker.locRib.bests('l2vpn-evpn'));
+      } catch (e) {
+        this.dataplane.removeVni(vni.vni);
+        throw e;
+      }
+      this.evpnVnis.add(vni.vni);
+    }
+  }
+
+  /** Stop serving a VNI: routes withdrawn first, then the dataplane lets go of it. */
+  removeVni(vni: number): void {
+    this.evpnVnis.delete(vni);
+    this.speaker.evpn.removeInstance(vni);
+    this.dataplane.removeVni(vni);
   }
 
   // ---- read-out for the API ----

@@ -140,10 +140,19 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private readonly config: DataplaneConfig;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private io: NativeIo | undefined;
+  /**
+   * Local ports closed by removeVni. They stay in the forwarder's array
+   * because FDB entries name ports by index; nothing points at them any more.
+   */
+  private readonly retired = new Set<LocalPort>();
+  /** Underlay ports bound to the wildcard (a multicast VNI was configured at open). */
+  private readonly wildcardUnderlays = new Set<number>();
 
   private constructor(config: DataplaneConfig, mtu: number) {
     super();
-    this.config = config;
+    // Own copy of the VNI list: addVni / removeVni change it, the caller's stays as given.
+    this.config = { ...config, vnis: [...config.vnis] };
     this.vteps = new VtepTable();
     this.floodLists = new FloodLists(this.vteps);
     const fdbOptions: ConstructorParameters<typeof Fdb>[0] = {
@@ -202,6 +211,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const dp = new Dataplane(config, mtu);
     dp.warnFn = options.warn;
     const io = options.io ?? loadIo({ warn: (m) => dp.warn(m) });
+    dp.io = io;
     try {
       await dp.openAll(io);
     } catch (e) {
@@ -214,8 +224,6 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   private async openAll(io: NativeIo): Promise<void> {
     const c = this.config;
-    const batch = c.batchSize ?? DEFAULT_BATCH;
-    const netns = c.netns;
     // One underlay socket per UDP port in use.
     const portsInUse = new Map<number, VniConfig[]>();
     for (const v of c.vnis) {
@@ -223,79 +231,185 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       portsInUse.set(p, [...(portsInUse.get(p) ?? []), v]);
     }
     for (const [port, vnis] of portsInUse) {
-      const multicast = vnis.some((v) => v.mode === 'multicast');
-      const udp = await io.openUdp({
-        address: c.vtepAddress,
-        port,
-        // Group traffic is addressed to the group, not to us: bind the wildcard.
-        ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
-        ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
-        batchSize: batch,
-        // Datagrams stay charged to the sending socket until the receiver
-        // frees them; the kernel's ~208 KiB default filled up under load
-        // (tx-queue-full drops in the end-to-end bench). 4 MiB each way.
-        sndbuf: UNDERLAY_SOCKET_BUFFER,
-        rcvbuf: UNDERLAY_SOCKET_BUFFER,
-        ...(netns !== undefined ? { netns } : {}),
-      });
-      const u = new Underlay(udp, port, createRxBatch(batch, SLOT_SIZE, HEADROOM));
-      this.fwd.underlays.push(u);
-      for (const v of vnis) {
-        const vs = new VniState(v.vni, v.mode, u);
-        // ARP suppression needs MAC+IP routes from the control plane: evpn mode only, on by default.
-        vs.arpSuppression = v.mode === 'evpn' && (v.arpSuppression ?? true);
-        if (v.mode === 'multicast' && v.multicastGroup !== undefined) {
-          udp.addMembership(v.multicastGroup, c.underlayInterface);
-          vs.groupAddr = parseIpv4(v.multicastGroup).readUInt32BE(0);
-        }
-        this.fwd.vnis.set(v.vni, vs);
-        if (v.maxEntries !== undefined) this.fdb.setVniLimit(v.vni, v.maxEntries);
-      }
+      const u = await this.openUnderlay(io, port, vnis.some((v) => v.mode === 'multicast'));
+      for (const v of vnis) this.addVniState(v, u);
     }
     // One local port per interface, carrying one or more VNIs.
-    const byName = new Map<string, LocalPort>();
-    for (const v of c.vnis) {
-      const vs = this.fwd.vnis.get(v.vni)!;
-      for (const pc of v.ports) {
-        let lp = byName.get(pc.name);
-        if (lp === undefined) {
-          const opts = netns !== undefined ? { netns } : {};
-          const handle =
-            pc.kind === 'tap'
-              ? io.openTap(pc.name, { ...opts, up: true })
-              : io.openPacket(pc.name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) });
-          lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, createRxBatch(batch, SLOT_SIZE, HEADROOM));
-          byName.set(pc.name, lp);
-          this.fwd.ports.push(lp);
-        }
-        lp.addVni(v.vni, pc.vlan);
-        vs.ports.push(lp);
-      }
-      if (v.mode === 'static' && v.floodList !== undefined) this.floodLists.set(v.vni, v.floodList);
+    for (const v of c.vnis) this.attachPorts(io, v);
+  }
+
+  private async openUnderlay(io: NativeIo, port: number, multicast: boolean): Promise<Underlay> {
+    const c = this.config;
+    const batch = c.batchSize ?? DEFAULT_BATCH;
+    const udp = await io.openUdp({
+      address: c.vtepAddress,
+      port,
+      // Group traffic is addressed to the group, not to us: bind the wildcard.
+      ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
+      ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
+      batchSize: batch,
+      // Datagrams stay charged to the sending socket until the receiver
+      // frees them; the kernel's ~208 KiB default filled up under load
+      // (tx-queue-full drops in the end-to-end bench). 4 MiB each way.
+      sndbuf: UNDERLAY_SOCKET_BUFFER,
+      rcvbuf: UNDERLAY_SOCKET_BUFFER,
+      ...(c.netns !== undefined ? { netns: c.netns } : {}),
+    });
+    if (multicast) this.wildcardUnderlays.add(port);
+    const u = new Underlay(udp, port, createRxBatch(batch, SLOT_SIZE, HEADROOM));
+    this.fwd.underlays.push(u);
+    return u;
+  }
+
+  private addVniState(v: VniConfig, u: Underlay): VniState {
+    const c = this.config;
+    const vs = new VniState(v.vni, v.mode, u);
+    // ARP suppression needs MAC+IP routes from the control plane: evpn mode only, on by default.
+    vs.arpSuppression = v.mode === 'evpn' && (v.arpSuppression ?? true);
+    if (v.mode === 'multicast' && v.multicastGroup !== undefined) {
+      u.io.addMembership(v.multicastGroup, c.underlayInterface);
+      vs.groupAddr = parseIpv4(v.multicastGroup).readUInt32BE(0);
     }
+    this.fwd.vnis.set(v.vni, vs);
+    if (v.maxEntries !== undefined) this.fdb.setVniLimit(v.vni, v.maxEntries);
+    return vs;
+  }
+
+  /** Open (or share) the local ports of `v`; returns the ports opened here. */
+  private attachPorts(io: NativeIo, v: VniConfig): LocalPort[] {
+    const c = this.config;
+    const batch = c.batchSize ?? DEFAULT_BATCH;
+    const vs = this.fwd.vnis.get(v.vni)!;
+    const opened: LocalPort[] = [];
+    for (const pc of v.ports) {
+      let lp = this.fwd.ports.find((p) => p.name === pc.name && !this.retired.has(p));
+      if (lp === undefined) {
+        const opts = c.netns !== undefined ? { netns: c.netns } : {};
+        const handle =
+          pc.kind === 'tap'
+            ? io.openTap(pc.name, { ...opts, up: true })
+            : io.openPacket(pc.name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) });
+        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, createRxBatch(batch, SLOT_SIZE, HEADROOM));
+        this.fwd.ports.push(lp);
+        opened.push(lp);
+      }
+      lp.addVni(v.vni, pc.vlan);
+      if (!vs.ports.includes(lp)) vs.ports.push(lp);
+    }
+    if (v.mode === 'static' && v.floodList !== undefined) this.floodLists.set(v.vni, v.floodList);
+    return opened;
+  }
+
+  /**
+   * Start serving a VNI at runtime (SIGHUP reload): open its underlay socket
+   * if its UDP port is new and its local ports that no other VNI opened yet.
+   * On failure nothing of it stays.
+   */
+  async addVni(v: VniConfig): Promise<void> {
+    const io = this.io;
+    if (io === undefined || this.closed) throw new Error('dataplane is not running');
+    if (this.fwd.vnis.has(v.vni)) throw new RangeError(`vni ${v.vni} is configured twice`);
+    validate({ ...this.config, vnis: [...this.config.vnis, v] });
+    const port = v.vxlanPort ?? VXLAN_PORT_IANA;
+    let u = this.fwd.underlays.find((x) => x.port === port);
+    if (u !== undefined && v.mode === 'multicast' && !this.wildcardUnderlays.has(port)) {
+      // The socket is bound to the VTEP address and would never see group traffic.
+      throw new Error(`vni ${v.vni}: a multicast VNI on UDP port ${port} needs a restart (the port's socket was opened without multicast)`);
+    }
+    const newUnderlay = u === undefined;
+    if (u === undefined) u = await this.openUnderlay(io, port, v.mode === 'multicast');
+    let opened: LocalPort[] = [];
+    try {
+      this.addVniState(v, u);
+      opened = this.attachPorts(io, v);
+    } catch (e) {
+      this.config.vnis.push(v);
+      if (!this.removeVni(v.vni) && newUnderlay) {
+        u.io.close();
+        this.fwd.underlays.splice(this.fwd.underlays.indexOf(u), 1);
+        this.wildcardUnderlays.delete(port);
+      }
+      for (const p of opened) if (!this.retired.has(p)) p.io.close();
+      throw e;
+    }
+    this.config.vnis.push(v);
+    if (newUnderlay) this.watchUnderlay(u);
+    for (const p of opened) this.watchPort(p);
+  }
+
+  /**
+   * Stop serving a VNI (SIGHUP reload): its FDB entries, flood list and
+   * remote neighbors go; ports and the underlay socket no other VNI uses are
+   * closed. The control plane withdraws its routes first (EvpnManager.removeInstance).
+   */
+  removeVni(vni: number): boolean {
+    const vs = this.fwd.vnis.get(vni);
+    const i = this.config.vnis.findIndex((v) => v.vni === vni);
+    if (i >= 0) this.config.vnis.splice(i, 1);
+    if (vs === undefined) return false;
+    this.fwd.vnis.delete(vni);
+    for (const e of this.fdb.snapshot(vni)) this.fdb.remove(vni, e.mac);
+    this.floodLists.clear(vni);
+    for (const n of this.neighbors.entries(vni)) this.neighbors.delete(vni, n.ip);
+    this.fdb.setVniLimit(vni, undefined);
+    const stillUsed = (p: LocalPort): boolean => [...this.fwd.vnis.values()].some((o) => o.ports.includes(p));
+    for (const p of vs.ports) {
+      if (p.untaggedVni === vni) p.untaggedVni = -1;
+      const vid = p.vniVid.get(vni);
+      if (vid !== undefined && p.vlanVni !== null) {
+        p.vlanVni[vid] = -1;
+        p.vniVid.delete(vni);
+      }
+      if (!stillUsed(p)) {
+        this.retired.add(p);
+        p.io.close();
+      }
+    }
+    const u = vs.underlay;
+    if (vs.groupAddr !== 0) {
+      const group = formatGroup(vs.groupAddr);
+      const shared = [...this.fwd.vnis.values()].some((o) => o.underlay === u && o.groupAddr === vs.groupAddr);
+      if (!shared) {
+        try {
+          u.io.dropMembership(group, this.config.underlayInterface);
+        } catch {
+          // The socket may already be closed below; nothing to undo then.
+        }
+      }
+    }
+    if (![...this.fwd.vnis.values()].some((o) => o.underlay === u)) {
+      u.io.close();
+      this.fwd.underlays.splice(this.fwd.underlays.indexOf(u), 1);
+      this.wildcardUnderlays.delete(u.port);
+    }
+    return true;
+  }
+
+  private watchPort(p: LocalPort): void {
+    p.io.onReadable((err) => {
+      if (err === null) {
+        this.fwd.pollLocal(p);
+        return;
+      }
+      this.warn(`port ${p.name}: ${err.message}`);
+      // Link down: the hosts behind the port are gone until it comes back;
+      // forget them now (the control plane withdraws their Type 2 routes)
+      // instead of waiting for aging.
+      if ((err as NodeJS.ErrnoException).code === 'ENETDOWN' || /ENETDOWN|ENODEV|ENXIO/.test(err.message)) this.forgetPort(p.index);
+    });
+  }
+
+  private watchUnderlay(u: Underlay): void {
+    u.io.onReadable((err) => {
+      if (err) this.warn(`underlay port ${u.port}: ${err.message}`);
+      else this.fwd.pollUnderlay(u);
+    });
   }
 
   private start(): void {
     const fwd = this.fwd;
-    for (const p of fwd.ports) {
-      p.io.onReadable((err) => {
-        if (err === null) {
-          fwd.pollLocal(p);
-          return;
-        }
-        this.warn(`port ${p.name}: ${err.message}`);
-        // Link down: the hosts behind the port are gone until it comes back;
-        // forget them now (the control plane withdraws their Type 2 routes)
-        // instead of waiting for aging.
-        if ((err as NodeJS.ErrnoException).code === 'ENETDOWN' || /ENETDOWN|ENODEV|ENXIO/.test(err.message)) this.forgetPort(p.index);
-      });
-    }
-    for (const u of fwd.underlays) {
-      u.io.onReadable((err) => {
-        if (err) this.warn(`underlay port ${u.port}: ${err.message}`);
-        else fwd.pollUnderlay(u);
-      });
-    }
+    for (const p of fwd.ports) this.watchPort(p);
+    for (const u of fwd.underlays) this.watchUnderlay(u);
     // Coarse clock: 1 tick a second drives FDB aging in bounded sweeps.
     this.timer = setInterval(() => {
       fwd.tick++;
@@ -384,7 +498,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   counters(): DataplaneCounters {
     const fwd = this.fwd;
     const drops = new Float64Array(fwd.drops);
-    const ports: PortCounters[] = fwd.ports.map((p) => {
+    const ports: PortCounters[] = fwd.ports.filter((p) => !this.retired.has(p)).map((p) => {
       const s: IoStats = p.io.stats();
       drops[Drop.RxTruncated]! += s.rxTruncated;
       drops[Drop.TxError]! += s.txErrors;
@@ -456,9 +570,13 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   private closeHandles(): void {
-    for (const p of this.fwd.ports) p.io.close();
+    for (const p of this.fwd.ports) if (!this.retired.has(p)) p.io.close();
     for (const u of this.fwd.underlays) u.io.close();
   }
+}
+
+function formatGroup(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
 }
 
 /** Reject a config the forwarder cannot run, naming the field. */
