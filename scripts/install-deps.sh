@@ -5,9 +5,11 @@
 #   iproute2 - network namespaces, veth, bridges and kernel VXLAN for the integration tests
 #   tcpdump  - captures in tests and in scripts/capture-fixtures.sh
 #   frr, gobgpd - real EVPN peers for interop tests and fixture captures
+#   iputils-ping, ethtool, iperf3 - traffic through the switch, offloads off on member ports
+#   gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, file - the Raspberry Pi (arm64/armv7) addon build check
 set -euo pipefail
 
-packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3)
+packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf file)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@ import { CliError } from './cli-error.js';
 import { registerDecodeCommand } from './decode-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerShowCommands } from './show-commands.js';
+import { registerDemoCommand } from './demo-command.js';
 import { DEFAULT_API_SOCKET } from '../daemon/api-socket-path.js';
 
 export const VERSION = '0.1.0';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDecodeCommand(program);
   registerRunCommand(program);
   registerShowCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

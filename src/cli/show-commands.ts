@@ -37,30 +37,70 @@ function columns(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join(' ').trimEnd()).join('\n') + '\n';
 }
 
-const STATE_SHORT: Record<string, string> = { established: 'Establ', idle: 'Idle', connect: 'Connect', active: 'Active', opensent: 'OpenSent', openconfirm: 'OpenConf' };
+const pad = (s: string, n: number): string => s.padEnd(n);
+const padLeft = (s: string, n: number): string => s.padStart(n);
 
-export function neighborTable(list: NeighborStatus[]): string {
-  const rows = [['Peer', 'AS', 'Up/Down', 'State', '|#Received', 'Accepted']];
-  for (const n of list) {
-    const state = STATE_SHORT[n.state.toLowerCase()] ?? n.state;
-    rows.push([n.address, String(n.peerAs), n.state.toLowerCase() === 'established' ? duration(n.since) : 'never', state, `|${String(n.received).padStart(9)}`, String(n.accepted).padStart(8)]);
-  }
-  return columns(rows);
+/** gobgp 3.10's formatFsm (cmd/gobgp/neighbor.go): "Establ", "Sent", "Confirm", ... */
+const GOBGP_STATE: Record<string, string> = {
+  idle: 'Idle',
+  connect: 'Connect',
+  active: 'Active',
+  opensent: 'Sent',
+  openconfirm: 'Confirm',
+  established: 'Establ',
+};
+
+/** IPv4 before IPv6, then numerically, as gobgp sorts its neighbor list. */
+function addressOrder(a: string, b: string): number {
+  const key = (s: string): string =>
+    s.includes(':') ? `6${s}` : `4${s.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
+/**
+ * `gobgp neighbor`'s table (showNeighbors in gobgp 3.10): Peer left-aligned
+ * to the longest address, AS and Up/Down right-aligned, State in 11
+ * columns, then "|%9s %9s" for #Received and Accepted.
+ */
+export function neighborTable(list: NeighborStatus[]): string {
+  const sorted = [...list].sort((x, y) => addressOrder(x.address, y.address));
+  // gobgp shows the time since the session went up (Established) or down;
+  // "never" for a peer that never came up.
+  const times = sorted.map((n) => (n.state.toLowerCase() === 'established' || n.lastDown !== null ? duration(n.since) : 'never'));
+  const wAddr = Math.max(0, ...sorted.map((n) => n.address.length));
+  const wAs = Math.max(2, ...sorted.map((n) => String(n.peerAs).length));
+  const wTime = Math.max('Up/Down'.length, ...times.map((t) => t.length));
+  const line = (peer: string, as: string, time: string, state: string, rcvd: string, acc: string): string =>
+    `${pad(peer, wAddr)} ${padLeft(as, wAs)} ${padLeft(time, wTime)} ${pad(state, 11)} |${padLeft(rcvd, 9)} ${padLeft(acc, 9)}\n`;
+  let out = line('Peer', 'AS', 'Up/Down', 'State', '#Received', 'Accepted');
+  sorted.forEach((n, i) => {
+    const state = GOBGP_STATE[n.state.toLowerCase()] ?? n.state;
+    out += line(n.address, String(n.peerAs), times[i]!, state, String(n.received), String(n.accepted));
+  });
+  return out;
+}
+
+/**
+ * `gobgp global rib -a evpn`'s table (showRoute in gobgp 3.10): a 3-wide
+ * best-path mark, then Network, Labels, Next Hop and AS_PATH each padded
+ * to its longest value (at least 20, 10, 20, 20), Age in 10, Attrs.
+ */
 export function ribTable(routes: RouteView[]): string {
-  const rows = [['   Network', 'Labels', 'Next Hop', 'AS_PATH', 'Age', 'Attrs']];
+  if (routes.length === 0) return 'Network not in table\n';
+  const evpn = routes.some((r) => r.family === 'l2vpn-evpn');
+  const wNet = Math.max(20, ...routes.map((r) => r.nlri.length));
+  const wLabel = Math.max(10, ...routes.map((r) => r.labels.length));
+  const wHop = Math.max(20, ...routes.map((r) => r.nextHop.length));
+  const wPath = Math.max(20, ...routes.map((r) => r.asPath.length));
+  const line = (mark: string, net: string, label: string, hop: string, path: string, age: string, attrs: string): string =>
+    `${pad(mark, 3)}${pad(net, wNet)} ${evpn ? `${pad(label, wLabel)} ` : ''}${pad(hop, wHop)} ${pad(path, wPath)} ${pad(age, 10)} ${attrs}\n`;
+  let out = line('', 'Network', 'Labels', 'Next Hop', 'AS_PATH', 'Age', 'Attrs');
   for (const r of routes) {
-    const attrs: string[] = [`{Origin: ${r.origin === 'igp' ? 'i' : r.origin === 'egp' ? 'e' : '?'}}`];
-    if (r.localPref !== undefined) attrs.push(`{LocalPref: ${r.localPref}}`);
-    if (r.med !== undefined) attrs.push(`{Med: ${r.med}}`);
-    if (r.extendedCommunitiesGobgp.length > 0) attrs.push(`{Extcomms: ${r.extendedCommunitiesGobgp.map((c) => `[${c}]`).join(', ')}}`);
-    if (r.pmsi !== undefined) attrs.push(`{Pmsi: type: ${r.pmsi.tunnelType === 6 ? 'ingress-repl' : r.pmsi.tunnelType}, label: ${r.pmsi.label}, tunnel-id: ${r.pmsi.tunnelId}}`);
-    if (r.originatorId !== undefined) attrs.push(`{Originator: ${r.originatorId}}`);
-    if (r.clusterList !== undefined) attrs.push(`{ClusterList: [${r.clusterList.join(', ')}]}`);
-    rows.push([`${r.best ? '*>' : '* '} ${r.nlri}`, r.labels, r.peer === null ? '0.0.0.0' : r.nextHop, r.asPath, duration(r.age), `[${attrs.join(' ')}]`]);
+    // gobgp: "S" for stale, then "*>" for the best path, "* " otherwise.
+    const mark = `${r.stale ? 'S' : ''}${r.best ? '*>' : '* '}`;
+    out += line(mark, r.nlri, r.labels, r.nextHop, r.asPath, duration(r.age), r.gobgpAttrs);
   }
-  return rows.length === 1 ? 'Network not in table\n' : columns(rows);
+  return out;
 }
 
 export function fdbTable(entries: DataplaneFdbEntry[]): string {

@@ -4,10 +4,12 @@
 
 import type { Route } from '../control/route.js';
 import { formatAsPath } from '../wire/attr-as-path.js';
+import { formatCommunity } from '../wire/attr-communities.js';
+import { PMSI_FLAG_LEAF_INFO_REQUIRED } from '../wire/attr-pmsi-tunnel.js';
 import type { EvpnRoute } from '../wire/evpn-nlri.js';
-import { formatLabelsGobgp, formatRouteFrr, formatRouteGobgp } from '../wire/evpn-route-text.js';
-import { formatExtCommunityFrr, formatExtCommunityGobgp } from '../wire/extended-community.js';
-import type { PathAttribute } from '../wire/path-attribute.js';
+import { formatLabelsGobgp, formatRouteFrr, formatRouteGobgp, gobgpRouteExtras } from '../wire/evpn-route-text.js';
+import { formatExtCommunitiesGobgp, formatExtCommunityFrr, formatExtCommunityGobgp } from '../wire/extended-community.js';
+import { AttributeTypeCode, type PathAttribute } from '../wire/path-attribute.js';
 import { formatRd } from '../wire/route-distinguisher.js';
 
 export interface RouteView {
@@ -33,6 +35,12 @@ export interface RouteView {
   /** gobgp's rendering of the same communities ("65000:100", "VXLAN"). */
   extendedCommunitiesGobgp: string[];
   pmsi?: { tunnelType: number; label: number; tunnelId: string };
+  /**
+   * gobgp's Attrs column, e.g. "[{Origin: i} {LocalPref: 100} {Extcomms:
+   * [65000:100], [VXLAN]} [ESI: single-homed]]" (gobgp 3.10's
+   * getPathAttributeString: attributes by type code, then the ESI).
+   */
+  gobgpAttrs: string;
   originatorId?: string;
   clusterList?: string[];
   best: boolean;
@@ -45,6 +53,87 @@ export interface RouteView {
 
 function attr<T extends PathAttribute['type']>(attrs: readonly PathAttribute[], type: T): Extract<PathAttribute, { type: T }> | undefined {
   return attrs.find((a) => a.type === type) as Extract<PathAttribute, { type: T }> | undefined;
+}
+
+// ---------------------------------------------------------------- gobgp's Attrs column
+
+const TYPE_CODES: Record<Exclude<PathAttribute['type'], 'unknown'>, number> = {
+  origin: AttributeTypeCode.Origin,
+  'as-path': AttributeTypeCode.AsPath,
+  'next-hop': AttributeTypeCode.NextHop,
+  'multi-exit-disc': AttributeTypeCode.MultiExitDisc,
+  'local-pref': AttributeTypeCode.LocalPref,
+  'atomic-aggregate': AttributeTypeCode.AtomicAggregate,
+  aggregator: AttributeTypeCode.Aggregator,
+  communities: AttributeTypeCode.Communities,
+  'originator-id': AttributeTypeCode.OriginatorId,
+  'cluster-list': AttributeTypeCode.ClusterList,
+  'mp-reach-nlri': AttributeTypeCode.MpReachNlri,
+  'mp-unreach-nlri': AttributeTypeCode.MpUnreachNlri,
+  'extended-communities': AttributeTypeCode.ExtendedCommunities,
+  'as4-path': AttributeTypeCode.As4Path,
+  'as4-aggregator': AttributeTypeCode.As4Aggregator,
+  'pmsi-tunnel': AttributeTypeCode.PmsiTunnel,
+};
+
+function typeCode(a: PathAttribute): number {
+  return a.type === 'unknown' ? a.typeCode : TYPE_CODES[a.type];
+}
+
+/** gobgp's PmsiTunnelType.String(). */
+const GOBGP_PMSI_TYPES = ['no-tunnel', 'rsvp-te-p2mp', 'mldp-p2mp', 'pim-ssm-tree', 'pim-sm-tree', 'bidir-pim-tree', 'ingress-repl', 'mldp-mp2mp'];
+
+/** One attribute as gobgp's PathAttribute*.String() prints it; undefined for those gobgp leaves out of Attrs. */
+function gobgpAttr(a: PathAttribute): string | undefined {
+  switch (a.type) {
+    case 'origin':
+      return `{Origin: ${a.value === 'igp' ? 'i' : a.value === 'egp' ? 'e' : '?'}}`;
+    case 'multi-exit-disc':
+      return `{Med: ${a.value}}`;
+    case 'local-pref':
+      return `{LocalPref: ${a.value}}`;
+    case 'atomic-aggregate':
+      return '{AtomicAggregate}';
+    case 'aggregator':
+      return `{Aggregate: {AS: ${a.value.asn}, Address: ${a.value.address}}}`;
+    case 'as4-aggregator':
+      return `{As4Aggregator: {AS: ${a.value.asn}, Address: ${a.value.address}}}`;
+    case 'communities':
+      return `{Communities: ${a.value.map(formatCommunity).join(', ')}}`;
+    case 'originator-id':
+      return `{Originator: ${a.value}}`;
+    case 'cluster-list':
+      // Go's %v of a []net.IP: space-separated in brackets.
+      return `{ClusterList: [${a.value.join(' ')}]}`;
+    case 'extended-communities':
+      return formatExtCommunitiesGobgp(a.value);
+    case 'pmsi-tunnel': {
+      const p = a.value;
+      const type = GOBGP_PMSI_TYPES[p.tunnelType] ?? `PmsiTunnelType(${p.tunnelType})`;
+      const leaf = (p.flags & PMSI_FLAG_LEAF_INFO_REQUIRED) !== 0 ? ' leaf-info-required,' : '';
+      const id = typeof p.tunnelId === 'string' ? p.tunnelId : `[${[...p.tunnelId].join(' ')}]`;
+      return `{Pmsi: type: ${type},${leaf} label: ${p.label}, tunnel-id: ${id}}`;
+    }
+    case 'unknown':
+      return `{Flags: 0x${a.flags.toString(16)}, Type: ${a.typeCode}, Value: [${[...a.value].join(' ')}]}`;
+    // gobgp shows these in their own columns (Next Hop, AS_PATH) or not at all.
+    case 'as-path':
+    case 'as4-path':
+    case 'next-hop':
+    case 'mp-reach-nlri':
+    case 'mp-unreach-nlri':
+      return undefined;
+  }
+}
+
+/** The Attrs column of `gobgp global rib`: attributes by type code, then the NLRI fields gobgp keeps out of Network (ESI, GW). */
+export function gobgpAttrs(route: Route): string {
+  const parts = [...route.attributes]
+    .sort((x, y) => typeCode(x) - typeCode(y))
+    .map(gobgpAttr)
+    .filter((s): s is string => s !== undefined);
+  if (route.nlri.family === 'l2vpn-evpn') parts.push(...gobgpRouteExtras(route.nlri.nlri.route));
+  return `[${parts.join(' ')}]`;
 }
 
 export function routeView(route: Route, best: boolean, now: number): RouteView {
@@ -63,6 +152,7 @@ export function routeView(route: Route, best: boolean, now: number): RouteView {
     origin: attr(a, 'origin')?.value ?? 'incomplete',
     extendedCommunities: ext.map(formatExtCommunityFrr),
     extendedCommunitiesGobgp: ext.map(formatExtCommunityGobgp),
+    gobgpAttrs: gobgpAttrs(route),
     best,
     stale: route.stale,
     peer: route.peer?.address ?? null,
