@@ -23,6 +23,8 @@ export interface VtepConfig {
   apiSocket?: string;
   /** [metrics] listen: Prometheus text at http://host:port/metrics (absent: no listener). */
   metricsListen?: string;
+  /** [log] drop-summary-interval: seconds between the "dropped N frames" log lines (default 60). */
+  dropSummarySeconds?: number;
 }
 
 export class ConfigError extends Error {
@@ -167,7 +169,13 @@ const fileSchema = z
       })
       .strict()
       .optional(),
-    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).optional() }).strict().optional(),
+    log: z
+      .object({
+        level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+        'drop-summary-interval': z.number().int().min(1).max(86400).optional(),
+      })
+      .strict()
+      .optional(),
     api: z.object({ socket: z.string().min(1).optional() }).strict().optional(),
     metrics: z
       .object({ listen: z.string().refine((s) => parseListenAddress(s) !== null, 'host:port with an IP host, e.g. "127.0.0.1:9273" or "[::1]:9273"') })
@@ -369,6 +377,7 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   if (dp?.['source-port-range'] !== undefined) dataplane.sourcePortRange = dp['source-port-range'];
   if (dp?.['rx-mode'] !== undefined) dataplane.rxMode = dp['rx-mode'];
   const out: VtepConfig = { speaker, dataplane, logLevel: f.log?.level ?? 'info' };
+  if (f.log?.['drop-summary-interval'] !== undefined) out.dropSummarySeconds = f.log['drop-summary-interval'];
   if (f.api?.socket !== undefined) out.apiSocket = f.api.socket;
   if (f.metrics !== undefined) out.metricsListen = f.metrics.listen;
   return out;

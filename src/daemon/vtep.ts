@@ -13,6 +13,7 @@ import type { VtepConfig } from './config-file.js';
 import type { VniConfig } from '../dataplane/dataplane-config.js';
 import type { EvpnInstanceConfig } from '../control/evpn-instance.js';
 import type { Logger } from './logger.js';
+import { startDropSummary } from './drop-summary.js';
 import { routeView, type RouteView } from './route-view.js';
 import { formatRd } from '../wire/route-distinguisher.js';
 import { formatAdministrator } from '../wire/extended-community.js';
@@ -58,8 +59,16 @@ export class Vtep {
       throw e;
     }
     log.info({ vtep: config.dataplane.vtepAddress, vnis: config.dataplane.vnis.map((v) => v.vni), neighbors: config.speaker.neighbors.length }, 'vxswitch started');
-    return new Vtep(config, dataplane, speaker, log, evpnVnis);
+    const vtep = new Vtep(config, dataplane, speaker, log, evpnVnis);
+    vtep.stopDropSummary = startDropSummary(
+      () => dataplane.counters().drops,
+      (delta, total) => log.warn({ drops: delta, intervalSeconds: config.dropSummarySeconds ?? 60 }, `dropped ${total} frame(s) in the last ${config.dropSummarySeconds ?? 60} s`),
+      (config.dropSummarySeconds ?? 60) * 1000,
+    );
+    return vtep;
   }
+
+  private stopDropSummary: () => void = () => undefined;
 
   // ---- runtime changes (SIGHUP reload) ----
 
@@ -123,6 +132,7 @@ export class Vtep {
 
   /** Cease to every peer, close ports (TAPs vanish with their fd). */
   async stop(): Promise<void> {
+    this.stopDropSummary();
     await this.speaker.stop();
     await this.dataplane.close();
     this.log.info('vxswitch stopped');
