@@ -133,15 +133,11 @@ napi_value vx_tap_send(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   vx_handle *h = vx_this(env, info, VX_TAP, &argc, argv, 1);
   if (!h) return NULL;
-  uint8_t *buf;
-  size_t buflen, offs_len, lens_len;
-  uint32_t *offs, *lens, count;
-  if (argc < 4 || vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen) ||
-      vx_arg_u32array(env, argv[1], "offsets", &offs, &offs_len) ||
-      vx_arg_u32array(env, argv[2], "lengths", &lens, &lens_len) ||
-      vx_arg_u32(env, argv[3], "count", &count))
-    return argc < 4 ? vx_throw_type(env, "send(buffer, offsets, lengths, count)") : NULL;
-  if (vx_check_tx(env, buflen, offs, offs_len, lens, lens_len, count)) return NULL;
+  if (argc < 4) return vx_throw_type(env, "send(buffer, offsets, lengths, count)");
+  vx_tx_args tx;
+  if (vx_arg_tx(env, argv, 3, &tx)) return NULL;
+  uint8_t *buf = tx.buf;
+  uint32_t *offs = tx.offs, *lens = tx.lens, count = tx.count;
   uint32_t sent = 0, i = 0;
   while (i < count) {
     ssize_t w = write(h->fd, buf + offs[i], lens[i]);

@@ -338,20 +338,18 @@ napi_value vx_udp_send(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   vx_handle *h = vx_this(env, info, VX_UDP, &argc, argv, 1);
   if (!h) return NULL;
-  uint8_t *buf;
-  size_t buflen, offs_len, lens_len, addrs_len, dports_len, sports_len;
-  uint32_t *offs, *lens, *addrs, *dports, *sports, count;
-  if (argc < 7 || vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen) ||
-      vx_arg_u32array(env, argv[1], "offsets", &offs, &offs_len) ||
-      vx_arg_u32array(env, argv[2], "lengths", &lens, &lens_len) ||
+  if (argc < 7)
+    return vx_throw_type(env, "send(buffer, offsets, lengths, dstAddrs, dstPorts, srcPorts, count)");
+  vx_tx_args tx;
+  size_t addrs_len, dports_len, sports_len;
+  uint32_t *addrs, *dports, *sports;
+  if (vx_arg_tx(env, argv, 6, &tx) ||
       vx_arg_u32array(env, argv[3], "dstAddrs", &addrs, &addrs_len) ||
       vx_arg_u32array(env, argv[4], "dstPorts", &dports, &dports_len) ||
-      vx_arg_u32array(env, argv[5], "srcPorts", &sports, &sports_len) ||
-      vx_arg_u32(env, argv[6], "count", &count))
-    return argc < 7 ? vx_throw_type(env, "send(buffer, offsets, lengths, dstAddrs, dstPorts, "
-                                         "srcPorts, count)")
-                    : NULL;
-  if (vx_check_tx(env, buflen, offs, offs_len, lens, lens_len, count)) return NULL;
+      vx_arg_u32array(env, argv[5], "srcPorts", &sports, &sports_len))
+    return NULL;
+  uint8_t *buf = tx.buf;
+  uint32_t *offs = tx.offs, *lens = tx.lens, count = tx.count;
   int v6 = h->family == AF_INET6;
   if ((uint64_t)count * (v6 ? 4 : 1) > addrs_len || count > dports_len || count > sports_len)
     return vx_throw_range(env, "dstAddrs, dstPorts or srcPorts is shorter than count");

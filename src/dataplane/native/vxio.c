@@ -206,8 +206,8 @@ uint32_t vx_check_rx(napi_env env, size_t buflen, uint32_t slot_size, uint32_t h
   return slot_size - headroom;
 }
 
-int vx_check_tx(napi_env env, size_t buflen, const uint32_t *offs, size_t offs_len,
-                const uint32_t *lens, size_t lens_len, uint32_t count) {
+static int vx_check_tx(napi_env env, size_t buflen, const uint32_t *offs, size_t offs_len,
+                       const uint32_t *lens, size_t lens_len, uint32_t count) {
   if (count > offs_len || count > lens_len) {
     vx_throw_range(env, "count is larger than the offsets or lengths array");
     return -1;
@@ -222,6 +222,16 @@ int vx_check_tx(napi_env env, size_t buflen, const uint32_t *offs, size_t offs_l
     }
   }
   return 0;
+}
+
+int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, vx_tx_args *tx) {
+  size_t buflen, offs_len, lens_len;
+  if (vx_arg_bytes(env, argv[0], "buffer", &tx->buf, &buflen) ||
+      vx_arg_u32array(env, argv[1], "offsets", &tx->offs, &offs_len) ||
+      vx_arg_u32array(env, argv[2], "lengths", &tx->lens, &lens_len) ||
+      vx_arg_u32(env, argv[count_at], "count", &tx->count))
+    return -1;
+  return vx_check_tx(env, buflen, tx->offs, offs_len, tx->lens, lens_len, tx->count);
 }
 
 /* --------------------------------------------------------------- netns */

@@ -159,8 +159,17 @@ napi_status vx_tcp_register(napi_env env, napi_value exports);
  * capacity per slot (slotSize - headroom), or 0 after throwing. */
 uint32_t vx_check_rx(napi_env env, size_t buflen, uint32_t slot_size, uint32_t headroom,
                      size_t lens_len, uint32_t max);
-/* Checks every (offset, length) pair of a send batch against the buffer. */
-int vx_check_tx(napi_env env, size_t buflen, const uint32_t *offs, size_t offs_len,
-                const uint32_t *lens, size_t lens_len, uint32_t count);
+/* The frames a send call names: (offset, length) pairs into one JS buffer. */
+typedef struct {
+  uint8_t *buf;
+  uint32_t *offs;
+  uint32_t *lens;
+  uint32_t count;
+} vx_tx_args;
+
+/* Read send()'s common arguments, (buffer, offsets, lengths) from argv[0..2]
+ * and count from argv[count_at], and check every frame lies inside the
+ * buffer. Returns -1 with a JS exception pending. */
+int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, vx_tx_args *tx);
 
 #endif
