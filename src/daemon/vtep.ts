@@ -109,7 +109,6 @@ export class Vtep {
   }
 
   vnis(): Array<{ vni: number; mode: string; vxlanPort: number; floodList: string[]; rd: string | null; importRts: string[]; exportRts: string[]; ports: string[]; macs: number }> {
-    const counters = this.dataplane.counters();
     return this.config.dataplane.vnis.map((v) => {
       const inst = this.speaker.evpn.instance(v.vni);
       return {
@@ -121,7 +120,7 @@ export class Vtep {
         importRts: inst !== undefined ? inst.importRts.map(formatRtMatcher) : [],
         exportRts: inst !== undefined ? inst.exportRts.map(formatAdministrator) : [],
         ports: v.ports.map((p) => (p.vlan !== undefined ? `${p.name}.${p.vlan}` : p.name)),
-        macs: counters.fdb.entries === 0 ? 0 : this.dataplane.fdbEntries(v.vni).length,
+        macs: this.dataplane.fdb.count(v.vni),
       };
     });
   }
