@@ -6,10 +6,12 @@
 #   tcpdump  - captures in tests and in scripts/capture-fixtures.sh
 #   frr, gobgpd - real EVPN peers for interop tests and fixture captures
 #   iputils-ping, ethtool, iperf3 - traffic through the switch, offloads off on member ports
-#   gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, file - the Raspberry Pi (arm64/armv7) addon build check
+#   gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, libc6-dev-arm64-cross, libc6-dev-armhf-cross, file - the
+#     Raspberry Pi (arm64/armv7) addon build check (the cross C libraries are only recommended by the compilers,
+#     and recommends are not installed here)
 set -euo pipefail
 
-packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf file)
+packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross file)
 
 missing=()
 for p in "${packages[@]}"; do
