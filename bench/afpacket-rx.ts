@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { createRxBatch, loadNativeIo, type RxMode } from '../src/dataplane/native-io.js';
+import { createRxBatch, FrameTx, loadNativeIo, type RxMode } from '../src/dataplane/native-io.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -48,11 +48,12 @@ function generator(): void {
   const port = io.openPacket('vxa0', { netns: ns, qdiscBypass: true, promiscuous: false, sndbuf: 4 << 20 });
   const B = 256;
   const buf = Buffer.alloc(B * SLOT);
-  const offsets = new Uint32Array(B);
-  const lengths = new Uint32Array(B).fill(size);
+  const tx = new FrameTx(B, Buffer.alloc(0));
+  tx.src = buf;
+  tx.lengths.fill(size);
   for (let i = 0; i < B; i++) {
     const o = i * SLOT;
-    offsets[i] = o;
+    tx.offsets[i] = o;
     buf.set([0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa], o);
     buf.writeUInt16BE(0x88b5, o + 12); // local experimental EtherType
     buf.writeUInt32BE(i, o + 14);
@@ -72,7 +73,8 @@ function generator(): void {
       n = Math.min(B, due);
     }
     offered += n;
-    sent += port.send(buf, offsets, lengths, n);
+    tx.count = n;
+    sent += port.send(tx);
   }
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   port.close();
@@ -86,7 +88,7 @@ function receiver(): void {
   const mode = arg('mode', 'recvmmsg') as RxMode;
   const io = loadNativeIo();
   const port = io.openPacket('vxb0', { netns: ns, rxMode: mode });
-  const batch = createRxBatch(256, SLOT, 64);
+  const batch = createRxBatch({ slots: 256, frameMax: SLOT - 64, headroom: 64 });
   let frames = 0;
   let bytes = 0;
   let cpu0 = process.cpuUsage();
@@ -192,10 +194,13 @@ async function latency(ns: string, mode: RxMode, samples: number): Promise<{ p50
   const io = loadNativeIo();
   const rx = io.openPacket('vxb0', { netns: ns, rxMode: mode });
   const tx = io.openPacket('vxa0', { netns: ns });
-  const batch = createRxBatch(16, SLOT, 64);
+  const batch = createRxBatch({ slots: 16, frameMax: SLOT - 64, headroom: 64 });
   const frame = Buffer.alloc(64);
   frame.set([0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa]);
   frame.writeUInt16BE(0x88b5, 12);
+  const one = new FrameTx(1, Buffer.alloc(0));
+  one.src = frame;
+  one.lengths[0] = 64;
   const us: number[] = [];
   let waiting: ((t: bigint) => void) | undefined;
   rx.onReadable(() => {
@@ -212,7 +217,8 @@ async function latency(ns: string, mode: RxMode, samples: number): Promise<{ p50
           resolve(t);
         };
       });
-      tx.send(frame, Uint32Array.of(0), Uint32Array.of(64), 1);
+      one.count = 1;
+      tx.send(one);
       const t1 = await arrived;
       waiting = undefined;
       if (t1 !== undefined) us.push(Number(t1 - t0) / 1000);

@@ -3,7 +3,10 @@
 // path), and that the heap stays flat over 10 million frames (DESIGN.md: no
 // allocation per packet). Run alone: node dist/bench/forwarder.bench.js
 import { Dataplane } from '../src/dataplane/dataplane.js';
+import { RX_ALIGN } from '../src/dataplane/native-io.js';
 import type {
+  DatagramTx,
+  FrameTx,
   IoStats,
   NativeIo,
   PacketPort,
@@ -25,6 +28,7 @@ class ReplayPort implements PacketPort {
   readonly rxMode = 'ring' as const;
   readonly fd = -1;
   readonly ifindex = 0;
+  readonly vnetHdr = true;
   closed = false;
   sent = 0;
   cb: ReadableCallback | undefined;
@@ -32,15 +36,20 @@ class ReplayPort implements PacketPort {
   onReadable(cb: ReadableCallback): void { this.cb = cb; }
   stopReadable(): void {}
   close(): void { this.closed = true; }
+  setFilter(): void {}
   receive(batch: RxBatch, max = batch.slots): number {
     if (this.frame === null) return 0;
-    for (let i = 0; i < max; i++) {
-      this.frame.copy(batch.buffer, i * batch.slotSize + batch.headroom);
+    const stride = Math.ceil((batch.headroom + this.frame.length) / RX_ALIGN) * RX_ALIGN;
+    const n = Math.min(max, Math.floor(batch.buffer.length / stride));
+    for (let i = 0; i < n; i++) {
+      batch.offsets[i] = i * stride + batch.headroom;
+      this.frame.copy(batch.buffer, batch.offsets[i]);
       batch.lengths[i] = this.frame.length;
     }
-    return max;
+    batch.vnet?.fill(0, 0, n * 10);
+    return n;
   }
-  send(_b: Buffer, _o: Uint32Array, _l: Uint32Array, count: number): number { this.sent += count; return count; }
+  send(tx: FrameTx): number { this.sent += tx.count; return tx.count; }
   stats(): PacketStats { return stats(); }
 }
 
@@ -59,15 +68,17 @@ class ReplayUnderlay implements UdpUnderlay {
   close(): void { this.closed = true; }
   receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
     if (this.datagram === null) return 0;
+    const stride = Math.ceil((batch.headroom + batch.frameMax) / RX_ALIGN) * RX_ALIGN;
     for (let i = 0; i < max; i++) {
-      this.datagram.copy(batch.buffer, i * batch.slotSize + batch.headroom);
+      batch.offsets[i] = i * stride + batch.headroom;
+      this.datagram.copy(batch.buffer, batch.offsets[i]);
       batch.lengths[i] = this.datagram.length;
       srcAddrs[i] = this.src;
       srcPorts[i] = 50000;
     }
     return max;
   }
-  send(_b: Buffer, _o: Uint32Array, _l: Uint32Array, _a: Uint32Array, _p: Uint32Array, _s: Uint32Array, count: number): number { this.sent += count; return count; }
+  send(tx: DatagramTx): number { this.sent += tx.count; return tx.count; }
   addMembership(): void {}
   dropMembership(): void {}
   stats(): IoStats { return stats(); }

@@ -18,7 +18,7 @@
 
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadNativeIo } from '../../src/dataplane/native-io.js';
+import { FrameTx, loadNativeIo } from '../../src/dataplane/native-io.js';
 
 export interface GeneratorJob {
   /** Network namespace (name under /run/netns) holding ifname. */
@@ -96,10 +96,11 @@ export function generate(job: GeneratorJob, onStart?: () => void): GeneratorResu
   });
   const slot = 2048;
   const buf = Buffer.alloc(FLOWS * slot);
-  const offsets = new Uint32Array(BATCH);
-  const lengths = new Uint32Array(BATCH).fill(job.size);
+  const tx = new FrameTx(BATCH, Buffer.alloc(0));
+  tx.src = buf;
+  tx.lengths.fill(job.size);
   for (let f = 0; f < FLOWS; f++) writeFrame(buf, f * slot, job, f);
-  for (let i = 0; i < BATCH; i++) offsets[i] = (i % FLOWS) * slot;
+  for (let i = 0; i < BATCH; i++) tx.offsets[i] = (i % FLOWS) * slot;
   onStart?.();
   const start = process.hrtime.bigint();
   const end = start + BigInt(Math.round(job.seconds * 1e9));
@@ -118,7 +119,8 @@ export function generate(job: GeneratorJob, onStart?: () => void): GeneratorResu
         n = Math.min(BATCH, due);
       }
       offered += n;
-      sent += port.send(buf, offsets, lengths, n);
+      tx.count = n;
+      sent += port.send(tx);
     }
   } finally {
     port.close();

@@ -64,5 +64,19 @@ export interface DataplaneConfig {
   rxMode?: RxMode;
   /** Frames per receive batch (default 64). */
   batchSize?: number;
+  /**
+   * Virtio-net headers on local ports (default true): GSO super-frames and
+   * partial checksums from hosts at their default offloads are taken as
+   * they are. false only for kernels without PACKET_VNET_HDR / IFF_VNET_HDR;
+   * hosts must then turn their offloads off.
+   */
+  vnetHeaders?: boolean;
+  /**
+   * Send and receive on an AF_PACKET socket on underlayInterface (default
+   * true when it is set): outer headers written by vxswitch from the
+   * kernel's route and neighbour tables, offload state of received
+   * datagrams known. false: everything through the UDP socket.
+   */
+  underlayLink?: boolean;
   vnis: VniConfig[];
 }

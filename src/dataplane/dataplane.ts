@@ -9,8 +9,8 @@ import { EventEmitter } from 'node:events';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { isIPv4 } from 'node:net';
-import { parseIpv4 } from '../wire/ip-address.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseIp } from '../wire/ip-address.js';
 import { VXLAN_MAX_VNI, VXLAN_PORT_IANA } from '../wire/vxlan.js';
 import type { DataplaneConfig, VniConfig } from './dataplane-config.js';
 import { Drop, dropsByName, DROP_REASON_COUNT, DROP_REASON_NAMES } from './drop-reason.js';
@@ -20,6 +20,7 @@ import { FloodLists } from './flood-list.js';
 import {
   Forwarder,
   LocalPort,
+  UnderlayLink,
   P_DROPS,
   P_FLOODED,
   P_RX_BYTES,
@@ -35,12 +36,15 @@ import {
   V_FLOODED,
   V_RX_BYTES,
   V_RX_FRAMES,
+  V_SEGMENTED,
   V_TX_BYTES,
   V_TX_FRAMES,
 } from './forwarder.js';
 import { loadIo } from './js-fallback-io.js';
-import type { IoStats, NativeIo } from './native-io.js';
-import { createRxBatch } from './native-io.js';
+import type { IoStats, NativeIo, PacketPort } from './native-io.js';
+import { createRxBatch, GSO_FRAME_MAX } from './native-io.js';
+import { OuterHeaders } from './outer-header.js';
+import { underlayFilter } from './underlay-filter.js';
 import { NeighborTable } from './neighbor-table.js';
 import { VtepTable } from './vtep-table.js';
 
@@ -71,6 +75,8 @@ export interface VniCounters {
   decapsulated: number;
   flooded: number;
   arpSuppressed: number;
+  /** GSO super-frames cut into segments for the tunnel. */
+  segmented: number;
   drops: Record<string, number>;
 }
 
@@ -85,12 +91,28 @@ export interface UnderlayCounters {
   lastTxError: string;
 }
 
+/** The AF_PACKET link on the underlay interface (absent when there is none). */
+export interface LinkCounters {
+  interface: string;
+  rxFrames: number;
+  rxBytes: number;
+  rxTruncated: number;
+  txFrames: number;
+  txBytes: number;
+  txErrors: number;
+  txQueueFull: number;
+  lastTxError: string;
+  /** Frames the kernel dropped because the ring was full. */
+  kernelDrops: number;
+}
+
 export interface DataplaneCounters {
   /** Drops by reason over the whole switch (the I/O layer's tx/rx problems included). */
   drops: Record<string, number>;
   ports: PortCounters[];
   vnis: VniCounters[];
   underlays: UnderlayCounters[];
+  link?: LinkCounters;
   /** FDB entries by kind, learns, moves, ages, limit refusals. */
   fdb: FdbCounters;
 }
@@ -127,8 +149,13 @@ export interface DataplaneOptions {
 
 const DEFAULT_SOURCE_PORTS: [number, number] = [49152, 65535];
 const DEFAULT_BATCH = 64;
-const SLOT_SIZE = 2048;
-const HEADROOM = 64;
+/** Free bytes before every received frame: VXLAN + UDP + IPv6 + Ethernet fit. */
+const HEADROOM = 128;
+/**
+ * Receive buffer of a port or link whose frames are packed (ring, TAP):
+ * room for a batch of ordinary frames or a few 64 KiB super-frames.
+ */
+const PACKED_BYTES = 512 << 10;
 const UNDERLAY_SOCKET_BUFFER = 4 << 20;
 
 export class Dataplane extends EventEmitter<DataplaneEvents> {
@@ -181,17 +208,20 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (config.maxEntries !== undefined) fdbOptions.maxEntries = config.maxEntries;
     this.fdb = new Fdb(fdbOptions);
     const [low, high] = config.sourcePortRange ?? DEFAULT_SOURCE_PORTS;
+    this.vtepAddress = parseIp(config.vtepAddress);
     this.fwd = new Forwarder({
       fdb: this.fdb,
       vteps: this.vteps,
       floodLists: this.floodLists,
       neighbors: this.neighbors,
-      vtepAddr: parseIpv4(config.vtepAddress).readUInt32BE(0),
+      vtepAddress: this.vtepAddress,
       underlayMtu: mtu,
       sourcePortLow: low,
       sourcePortHigh: high,
     });
   }
+
+  private readonly vtepAddress: Buffer;
 
   private warnFn: ((m: string) => void) | undefined;
 
@@ -224,6 +254,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   private async openAll(io: NativeIo): Promise<void> {
     const c = this.config;
+    if (c.underlayInterface !== undefined && c.underlayLink !== false && io.kind === 'native') await this.openLink(io, c.underlayInterface);
     // One underlay socket per UDP port in use.
     const portsInUse = new Map<number, VniConfig[]>();
     for (const v of c.vnis) {
@@ -238,9 +269,54 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     for (const v of c.vnis) this.attachPorts(io, v);
   }
 
+  /**
+   * The AF_PACKET link on the underlay interface: it receives every VXLAN
+   * datagram for us with the kernel's offload state (a filter picks them),
+   * and sends datagrams whose outer headers the forwarder writes, bypassing
+   * the qdisc, to VTEPs whose next hop is resolved.
+   */
+  private async openLink(io: NativeIo, ifname: string): Promise<void> {
+    const c = this.config;
+    const batch = c.batchSize ?? DEFAULT_BATCH;
+    const family = this.vtepAddress.length === 4 ? 4 : 6;
+    const mac = await readMac(ifname, c.netns);
+    const handle = io.openPacket(ifname, {
+      vnetHdr: true,
+      promiscuous: false,
+      qdiscBypass: true,
+      filter: this.linkFilter(),
+      sndbuf: UNDERLAY_SOCKET_BUFFER,
+      ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}),
+      ...(c.netns !== undefined ? { netns: c.netns } : {}),
+    });
+    this.linkHandle = handle;
+    const rx = createRxBatch({ slots: batch, vnet: true, headroom: 0, ...(handle.rxMode === 'ring' ? { bytes: PACKED_BYTES } : {}) });
+    const outer = new OuterHeaders(this.vteps, family, this.vtepAddress);
+    if (mac !== undefined) outer.setSourceMac(mac);
+    this.fwd.link = new UnderlayLink(handle, rx, this.fwd.arena);
+    this.fwd.outer = outer;
+  }
+
+  /** The link's filter for the VXLAN ports and multicast groups configured now. */
+  private linkFilter(): Uint8Array {
+    const c = this.config;
+    const ports = [...new Set(c.vnis.map((v) => v.vxlanPort ?? VXLAN_PORT_IANA))];
+    const groups = [...new Set(c.vnis.flatMap((v) => (v.mode === 'multicast' && v.multicastGroup !== undefined ? [v.multicastGroup] : [])))];
+    return underlayFilter({
+      family: this.vtepAddress.length === 4 ? 4 : 6,
+      address: c.vtepAddress,
+      groups,
+      // A filter needs a port; with no VNI yet nothing is ours.
+      ports: ports.length > 0 ? ports : [VXLAN_PORT_IANA],
+    });
+  }
+
+  private linkHandle: PacketPort | undefined;
+
   private async openUnderlay(io: NativeIo, port: number, multicast: boolean): Promise<Underlay> {
     const c = this.config;
     const batch = c.batchSize ?? DEFAULT_BATCH;
+    const link = this.fwd.link !== null;
     const udp = await io.openUdp({
       address: c.vtepAddress,
       port,
@@ -252,11 +328,14 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       // frees them; the kernel's ~208 KiB default filled up under load
       // (tx-queue-full drops in the end-to-end bench). 4 MiB each way.
       sndbuf: UNDERLAY_SOCKET_BUFFER,
-      rcvbuf: UNDERLAY_SOCKET_BUFFER,
+      // With the link, this socket only holds the port and sends through the kernel.
+      ...(link ? { receive: false } : { rcvbuf: UNDERLAY_SOCKET_BUFFER }),
       ...(c.netns !== undefined ? { netns: c.netns } : {}),
     });
     if (multicast) this.wildcardUnderlays.add(port);
-    const u = new Underlay(udp, port, createRxBatch(batch, SLOT_SIZE, HEADROOM));
+    // A kernel VTEP on a veth hands over 64 KiB datagrams (its TSO frames whole): room for them.
+    const rx = createRxBatch(link ? { slots: 1, frameMax: 64, headroom: 0 } : { slots: batch, frameMax: GSO_FRAME_MAX, headroom: 0 });
+    const u = new Underlay(udp, port, rx, this.fwd.arena, batch * 8);
     this.fwd.underlays.push(u);
     return u;
   }
@@ -268,7 +347,12 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     vs.arpSuppression = v.mode === 'evpn' && (v.arpSuppression ?? true);
     if (v.mode === 'multicast' && v.multicastGroup !== undefined) {
       u.io.addMembership(v.multicastGroup, c.underlayInterface);
-      vs.groupAddr = parseIpv4(v.multicastGroup).readUInt32BE(0);
+      // The group is a destination like a VTEP: held in the VTEP table for as long as the VNI is.
+      const idx = this.vteps.intern(v.multicastGroup);
+      if (idx < 0) throw new RangeError(`vni ${v.vni}: VTEP table full, cannot add multicast group ${v.multicastGroup}`);
+      this.vteps.retain(idx);
+      vs.groupIndex = idx;
+      this.fwd.outer?.resolveGroup(idx);
     }
     this.fwd.vnis.set(v.vni, vs);
     if (v.maxEntries !== undefined) this.fdb.setVniLimit(v.vni, v.maxEntries);
@@ -284,12 +368,15 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     for (const pc of v.ports) {
       let lp = this.fwd.ports.find((p) => p.name === pc.name && !this.retired.has(p));
       if (lp === undefined) {
-        const opts = c.netns !== undefined ? { netns: c.netns } : {};
+        // Virtio-net headers: the host's GSO super-frames and partial checksums come as they are.
+        const opts = { vnetHdr: c.vnetHeaders !== false, ...(c.netns !== undefined ? { netns: c.netns } : {}) };
         const handle =
           pc.kind === 'tap'
             ? io.openTap(pc.name, { ...opts, up: true })
             : io.openPacket(pc.name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) });
-        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, createRxBatch(batch, SLOT_SIZE, HEADROOM));
+        const packed = pc.kind === 'tap' || (handle.kind === 'af-packet' && (handle as PacketPort).rxMode === 'ring');
+        const rx = createRxBatch({ slots: batch, vnet: handle.vnetHdr, headroom: HEADROOM, ...(packed && handle.vnetHdr ? { bytes: PACKED_BYTES } : {}) });
+        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, rx, this.fwd.arena);
         this.fwd.ports.push(lp);
         opened.push(lp);
       }
@@ -333,6 +420,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       throw e;
     }
     this.config.vnis.push(v);
+    this.refreshLinkFilter();
     if (newUnderlay) this.watchUnderlay(u);
     for (const p of opened) this.watchPort(p);
   }
@@ -366,9 +454,9 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       }
     }
     const u = vs.underlay;
-    if (vs.groupAddr !== 0) {
-      const group = formatGroup(vs.groupAddr);
-      const shared = [...this.fwd.vnis.values()].some((o) => o.underlay === u && o.groupAddr === vs.groupAddr);
+    if (vs.groupIndex >= 0) {
+      const group = this.vteps.address(vs.groupIndex);
+      const shared = [...this.fwd.vnis.values()].some((o) => o.underlay === u && o.groupIndex === vs.groupIndex);
       if (!shared) {
         try {
           u.io.dropMembership(group, this.config.underlayInterface);
@@ -376,13 +464,25 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
           // The socket may already be closed below; nothing to undo then.
         }
       }
+      this.vteps.release(vs.groupIndex);
     }
     if (![...this.fwd.vnis.values()].some((o) => o.underlay === u)) {
       u.io.close();
       this.fwd.underlays.splice(this.fwd.underlays.indexOf(u), 1);
       this.wildcardUnderlays.delete(u.port);
     }
+    this.refreshLinkFilter();
     return true;
+  }
+
+  /** The link's filter follows the VXLAN ports and groups in use (VNIs added or removed). */
+  private refreshLinkFilter(): void {
+    if (this.linkHandle === undefined || this.linkHandle.closed) return;
+    try {
+      this.linkHandle.setFilter(this.linkFilter());
+    } catch (e) {
+      this.warn(`underlay link ${this.linkHandle.name}: cannot update its filter: ${(e as Error).message}`);
+    }
   }
 
   private watchPort(p: LocalPort): void {
@@ -400,9 +500,20 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   private watchUnderlay(u: Underlay): void {
+    // With the link the socket receives nothing (its filter drops all): no polling.
+    if (this.fwd.link !== null) return;
     u.io.onReadable((err) => {
       if (err) this.warn(`underlay port ${u.port}: ${err.message}`);
       else this.fwd.pollUnderlay(u);
+    });
+  }
+
+  private watchLink(): void {
+    const link = this.fwd.link;
+    if (link === null) return;
+    link.io.onReadable((err) => {
+      if (err) this.warn(`underlay link ${link.io.name}: ${err.message}`);
+      else this.fwd.pollLink();
     });
   }
 
@@ -410,6 +521,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const fwd = this.fwd;
     for (const p of fwd.ports) this.watchPort(p);
     for (const u of fwd.underlays) this.watchUnderlay(u);
+    this.watchLink();
     // Coarse clock: 1 tick a second drives FDB aging in bounded sweeps.
     this.timer = setInterval(() => {
       fwd.tick++;
@@ -549,14 +661,35 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
           decapsulated: c[V_DECAPSULATED]!,
           flooded: c[V_FLOODED]!,
           arpSuppressed: c[V_ARP_SUPPRESSED]!,
+          segmented: c[V_SEGMENTED]!,
           drops: dropsByName(c.subarray(V_DROPS, V_DROPS + DROP_REASON_COUNT)),
         };
       });
+    let link: LinkCounters | undefined;
+    if (fwd.link !== null && this.linkHandle !== undefined && !this.linkHandle.closed) {
+      const s = this.linkHandle.stats();
+      drops[Drop.RxTruncated]! += s.rxTruncated;
+      drops[Drop.TxError]! += s.txErrors;
+      drops[Drop.TxQueueFull]! += s.txQueueFull;
+      link = {
+        interface: this.linkHandle.name,
+        rxFrames: s.rxFrames,
+        rxBytes: s.rxBytes,
+        rxTruncated: s.rxTruncated,
+        txFrames: s.txFrames,
+        txBytes: s.txBytes,
+        txErrors: s.txErrors,
+        txQueueFull: s.txQueueFull,
+        lastTxError: s.lastTxError,
+        kernelDrops: s.kernelDrops,
+      };
+    }
     return {
       drops: dropsByName(drops),
       ports,
       vnis,
       underlays,
+      ...(link !== undefined ? { link } : {}),
       fdb: this.fdb.counters(),
     };
   }
@@ -572,18 +705,16 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private closeHandles(): void {
     for (const p of this.fwd.ports) if (!this.retired.has(p)) p.io.close();
     for (const u of this.fwd.underlays) u.io.close();
+    this.linkHandle?.close();
   }
-}
-
-function formatGroup(addr: number): string {
-  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
 }
 
 /** Reject a config the forwarder cannot run, naming the field. */
 function validate(c: DataplaneConfig): void {
-  if (!isIPv4(c.vtepAddress)) {
-    throw new TypeError(`vtep-address "${c.vtepAddress}": an IPv4 address is expected (IPv6 underlays are not supported yet)`);
+  if (!isIPv4(c.vtepAddress) && !isIPv6(c.vtepAddress)) {
+    throw new TypeError(`vtep-address "${c.vtepAddress}": an IPv4 or IPv6 address is expected`);
   }
+  const family = isIPv4(c.vtepAddress) ? 4 : 6;
   const seen = new Set<number>();
   for (const v of c.vnis) {
     if (!Number.isInteger(v.vni) || v.vni < 1 || v.vni > VXLAN_MAX_VNI) {
@@ -591,8 +722,13 @@ function validate(c: DataplaneConfig): void {
     }
     if (seen.has(v.vni)) throw new RangeError(`vni ${v.vni} is configured twice`);
     seen.add(v.vni);
-    if (v.mode === 'multicast' && (v.multicastGroup === undefined || !isIPv4(v.multicastGroup))) {
-      throw new TypeError(`vni ${v.vni}: multicast mode needs multicast-group, an IPv4 group address`);
+    if (v.mode === 'multicast' && (v.multicastGroup === undefined || !(family === 4 ? isIPv4 : isIPv6)(v.multicastGroup))) {
+      throw new TypeError(`vni ${v.vni}: multicast mode needs multicast-group, an IPv${family} group address (the underlay's family)`);
+    }
+    for (const a of v.floodList ?? []) {
+      if (!(family === 4 ? isIPv4 : isIPv6)(a)) {
+        throw new TypeError(`vni ${v.vni}: flood-list entry "${a}" is not an IPv${family} address (the underlay's family, from vtep-address)`);
+      }
     }
     const port = v.vxlanPort ?? VXLAN_PORT_IANA;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`vni ${v.vni}: vxlan-port ${port} is not 1..65535`);
@@ -605,6 +741,22 @@ function validate(c: DataplaneConfig): void {
   const range = c.sourcePortRange;
   if (range !== undefined && !(range[0] >= 1 && range[0] <= range[1] && range[1] <= 65535)) {
     throw new RangeError(`source-port-range ${range[0]}-${range[1]}: expected low <= high within 1..65535`);
+  }
+}
+
+/** The interface's MAC address (inside netns if given), as 6 bytes. */
+async function readMac(ifname: string, netns: string | undefined): Promise<Buffer | undefined> {
+  try {
+    let text: string;
+    if (netns === undefined) text = (await readFile(`/sys/class/net/${ifname}/address`, 'utf8')).trim();
+    else {
+      const { stdout } = await promisify(execFile)('ip', ['-n', netns, '-j', 'link', 'show', 'dev', ifname], { encoding: 'utf8' });
+      text = (JSON.parse(stdout) as Array<{ address?: string }>)[0]?.address ?? '';
+    }
+    const b = Buffer.from(text.split(':').map((x) => parseInt(x, 16)));
+    return b.length === 6 ? b : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -16,7 +16,7 @@ export const Drop = {
   Mtu: 5,
   /** Frame on a port (or a VLAN of a trunk port) that belongs to no VNI. */
   NoVni: 6,
-  /** Frame larger than a receive slot (a GSO super-frame with offloads on). */
+  /** Frame larger than the receive slot (a super-frame on a port without virtio-net headers, or above 64 KiB). */
   RxTruncated: 7,
   /** The kernel refused the frame on send (errno per frame). */
   TxError: 8,
@@ -30,11 +30,16 @@ export const Drop = {
   SplitHorizon: 12,
   /** BUM frame with nowhere to go (no flood list and no other local port). */
   NoFloodTarget: 13,
+  /**
+   * A virtio_net_hdr that does not fit its frame (checksum or header offsets
+   * outside it), or a GSO type that cannot be cut (UFO, unknown).
+   */
+  BadOffload: 14,
 } as const;
 
 export type DropReasonCode = (typeof Drop)[keyof typeof Drop];
 
-export const DROP_REASON_COUNT = 14;
+export const DROP_REASON_COUNT = 15;
 
 /** Names used in counters, metrics and the CLI (index = code). */
 export const DROP_REASON_NAMES: readonly string[] = [
@@ -52,6 +57,7 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'same-port',
   'split-horizon',
   'no-flood-target',
+  'bad-offload',
 ];
 
 /** Counters by reason as a plain object, e.g. { 'vxlan-flags': 3, ... }. */

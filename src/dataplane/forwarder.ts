@@ -1,193 +1,148 @@
-// The forwarding decisions, one receive batch at a time (DESIGN.md "The fast
-// path"). Plain loops over typed arrays and preallocated buffers: no closure,
-// no string, no Buffer.from, no Map.set per frame.
+// The forwarding decisions, one receive batch at a time (docs/architecture.md
+// "The fast path"). Plain loops over typed arrays and preallocated buffers: no
+// closure, no string, no Buffer.from, no Map.set per frame.
+//
+// Offloads. Ports and the underlay link carry virtio-net headers, so frames
+// arrive as the host's stack made them: GSO super-frames up to 64 KiB and
+// partial checksums. Such a frame passes to another port with virtio-net
+// headers unchanged (its header rewritten for any VLAN tag added or
+// removed); into the tunnel its checksum is finished and a super-frame is cut
+// into segments (gso.ts), sent as one UDP GSO message on the link or one
+// datagram each through the kernel. What arrives from the tunnel as a TCP
+// super-frame (a kernel VTEP with TSO hands those over a veth) goes to the
+// ports as one frame with its GSO header.
 //
 // Buffer ownership: a batch is received into its port's RxBatch, every frame
-// is decided, and every transmit queue is flushed (sendmmsg copies into the
-// kernel) before the callback returns, so the next receive may overwrite the
-// batch. A transmit queue therefore refers to one source buffer per cycle:
-// the batch being handled, or its port's own scratch buffer for VLAN-tagged
-// egress (the only case that copies a frame).
+// is decided, and every transmit queue is flushed (the kernel copies on send)
+// before the callback returns, so the next receive may overwrite the batch.
+// Everything else a queued frame points at (VLAN-tagged Ethernet headers,
+// outer headers, segments) lives in the forwarder's arena, which is reset
+// only after every queue was flushed.
 
+import { EtherType, ETH_HEADER_LENGTH } from '../wire/ethernet.js';
 import * as vxlan from '../wire/vxlan.js';
+import {
+  VNET_F_NEEDS_CSUM,
+  VNET_GSO_ECN,
+  VNET_GSO_NONE,
+  VNET_GSO_TCPV4,
+  VNET_GSO_TCPV6,
+  VNET_GSO_UDP_L4,
+} from '../wire/virtio-net-hdr.js';
 import { Drop, DROP_REASON_COUNT } from './drop-reason.js';
 import type { Fdb } from './fdb.js';
 import { FDB_LOCAL } from './fdb.js';
 import type { FloodLists } from './flood-list.js';
 import { flowHash } from './flow-hash.js';
-import type { FramePort, RxBatch, UdpUnderlay } from './native-io.js';
-import type { VniMode } from './dataplane-config.js';
+import {
+  LocalPort,
+  P_DROPS,
+  P_FLOODED,
+  P_RX_BYTES,
+  P_RX_FRAMES,
+  P_TX_BYTES,
+  P_TX_FRAMES,
+  Underlay,
+  UnderlayLink,
+  VniState,
+  V_ARP_SUPPRESSED,
+  V_DECAPSULATED,
+  V_DROPS,
+  V_ENCAPSULATED,
+  V_FLOODED,
+  V_RX_BYTES,
+  V_RX_FRAMES,
+  V_SEGMENTED,
+  V_TX_BYTES,
+  V_TX_FRAMES,
+} from './forwarder-state.js';
+import { finishChecksum, Segmenter } from './gso.js';
+import type { FrameTx } from './native-io.js';
 import type { NeighborTable } from './neighbor-table.js';
+import type { OuterHeaders } from './outer-header.js';
 import type { VtepTable } from './vtep-table.js';
 
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) around the inner frame; the outer Ethernet header is not in the MTU. */
 export const IPV4_ENCAP_OVERHEAD = 36;
-const ETH_HEADER = 14;
-const ETHERTYPE_VLAN = 0x8100;
-const ETHERTYPE_ARP = 0x0806;
+/** Outer IPv6 (40) + UDP (8) + VXLAN (8). */
+export const IPV6_ENCAP_OVERHEAD = 56;
+const ARP_LENGTH = 28;
 const ARP_SENDER_MAC = 8;
 const ARP_SENDER_IP = 14;
 /** Bounded work per readable callback, so one busy port cannot starve the others. */
 const MAX_BATCHES_PER_WAKEUP = 16;
-
-// Port counters (Float64Array indexes).
-export const P_RX_FRAMES = 0;
-export const P_RX_BYTES = 1;
-export const P_TX_FRAMES = 2;
-export const P_TX_BYTES = 3;
-export const P_FLOODED = 4;
-export const P_DROPS = 5;
-export const PORT_COUNTERS = 6;
-
-// VNI counters; drops by reason follow at V_DROPS + reason.
-export const V_RX_FRAMES = 0;
-export const V_RX_BYTES = 1;
-export const V_TX_FRAMES = 2;
-export const V_TX_BYTES = 3;
-export const V_ENCAPSULATED = 4;
-export const V_DECAPSULATED = 5;
-export const V_FLOODED = 6;
-/** ARP requests answered locally from remote EVPN MAC+IP routes instead of flooded. */
-export const V_ARP_SUPPRESSED = 7;
-export const V_DROPS = 8;
-export const VNI_COUNTERS = V_DROPS + DROP_REASON_COUNT;
-
-/** A queue of frames to send out of one local port (all from one buffer per cycle). */
-class FrameTxQueue {
-  readonly offsets: Uint32Array;
-  readonly lengths: Uint32Array;
-  count = 0;
-  buffer: Buffer | null = null;
-  constructor(readonly capacity: number) {
-    this.offsets = new Uint32Array(capacity);
-    this.lengths = new Uint32Array(capacity);
-  }
-}
-
-/** A local port (AF_PACKET member or TAP) and the VNIs it carries. */
-export class LocalPort {
-  readonly counters = new Float64Array(PORT_COUNTERS);
-  readonly tx: FrameTxQueue;
-  /** VNI of untagged frames, or -1 (a trunk port without a native VNI). */
-  untaggedVni = -1;
-  /** VID -> VNI for a trunk port, -1 where unmapped; null on an access port. */
-  vlanVni: Int32Array | null = null;
-  /** VNI -> VID to tag egress frames with (absent or 0: untagged). */
-  readonly vniVid = new Map<number, number>();
-  /** Egress copies with a VLAN tag inserted are built here (ports with any VLAN). */
-  scratch: Buffer | null = null;
-  scratchUsed = 0;
-
-  constructor(
-    readonly index: number,
-    readonly name: string,
-    readonly kind: 'packet' | 'tap',
-    readonly io: FramePort,
-    readonly rx: RxBatch,
-  ) {
-    this.tx = new FrameTxQueue(rx.slots * 4);
-  }
-
-  /** Map frames tagged `vid` (or untagged when vid is undefined) to `vni`. */
-  addVni(vni: number, vid: number | undefined): void {
-    if (vid === undefined) {
-      this.untaggedVni = vni;
-      return;
-    }
-    if (this.vlanVni === null) this.vlanVni = new Int32Array(4096).fill(-1);
-    this.vlanVni[vid] = vni;
-    this.vniVid.set(vni, vid);
-    if (this.scratch === null) this.scratch = Buffer.alloc(this.tx.capacity * this.rx.slotSize);
-  }
-}
-
-/** One UDP underlay socket (one per VXLAN destination port in use). */
-export class Underlay {
-  readonly rx: RxBatch;
-  readonly srcAddrs: Uint32Array;
-  readonly srcPorts: Uint32Array;
-  // Transmit queue: entries may share a payload (head-end replication).
-  readonly txOffsets: Uint32Array;
-  readonly txLengths: Uint32Array;
-  readonly txAddrs: Uint32Array;
-  readonly txPorts: Uint32Array;
-  readonly txSrcPorts: Uint32Array;
-  txCount = 0;
-  txBuffer: Buffer | null = null;
-  readonly txCapacity: number;
-
-  constructor(
-    readonly io: UdpUnderlay,
-    readonly port: number,
-    rx: RxBatch,
-  ) {
-    this.rx = rx;
-    this.srcAddrs = new Uint32Array(rx.slots * io.addressStride);
-    this.srcPorts = new Uint32Array(rx.slots);
-    this.txCapacity = rx.slots * 8;
-    this.txOffsets = new Uint32Array(this.txCapacity);
-    this.txLengths = new Uint32Array(this.txCapacity);
-    this.txAddrs = new Uint32Array(this.txCapacity);
-    this.txPorts = new Uint32Array(this.txCapacity);
-    this.txSrcPorts = new Uint32Array(this.txCapacity);
-  }
-}
-
-/** Per-VNI state the fast path needs. */
-export class VniState {
-  readonly counters = new Float64Array(VNI_COUNTERS);
-  readonly ports: LocalPort[] = [];
-  /** Multicast mode: the group as an IPv4 number; 0 otherwise. */
-  groupAddr = 0;
-  /** Answer ARP requests for remote hosts known from EVPN Type 2 MAC+IP routes (RFC 7432 §10). */
-  arpSuppression = false;
-  constructor(
-    readonly vni: number,
-    readonly mode: VniMode,
-    readonly underlay: Underlay,
-  ) {}
-}
+/** Default arena: outer headers, VLAN headers and segments of everything queued between two flushes. */
+const ARENA_BYTES = 2 << 20;
+/**
+ * One UDP GSO message carries at most this many segments (the kernel's
+ * UDP_MAX_SEGMENTS was 64 before Linux 6.4) and this many payload bytes
+ * (the outer IP total length is 16 bits).
+ */
+const GSO_MESSAGE_SEGMENTS = 64;
+const GSO_MESSAGE_BYTES = 65535 - 40 - 8;
 
 export interface ForwarderOptions {
   fdb: Fdb;
   vteps: VtepTable;
   floodLists: FloodLists;
   neighbors: NeighborTable;
-  /** Own VTEP address as an IPv4 number. */
-  vtepAddr: number;
+  /** Own VTEP address, 4 or 16 bytes (the underlay's family follows it). */
+  vtepAddress: Uint8Array;
   underlayMtu: number;
   sourcePortLow: number;
   sourcePortHigh: number;
+  arenaBytes?: number;
 }
 
 export class Forwarder {
   readonly drops = new Float64Array(DROP_REASON_COUNT);
   readonly ports: LocalPort[] = [];
   readonly underlays: Underlay[] = [];
+  /** The AF_PACKET link on the underlay interface and its outer headers, when there is one. */
+  link: UnderlayLink | null = null;
+  outer: OuterHeaders | null = null;
   /** VNI -> state. Map.get on a number key allocates nothing. */
   readonly vnis = new Map<number, VniState>();
   /** Coarse clock for FDB aging, advanced once a second by the owner. */
   tick = 0;
+  /** Shared by every queue: see the header comment. */
+  readonly arena: Buffer;
+  private readonly arenaView: DataView;
+  private arenaUsed = 0;
 
   private readonly fdb: Fdb;
   private readonly vteps: VtepTable;
   private readonly floodLists: FloodLists;
   private readonly neighbors: NeighborTable;
-  private readonly vtepAddr: number;
+  private readonly vtepAddr: Uint8Array;
   private readonly maxInner: number;
   private readonly portLow: number;
   private readonly portSpan: number;
-  private readonly addrScratch = Buffer.alloc(4);
+  private readonly addrScratch = Buffer.alloc(16);
+  private readonly seg = new Segmenter();
+
+  // The offload state of the frame being decided (from its virtio_net_hdr),
+  // kept in fields so the helpers below need no extra arguments.
+  private cFlags = 0;
+  private cGso = 0;
+  private cGsoSize = 0;
+  private cStart = 0;
+  private cOff = 0;
+  private cHdrLen = 0;
+  /** The current frame's tunnel segments: where they start in the arena (-1: not cut yet). */
+  private cSegAt = -1;
 
   constructor(o: ForwarderOptions) {
     this.fdb = o.fdb;
     this.vteps = o.vteps;
     this.floodLists = o.floodLists;
     this.neighbors = o.neighbors;
-    this.vtepAddr = o.vtepAddr >>> 0;
-    this.maxInner = o.underlayMtu - IPV4_ENCAP_OVERHEAD;
+    this.vtepAddr = Uint8Array.from(o.vtepAddress);
+    this.maxInner = o.underlayMtu - (this.vtepAddr.length === 4 ? IPV4_ENCAP_OVERHEAD : IPV6_ENCAP_OVERHEAD);
     this.portLow = o.sourcePortLow;
     this.portSpan = o.sourcePortHigh - o.sourcePortLow + 1;
+    this.arena = Buffer.alloc(o.arenaBytes ?? ARENA_BYTES);
+    this.arenaView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
   }
 
   // ---- local ports -> VNI ----
@@ -208,27 +163,33 @@ export class Forwarder {
     const rx = port.rx;
     const buf = rx.buffer;
     const lengths = rx.lengths;
+    const offsets = rx.offsets;
+    const vnet = rx.vnet;
+    const words = rx.vnetWords;
     const pc = port.counters;
     for (let i = 0; i < n; i++) {
       let len = lengths[i]!;
       if (len === 0) continue; // too large for a slot: counted by the addon (rx-truncated)
-      let o = i * rx.slotSize + rx.headroom;
+      let o = offsets[i]!;
+      this.clearOffload();
+      if (vnet !== null && words !== null) this.loadOffload(vnet, words, i);
       pc[P_RX_FRAMES]!++;
       pc[P_RX_BYTES]! += len;
-      if (len < ETH_HEADER) {
+      if (len < ETH_HEADER_LENGTH) {
         this.dropPort(port, Drop.InnerRunt);
         continue;
       }
       // VNI from the port, or from the VLAN tag on a trunk port (tag removed in place).
       let vni = port.untaggedVni;
       const vlanVni = port.vlanVni;
-      if (vlanVni !== null && ((buf[o + 12]! << 8) | buf[o + 13]!) === ETHERTYPE_VLAN && len >= ETH_HEADER + 4) {
+      if (vlanVni !== null && ((buf[o + 12]! << 8) | buf[o + 13]!) === EtherType.Vlan && len >= ETH_HEADER_LENGTH + 4) {
         const vid = ((buf[o + 14]! & 0x0f) << 8) | buf[o + 15]!;
         vni = vlanVni[vid]!;
         if (vni >= 0) {
           buf.copyWithin(o + 4, o, o + 12);
           o += 4;
           len -= 4;
+          this.shiftOffload(-4);
         }
       }
       const vs = vni >= 0 ? this.vnis.get(vni) : undefined;
@@ -242,9 +203,9 @@ export class Forwarder {
 
       // Learn the source (group MACs are refused inside learnLocal); pass the
       // sender IP of an ARP packet whose sender is the frame's source.
-      const isArp = ((buf[o + 12]! << 8) | buf[o + 13]!) === ETHERTYPE_ARP && len >= ETH_HEADER + 28;
-      if (isArp && sameMac(buf, o + 6, o + ETH_HEADER + ARP_SENDER_MAC)) {
-        this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER + ARP_SENDER_IP, 4);
+      const isArp = ((buf[o + 12]! << 8) | buf[o + 13]!) === EtherType.Arp && len >= ETH_HEADER_LENGTH + ARP_LENGTH;
+      if (isArp && sameMac(buf, o + 6, o + ETH_HEADER_LENGTH + ARP_SENDER_MAC)) {
+        this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER_LENGTH + ARP_SENDER_IP, 4);
         if (vs.arpSuppression && this.answerArp(port, vs, buf, o, len)) continue;
       } else {
         this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick);
@@ -257,14 +218,14 @@ export class Forwarder {
           const target = this.fdb.targetAt(slot);
           if (this.fdb.kindAt(slot) === FDB_LOCAL) {
             if (target === port.index) this.dropVni(vs, Drop.SamePort);
-            else this.toPort(this.ports[target]!, vs, buf, o, len);
+            else this.toPort(this.ports[target]!, vs, buf, rx.view, o, len);
           } else {
-            this.encapsulate(vs, buf, o, len, target);
+            this.encapsulate(vs, buf, rx.view, o, len, target);
           }
           continue;
         }
       }
-      this.floodFromLocal(port, vs, buf, o, len);
+      this.floodFromLocal(port, vs, buf, rx.view, o, len);
     }
   }
 
@@ -274,7 +235,7 @@ export class Forwarder {
    * reply in place and sent back out the ingress port. False: not answered.
    */
   private answerArp(port: LocalPort, vs: VniState, buf: Buffer, o: number, len: number): boolean {
-    const a = o + ETH_HEADER;
+    const a = o + ETH_HEADER_LENGTH;
     // htype 1, ptype 0x0800, hlen 6, plen 4, op 1 (RFC 826)
     if (buf[a]! !== 0 || buf[a + 1]! !== 1 || buf[a + 2]! !== 0x08 || buf[a + 3]! !== 0 || buf[a + 4]! !== 6 || buf[a + 5]! !== 4) return false;
     if (buf[a + 6]! !== 0 || buf[a + 7]! !== 1) return false;
@@ -293,37 +254,31 @@ export class Forwarder {
     buf[a + 16] = (target >>> 8) & 0xff;
     buf[a + 17] = target & 0xff;
     vs.counters[V_ARP_SUPPRESSED]!++;
-    this.toPort(port, vs, buf, o, len);
+    this.toPort(port, vs, buf, port.rx.view, o, len);
     return true;
   }
 
   /** BUM from a local port: head-end replication (or the group) plus every other local port of the VNI. */
-  private floodFromLocal(ingress: LocalPort, vs: VniState, buf: Buffer, o: number, len: number): void {
+  private floodFromLocal(ingress: LocalPort, vs: VniState, buf: Buffer, view: DataView, o: number, len: number): void {
     let copies = 0;
+    const list = vs.mode === 'multicast' ? null : this.floodLists.get(vs.vni);
+    const tunnelCopies = list === null ? (vs.groupIndex >= 0 ? 1 : 0) : list.length;
+    // A partial checksum is finished before any copy is queued: the copies
+    // that keep the virtio_net_hdr then say the checksum is complete too.
+    if (tunnelCopies > 0 && this.cGso === VNET_GSO_NONE && !this.finishOffload(vs, buf, view, o, len)) return;
     const ports = vs.ports;
     for (let p = 0; p < ports.length; p++) {
       const out = ports[p]!;
       if (out === ingress) continue;
-      this.toPort(out, vs, buf, o, len);
+      this.toPort(out, vs, buf, view, o, len);
       copies++;
     }
-    if (vs.mode === 'multicast') {
-      if (vs.groupAddr !== 0 && this.writeVxlan(vs, buf, o, len)) {
-        this.queueUnderlay(vs.underlay, buf, o - vxlan.VXLAN_HEADER_LENGTH, len + vxlan.VXLAN_HEADER_LENGTH, vs.groupAddr, flowHash(buf, o, len));
-        vs.counters[V_ENCAPSULATED]!++;
-        copies++;
-      }
-    } else {
-      const list = this.floodLists.get(vs.vni);
-      if (list.length > 0 && this.writeVxlan(vs, buf, o, len)) {
-        const hash = flowHash(buf, o, len);
-        const u = vs.underlay;
-        for (let k = 0; k < list.length; k++) {
-          this.queueUnderlay(u, buf, o - vxlan.VXLAN_HEADER_LENGTH, len + vxlan.VXLAN_HEADER_LENGTH, this.vteps.ipv4(list[k]!), hash);
-        }
-        vs.counters[V_ENCAPSULATED]! += list.length;
-        copies += list.length;
-      }
+    if (tunnelCopies > 0 && this.prepareTunnel(vs, buf, view, o, len, tunnelCopies)) {
+      const hash = flowHash(buf, o, len);
+      if (list === null) this.sendTunnel(vs, buf, o, len, vs.groupIndex, hash);
+      else for (let k = 0; k < list.length; k++) this.sendTunnel(vs, buf, o, len, list[k]!, hash);
+      vs.counters[V_ENCAPSULATED]! += tunnelCopies;
+      copies += tunnelCopies;
     }
     if (copies === 0) this.dropVni(vs, Drop.NoFloodTarget);
     else {
@@ -332,38 +287,156 @@ export class Forwarder {
     }
   }
 
-  /** Known remote destination: one datagram to that VTEP. */
-  private encapsulate(vs: VniState, buf: Buffer, o: number, len: number, vtepIndex: number): void {
-    if (!this.writeVxlan(vs, buf, o, len)) return;
-    this.queueUnderlay(vs.underlay, buf, o - vxlan.VXLAN_HEADER_LENGTH, len + vxlan.VXLAN_HEADER_LENGTH, this.vteps.ipv4(vtepIndex), flowHash(buf, o, len));
+  /** Known remote destination: one datagram (or one run of segments) to that VTEP. */
+  private encapsulate(vs: VniState, buf: Buffer, view: DataView, o: number, len: number, vtepIndex: number): void {
+    if (this.cGso === VNET_GSO_NONE && !this.finishOffload(vs, buf, view, o, len)) return;
+    if (!this.prepareTunnel(vs, buf, view, o, len, 1)) return;
+    this.sendTunnel(vs, buf, o, len, vtepIndex, flowHash(buf, o, len));
     vs.counters[V_ENCAPSULATED]!++;
   }
 
-  /** Write the VXLAN header into the headroom; false (dropped, counted) when the frame exceeds the underlay MTU. */
-  private writeVxlan(vs: VniState, buf: Buffer, o: number, len: number): boolean {
-    if (len > this.maxInner) {
+  /**
+   * Get the current frame ready to enter the tunnel to `copies` VTEPs: the
+   * VXLAN header written in its headroom, or for a GSO super-frame its
+   * segments cut into the arena, each behind its own VXLAN header, with room
+   * reserved for every copy's outer headers. False: dropped and counted.
+   */
+  private prepareTunnel(vs: VniState, buf: Buffer, view: DataView, o: number, len: number, copies: number): boolean {
+    if (this.cGso === VNET_GSO_NONE) {
+      if (len > this.maxInner) {
+        this.dropVni(vs, Drop.Mtu);
+        return false;
+      }
+      vxlan.writeHeader(buf, o - vxlan.VXLAN_HEADER_LENGTH, vs.vni);
+      return true;
+    }
+    const seg = this.seg;
+    const prefix = vxlan.VXLAN_HEADER_LENGTH;
+    const room = seg.room(buf, o, len, this.cGso, this.cGsoSize, this.cStart, prefix);
+    if (room === 0) {
+      this.dropVni(vs, Drop.BadOffload);
+      return false;
+    }
+    // Outer headers for every copy: at most one message per segment.
+    const outerRoom = this.outer === null ? 0 : copies * seg.roomCount * align8(this.outer.length);
+    if (!this.ensureArena(room + outerRoom)) {
+      this.dropVni(vs, Drop.TxQueueFull);
+      return false;
+    }
+    const at = this.arenaUsed;
+    if (!seg.segment(buf, o, len, this.cGso, this.cGsoSize, this.cStart, this.arena, this.arenaView, at, prefix)) {
+      this.dropVni(vs, Drop.BadOffload);
+      return false;
+    }
+    if (seg.stride - prefix > this.maxInner) {
       this.dropVni(vs, Drop.Mtu);
       return false;
     }
-    vxlan.writeHeader(buf, o - vxlan.VXLAN_HEADER_LENGTH, vs.vni);
+    this.arenaUsed = at + align8(seg.total);
+    for (let k = 0; k < seg.count; k++) vxlan.writeHeader(this.arena, at + k * seg.stride, vs.vni);
+    this.cSegAt = at;
+    vs.counters[V_SEGMENTED]!++;
     return true;
   }
 
-  private queueUnderlay(u: Underlay, buf: Buffer, offset: number, length: number, dstAddr: number, hash: number): void {
-    if (u.txBuffer !== buf && u.txCount > 0) this.flushUnderlay(u);
-    if (u.txCount === u.txCapacity) this.flushUnderlay(u);
-    u.txBuffer = buf;
-    const i = u.txCount++;
-    u.txOffsets[i] = offset;
-    u.txLengths[i] = length;
-    u.txAddrs[i] = dstAddr;
-    u.txPorts[i] = u.port;
-    u.txSrcPorts[i] = this.portLow + (hash % this.portSpan);
+  /** Queue the prepared frame (see prepareTunnel) to VTEP `idx`. */
+  private sendTunnel(vs: VniState, buf: Buffer, o: number, len: number, idx: number, hash: number): void {
+    const srcPort = this.portLow + (hash % this.portSpan);
+    const outer = this.outer;
+    const useLink = outer !== null && outer.isResolved(idx) && !outer.takeNudge(idx);
+    if (this.cSegAt < 0) {
+      const at = o - vxlan.VXLAN_HEADER_LENGTH;
+      const n = len + vxlan.VXLAN_HEADER_LENGTH;
+      if (useLink) this.queueLink(vs, buf, 0, at, n, idx, srcPort, 0);
+      else this.queueRaw(vs.underlay, buf, 0, at, n, idx, srcPort);
+      return;
+    }
+    const seg = this.seg;
+    const segAt = this.cSegAt;
+    if (!useLink) {
+      for (let k = 0; k < seg.count; k++) {
+        this.queueRaw(vs.underlay, buf, 1, segAt + k * seg.stride, k === seg.count - 1 ? seg.lastLength : seg.stride, idx, srcPort);
+      }
+      return;
+    }
+    // UDP GSO on the link: runs of whole segments, one message each.
+    const perMessage = Math.max(1, Math.min(GSO_MESSAGE_SEGMENTS, Math.floor(GSO_MESSAGE_BYTES / seg.stride)));
+    for (let k = 0; k < seg.count; k += perMessage) {
+      const n = Math.min(perMessage, seg.count - k);
+      const bytes = (n - 1) * seg.stride + (k + n === seg.count ? seg.lastLength : seg.stride);
+      this.queueLink(vs, buf, 1, segAt + k * seg.stride, bytes, idx, srcPort, n > 1 ? seg.stride : 0);
+    }
+  }
+
+  /**
+   * One message on the underlay link: outer headers (in the arena) + payload.
+   * gsoSize > 0: the payload is VXLAN datagrams of gsoSize bytes (the last
+   * may be shorter), sent as one UDP GSO message.
+   */
+  private queueLink(vs: VniState, buf: Buffer, sel: number, at: number, len: number, idx: number, srcPort: number, gsoSize: number): void {
+    const link = this.link!;
+    const outer = this.outer!;
+    const tx = link.tx;
+    if ((tx.src !== buf && tx.count > 0) || tx.count === tx.capacity) this.flushLink();
+    if (!this.ensureArena(outer.length)) {
+      this.dropVni(vs, Drop.TxQueueFull);
+      return;
+    }
+    const h = this.arenaTake(outer.length);
+    outer.write(this.arena, h, idx, srcPort, vs.underlay.port, len);
+    const i = tx.count++;
+    tx.src = buf;
+    tx.sel[i] = sel;
+    tx.offsets[i] = at;
+    tx.lengths[i] = len;
+    tx.hdrOffsets[i] = h;
+    tx.hdrLengths[i] = outer.length;
+    const v = i * 10;
+    const w = i * 5;
+    const vn = tx.vnet;
+    const vw = tx.vnetWords;
+    if (gsoSize > 0) {
+      outer.writeGsoPseudoSum(this.arena, h, idx, len);
+      vn[v] = VNET_F_NEEDS_CSUM;
+      vn[v + 1] = VNET_GSO_UDP_L4;
+      vw[w + 1] = outer.length;
+      vw[w + 2] = gsoSize;
+      vw[w + 3] = outer.udpOffset;
+      vw[w + 4] = 6;
+    } else if (outer.family === 6) {
+      vn[v] = VNET_F_NEEDS_CSUM;
+      vn[v + 1] = VNET_GSO_NONE;
+      vw[w + 1] = 0;
+      vw[w + 2] = 0;
+      vw[w + 3] = outer.udpOffset;
+      vw[w + 4] = 6;
+    } else {
+      vn[v] = 0;
+      vn[v + 1] = 0;
+      vw[w + 1] = 0;
+      vw[w + 2] = 0;
+      vw[w + 3] = 0;
+      vw[w + 4] = 0;
+    }
+  }
+
+  /** One datagram through the UDP socket (the kernel routes it and resolves its next hop). */
+  private queueRaw(u: Underlay, buf: Buffer, sel: number, at: number, len: number, idx: number, srcPort: number): void {
+    const tx = u.tx;
+    if ((tx.src !== buf && tx.count > 0) || tx.count === tx.capacity) this.flushUnderlay(u);
+    const i = tx.count++;
+    tx.src = buf;
+    tx.sel[i] = sel;
+    tx.offsets[i] = at;
+    tx.lengths[i] = len;
+    this.vteps.writeWords(idx, tx.dstAddrs, i, tx.addressStride);
+    tx.dstPorts[i] = u.port;
+    tx.srcPorts[i] = srcPort;
   }
 
   // ---- underlay -> VNI ----
 
-  /** Readable callback of an underlay socket. */
+  /** Readable callback of an underlay socket (used when there is no underlay link). */
   pollUnderlay(u: Underlay): void {
     const rx = u.rx;
     for (let b = 0; b < MAX_BATCHES_PER_WAKEUP; b++) {
@@ -377,139 +450,376 @@ export class Forwarder {
 
   handleUnderlayBatch(u: Underlay, n: number): void {
     const rx = u.rx;
-    const buf = rx.buffer;
-    const lengths = rx.lengths;
+    const a = this.addrScratch;
+    const v6 = u.io.addressStride === 4;
     for (let i = 0; i < n; i++) {
-      const len = lengths[i]!;
+      const len = rx.lengths[i]!;
       if (len === 0) continue;
-      const o = i * rx.slotSize + rx.headroom;
-      if (len < vxlan.VXLAN_HEADER_LENGTH) {
+      this.clearOffload();
+      if (v6) {
+        for (let w = 0; w < 4; w++) writeU32(a, w * 4, u.srcAddrs[i * 4 + w]!);
+      } else {
+        writeU32(a, 0, u.srcAddrs[i]!);
+      }
+      this.decapsulate(u, a, 0, v6 ? 16 : 4, rx.buffer, rx.view, rx.offsets[i]!, len);
+    }
+  }
+
+  /** Readable callback of the underlay link. */
+  pollLink(): void {
+    const link = this.link;
+    if (link === null) return;
+    const rx = link.rx;
+    for (let b = 0; b < MAX_BATCHES_PER_WAKEUP; b++) {
+      const n = link.io.receive(rx);
+      if (n === 0) break;
+      this.handleLinkBatch(n);
+      this.flushAll();
+      if (n < rx.slots) break;
+    }
+  }
+
+  /**
+   * Frames from the underlay link: Ethernet + IPv4/IPv6 + UDP (the socket's
+   * filter let only UDP to our address and ports through) with the kernel's
+   * offload state. One frame holds one VXLAN datagram, or (UDP GSO, from a
+   * sender that used it) several of gso_size bytes each.
+   */
+  handleLinkBatch(n: number): void {
+    const link = this.link!;
+    const rx = link.rx;
+    const buf = rx.buffer;
+    const vnet = rx.vnet!;
+    const words = rx.vnetWords!;
+    for (let i = 0; i < n; i++) {
+      const len = rx.lengths[i]!;
+      if (len === 0) continue;
+      const o = rx.offsets[i]!;
+      const end = o + len;
+      const type = (buf[o + 12]! << 8) | buf[o + 13]!;
+      const ip = o + ETH_HEADER_LENGTH;
+      let udp: number;
+      let srcAt: number;
+      let srcLen: number;
+      if (type === EtherType.Ipv4 && ip + 20 <= end) {
+        udp = ip + (buf[ip]! & 0x0f) * 4;
+        srcAt = ip + 12;
+        srcLen = 4;
+      } else if (type === EtherType.Ipv6 && ip + 40 <= end) {
+        udp = ip + 40;
+        srcAt = ip + 8;
+        srcLen = 16;
+      } else {
         this.drop(Drop.VxlanTruncated);
         continue;
       }
-      // RFC 7348 §5: the I flag must be set; the reserved bits are ignored.
-      if (!vxlan.hasValidFlags(buf, o)) {
-        this.drop(Drop.VxlanFlags);
+      if (udp + 8 > end) {
+        this.drop(Drop.VxlanTruncated);
         continue;
       }
-      const vs = this.vnis.get(vxlan.readVni(buf, o));
-      if (vs === undefined || vs.underlay !== u) {
+      const u = this.underlayFor((buf[udp + 2]! << 8) | buf[udp + 3]!);
+      if (u === undefined) {
         this.drop(Drop.VxlanUnknownVni);
         continue;
       }
-      const src = u.srcAddrs[i]!;
-      if (src === this.vtepAddr) {
-        this.dropVni(vs, Drop.OwnVtep);
-        continue;
+      const flags = vnet[i * 10]!;
+      const gso = vnet[i * 10 + 1]! & ~VNET_GSO_ECN;
+      const gsoSize = words[i * 5 + 2]!;
+      const csumStart = words[i * 5 + 3]!;
+      const payload = udp + 8;
+      let dgEnd = end;
+      if (gso === VNET_GSO_NONE) {
+        // The UDP length bounds the datagram (Ethernet may pad a short frame).
+        const udpLen = (buf[udp + 4]! << 8) | buf[udp + 5]!;
+        if (udpLen >= 8 && udp + udpLen < end) dgEnd = udp + udpLen;
       }
-      const inner = o + vxlan.VXLAN_HEADER_LENGTH;
-      const innerLen = len - vxlan.VXLAN_HEADER_LENGTH;
-      if (innerLen < ETH_HEADER) {
-        this.dropVni(vs, Drop.InnerRunt);
-        continue;
-      }
-      const a = this.addrScratch;
-      a[0] = src >>> 24;
-      a[1] = (src >>> 16) & 0xff;
-      a[2] = (src >>> 8) & 0xff;
-      a[3] = src & 0xff;
-      if (vs.mode === 'evpn') {
-        // evpn mode: remote VTEPs come only from the control plane (Type 3 / Type 2).
-        const idx = this.vteps.findBytes(a, 0, 4);
-        if (idx < 0 || this.vteps.refs(idx) === 0) {
-          this.dropVni(vs, Drop.UnknownVtep);
-          continue;
+      if (gso === VNET_GSO_UDP_L4 && gsoSize > 0) {
+        // Several whole datagrams: inner checksums are complete (only the outer one was left to finish).
+        for (let d = payload; d < dgEnd; d += gsoSize) {
+          this.clearOffload();
+          this.decapsulate(u, buf, srcAt, srcLen, buf, rx.view, d, Math.min(gsoSize, dgEnd - d));
         }
-      } else {
-        // static / multicast: learn inner source MAC -> outer source IP, as the kernel's vxlan does.
-        const idx = this.vteps.internBytes(a, 0, 4);
-        if (idx >= 0) this.fdb.learnRemote(vs.vni, buf, inner + 6, idx, this.tick);
-      }
-      const vc = vs.counters;
-      vc[V_DECAPSULATED]!++;
-      // Decapsulated frames go to local ports only: never back to the underlay (split horizon).
-      if ((buf[inner]! & 1) === 0) {
-        const slot = this.fdb.lookup(vs.vni, buf, inner);
-        if (slot >= 0) {
-          if (this.fdb.kindAt(slot) === FDB_LOCAL) this.toPort(this.ports[this.fdb.targetAt(slot)]!, vs, buf, inner, innerLen);
-          else this.dropVni(vs, Drop.SplitHorizon);
-          continue;
-        }
-      }
-      const ports = vs.ports;
-      if (ports.length === 0) {
-        this.dropVni(vs, Drop.NoFloodTarget);
         continue;
       }
-      for (let p = 0; p < ports.length; p++) this.toPort(ports[p]!, vs, buf, inner, innerLen);
-      vc[V_FLOODED]!++;
+      this.clearOffload();
+      const inner = payload + vxlan.VXLAN_HEADER_LENGTH;
+      if (gso === VNET_GSO_TCPV4 || gso === VNET_GSO_TCPV6) {
+        // A kernel VTEP's TSO frame handed over whole (on a veth): its inner
+        // TCP super-frame goes to the ports as one GSO frame.
+        this.cGso = vnet[i * 10 + 1]!;
+        this.cGsoSize = gsoSize;
+        this.cFlags = VNET_F_NEEDS_CSUM;
+        this.cStart = csumStart - (inner - o);
+        this.cOff = words[i * 5 + 4]!;
+      } else if (gso !== VNET_GSO_NONE) {
+        this.drop(Drop.BadOffload);
+        continue;
+      } else if ((flags & VNET_F_NEEDS_CSUM) !== 0 && csumStart >= inner - o) {
+        // The inner checksum is the partial one (a kernel VTEP's checksum offload, on a veth).
+        this.cFlags = VNET_F_NEEDS_CSUM;
+        this.cStart = csumStart - (inner - o);
+        this.cOff = words[i * 5 + 4]!;
+      }
+      this.decapsulate(u, buf, srcAt, srcLen, buf, rx.view, payload, dgEnd - payload);
     }
+  }
+
+  private underlayFor(port: number): Underlay | undefined {
+    const us = this.underlays;
+    for (let k = 0; k < us.length; k++) if (us[k]!.port === port) return us[k];
+    return undefined;
+  }
+
+  /**
+   * One VXLAN datagram (`dg`, `len` bytes from its VXLAN header) from the
+   * VTEP whose address is src[srcAt..srcAt+srcLen): checked, then its inner
+   * frame goes to local ports only (split horizon).
+   */
+  private decapsulate(u: Underlay, src: Uint8Array, srcAt: number, srcLen: number, buf: Buffer, view: DataView, dg: number, len: number): void {
+    if (len < vxlan.VXLAN_HEADER_LENGTH) {
+      this.drop(Drop.VxlanTruncated);
+      return;
+    }
+    // RFC 7348 §5: the I flag must be set; the reserved bits are ignored.
+    if (!vxlan.hasValidFlags(buf, dg)) {
+      this.drop(Drop.VxlanFlags);
+      return;
+    }
+    const vs = this.vnis.get(vxlan.readVni(buf, dg));
+    if (vs === undefined || vs.underlay !== u) {
+      this.drop(Drop.VxlanUnknownVni);
+      return;
+    }
+    if (this.isOwnAddress(src, srcAt, srcLen)) {
+      this.dropVni(vs, Drop.OwnVtep);
+      return;
+    }
+    const inner = dg + vxlan.VXLAN_HEADER_LENGTH;
+    const innerLen = len - vxlan.VXLAN_HEADER_LENGTH;
+    if (innerLen < ETH_HEADER_LENGTH) {
+      this.dropVni(vs, Drop.InnerRunt);
+      return;
+    }
+    if (vs.mode === 'evpn') {
+      // evpn mode: remote VTEPs come only from the control plane (Type 3 / Type 2).
+      const idx = this.vteps.findBytes(src, srcAt, srcLen);
+      if (idx < 0 || this.vteps.refs(idx) === 0) {
+        this.dropVni(vs, Drop.UnknownVtep);
+        return;
+      }
+    } else {
+      // static / multicast: learn inner source MAC -> outer source IP, as the kernel's vxlan does.
+      const idx = this.vteps.internBytes(src, srcAt, srcLen);
+      if (idx >= 0) this.fdb.learnRemote(vs.vni, buf, inner + 6, idx, this.tick);
+    }
+    const vc = vs.counters;
+    vc[V_DECAPSULATED]!++;
+    // Decapsulated frames go to local ports only: never back to the underlay (split horizon).
+    if ((buf[inner]! & 1) === 0) {
+      const slot = this.fdb.lookup(vs.vni, buf, inner);
+      if (slot >= 0) {
+        if (this.fdb.kindAt(slot) === FDB_LOCAL) this.toPort(this.ports[this.fdb.targetAt(slot)]!, vs, buf, view, inner, innerLen);
+        else this.dropVni(vs, Drop.SplitHorizon);
+        return;
+      }
+    }
+    const ports = vs.ports;
+    if (ports.length === 0) {
+      this.dropVni(vs, Drop.NoFloodTarget);
+      return;
+    }
+    for (let p = 0; p < ports.length; p++) this.toPort(ports[p]!, vs, buf, view, inner, innerLen);
+    vc[V_FLOODED]!++;
+  }
+
+  private isOwnAddress(src: Uint8Array, at: number, n: number): boolean {
+    const own = this.vtepAddr;
+    if (n !== own.length) return false;
+    for (let k = 0; k < n; k++) if (src[at + k] !== own[k]) return false;
+    return true;
+  }
+
+  // ---- offload state of the current frame ----
+
+  private clearOffload(): void {
+    this.cFlags = 0;
+    this.cGso = 0;
+    this.cGsoSize = 0;
+    this.cStart = 0;
+    this.cOff = 0;
+    this.cHdrLen = 0;
+    this.cSegAt = -1;
+  }
+
+  private loadOffload(vnet: Uint8Array, words: Uint16Array, i: number): void {
+    this.cFlags = vnet[i * 10]!;
+    this.cGso = vnet[i * 10 + 1]!;
+    this.cHdrLen = words[i * 5 + 1]!;
+    this.cGsoSize = words[i * 5 + 2]!;
+    this.cStart = words[i * 5 + 3]!;
+    this.cOff = words[i * 5 + 4]!;
+  }
+
+  /** The frame's start moved by `delta` bytes relative to its L3 header (a VLAN tag removed: -4, added: +4). */
+  private shiftOffload(delta: number): void {
+    if ((this.cFlags & VNET_F_NEEDS_CSUM) !== 0) this.cStart += delta;
+    if (this.cHdrLen !== 0) this.cHdrLen += delta;
+  }
+
+  /**
+   * A frame without GSO whose checksum is partial: finish it in place before
+   * it goes where partial checksums are not understood. False: the offsets
+   * did not fit the frame (dropped, counted).
+   */
+  private finishOffload(vs: VniState, buf: Buffer, view: DataView, o: number, len: number): boolean {
+    if ((this.cFlags & VNET_F_NEEDS_CSUM) === 0) return true;
+    if (!finishChecksum(buf, view, o, len, this.cStart, this.cOff)) {
+      this.dropVni(vs, Drop.BadOffload);
+      return false;
+    }
+    this.cFlags &= ~VNET_F_NEEDS_CSUM;
+    return true;
   }
 
   // ---- transmit ----
 
-  /** Queue a frame out of a local port, adding the port's VLAN tag for this VNI if it has one. */
-  private toPort(out: LocalPort, vs: VniState, buf: Buffer, o: number, len: number): void {
+  /** Queue a frame out of a local port, with the port's VLAN tag for this VNI if it has one. */
+  private toPort(out: LocalPort, vs: VniState, buf: Buffer, view: DataView, o: number, len: number): void {
+    if (!out.vnet && (this.cGso !== VNET_GSO_NONE || (this.cFlags & VNET_F_NEEDS_CSUM) !== 0)) {
+      this.toPlainPort(out, vs, buf, view, o, len);
+      return;
+    }
     const q = out.tx;
     vs.counters[V_TX_FRAMES]!++;
     vs.counters[V_TX_BYTES]! += len;
-    const scratch = out.scratch;
-    if (scratch === null) {
-      if ((q.buffer !== buf && q.count > 0) || q.count === q.capacity) this.flushPort(out);
-      q.buffer = buf;
-      q.offsets[q.count] = o;
-      q.lengths[q.count++] = len;
+    const vid = out.vlanVni === null ? 0 : (out.vniVid.get(vs.vni) ?? 0);
+    if ((q.src !== buf && q.count > 0) || q.count === q.capacity) this.flushPort(out);
+    if (vid !== 0 && !this.ensureArena(16)) {
+      this.dropVni(vs, Drop.TxQueueFull);
       return;
     }
-    // A port with VLANs sends copies from its scratch buffer (the frame may
-    // also go untagged elsewhere, so it is not rewritten in place).
-    const slot = out.rx.slotSize;
-    if (q.count === q.capacity || out.scratchUsed + len + 4 > scratch.length) this.flushPort(out);
-    const vid = out.vniVid.get(vs.vni) ?? 0;
-    const at = out.scratchUsed;
-    let l = len;
+    const i = q.count++;
+    q.src = buf;
+    q.sel[i] = 0;
     if (vid === 0) {
-      buf.copy(scratch, at, o, o + len);
+      q.offsets[i] = o;
+      q.lengths[i] = len;
+      q.hdrLengths[i] = 0;
     } else {
-      buf.copy(scratch, at, o, o + 12);
-      scratch[at + 12] = 0x81;
-      scratch[at + 13] = 0x00;
-      scratch[at + 14] = (vid >>> 8) & 0x0f;
-      scratch[at + 15] = vid & 0xff;
-      buf.copy(scratch, at + 16, o + 12, o + len);
-      l += 4;
+      // A port with VLANs gets the MACs and the tag from the arena and the
+      // rest of the frame from where it is (it may also go untagged elsewhere).
+      const h = this.arenaTake(16);
+      const a = this.arena;
+      buf.copy(a, h, o, o + 12);
+      a[h + 12] = 0x81;
+      a[h + 13] = 0x00;
+      a[h + 14] = (vid >>> 8) & 0x0f;
+      a[h + 15] = vid & 0xff;
+      q.hdrOffsets[i] = h;
+      q.hdrLengths[i] = 16;
+      q.offsets[i] = o + 12;
+      q.lengths[i] = len - 12;
     }
-    q.buffer = scratch;
-    q.offsets[q.count] = at;
-    q.lengths[q.count++] = l;
-    out.scratchUsed = at + Math.min(slot, l + ((8 - (l & 7)) & 7));
+    if (out.vnet) this.writeVnet(q, i, vid === 0 ? 0 : 4);
+  }
+
+  /** The current frame's virtio_net_hdr for entry i of q, its offsets moved by `shift` (a VLAN tag added). */
+  private writeVnet(q: FrameTx, i: number, shift: number): void {
+    const v = i * 10;
+    const w = i * 5;
+    const vn = q.vnet;
+    const vw = q.vnetWords;
+    vn[v] = this.cFlags & VNET_F_NEEDS_CSUM;
+    vn[v + 1] = this.cGso;
+    vw[w + 1] = this.cHdrLen === 0 ? 0 : this.cHdrLen + shift;
+    vw[w + 2] = this.cGsoSize;
+    vw[w + 3] = (this.cFlags & VNET_F_NEEDS_CSUM) !== 0 ? this.cStart + shift : 0;
+    vw[w + 4] = (this.cFlags & VNET_F_NEEDS_CSUM) !== 0 ? this.cOff : 0;
+  }
+
+  /**
+   * A port without virtio-net headers (the JS fallback's, a test's): what it
+   * cannot take is done first: a partial checksum finished, a super-frame
+   * cut into frames.
+   */
+  private toPlainPort(out: LocalPort, vs: VniState, buf: Buffer, view: DataView, o: number, len: number): void {
+    if (this.cGso === VNET_GSO_NONE) {
+      if (!this.finishOffload(vs, buf, view, o, len)) return;
+      this.toPort(out, vs, buf, view, o, len);
+      return;
+    }
+    const seg = this.seg;
+    const room = seg.room(buf, o, len, this.cGso, this.cGsoSize, this.cStart, 0);
+    // Room for a VLAN header per segment too: toPort must not flush the segments away.
+    if (room === 0 || !this.ensureArena(room + seg.roomCount * 16)) {
+      this.dropVni(vs, room === 0 ? Drop.BadOffload : Drop.TxQueueFull);
+      return;
+    }
+    const at = this.arenaUsed;
+    if (!seg.segment(buf, o, len, this.cGso, this.cGsoSize, this.cStart, this.arena, this.arenaView, at, 0)) {
+      this.dropVni(vs, Drop.BadOffload);
+      return;
+    }
+    this.arenaUsed = at + align8(seg.total);
+    const flags = this.cFlags;
+    const gso = this.cGso;
+    this.cFlags = 0;
+    this.cGso = VNET_GSO_NONE;
+    for (let k = 0; k < seg.count; k++) {
+      this.toPort(out, vs, this.arena, this.arenaView, at + k * seg.stride, k === seg.count - 1 ? seg.lastLength : seg.stride);
+    }
+    this.cFlags = flags;
+    this.cGso = gso;
+  }
+
+  /** Make room for `n` more arena bytes, flushing every queue if needed; false when n can never fit. */
+  private ensureArena(n: number): boolean {
+    if (this.arenaUsed + n <= this.arena.length) return true;
+    if (n > this.arena.length) return false;
+    this.flushAll();
+    return true;
+  }
+
+  private arenaTake(n: number): number {
+    const at = this.arenaUsed;
+    this.arenaUsed = at + align8(n);
+    return at;
   }
 
   flushPort(p: LocalPort): void {
     const q = p.tx;
-    if (q.count === 0 || q.buffer === null) return;
-    const sent = p.io.send(q.buffer, q.offsets, q.lengths, q.count);
+    if (q.count === 0) return;
+    const sent = p.io.send(q);
     const c = p.counters;
     c[P_TX_FRAMES]! += sent;
-    for (let i = 0; i < sent; i++) c[P_TX_BYTES]! += q.lengths[i]!;
+    for (let i = 0; i < sent; i++) c[P_TX_BYTES]! += q.lengths[i]! + q.hdrLengths[i]!;
     q.count = 0;
-    q.buffer = null;
-    p.scratchUsed = 0;
+    q.src = null;
   }
 
   flushUnderlay(u: Underlay): void {
-    if (u.txCount === 0 || u.txBuffer === null) return;
-    u.io.send(u.txBuffer, u.txOffsets, u.txLengths, u.txAddrs, u.txPorts, u.txSrcPorts, u.txCount);
-    u.txCount = 0;
-    u.txBuffer = null;
+    if (u.tx.count === 0) return;
+    u.io.send(u.tx);
+    u.tx.count = 0;
+    u.tx.src = null;
+  }
+
+  flushLink(): void {
+    const link = this.link;
+    if (link === null || link.tx.count === 0) return;
+    link.io.send(link.tx);
+    link.tx.count = 0;
+    link.tx.src = null;
   }
 
   /** Send everything queued; called before a receive buffer may be reused. */
   flushAll(): void {
     const ports = this.ports;
     for (let i = 0; i < ports.length; i++) this.flushPort(ports[i]!);
+    this.flushLink();
     const us = this.underlays;
     for (let i = 0; i < us.length; i++) this.flushUnderlay(us[i]!);
+    this.arenaUsed = 0;
   }
 
   // ---- drops ----
@@ -539,3 +849,17 @@ function sameMac(buf: Uint8Array, a: number, b: number): boolean {
     buf[a + 5] === buf[b + 5]
   );
 }
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+function writeU32(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = v >>> 24;
+  buf[o + 1] = (v >>> 16) & 0xff;
+  buf[o + 2] = (v >>> 8) & 0xff;
+  buf[o + 3] = v & 0xff;
+}
+
+export { LocalPort, Underlay, UnderlayLink, VniState };
+export * from './forwarder-state.js';

@@ -12,8 +12,10 @@ import { networkInterfaces } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import {
   loadNativeIo,
+  RX_ALIGN,
   readAddress,
   writeAddress,
+  type DatagramTx,
   type IoStats,
   type NativeIo,
   type PacketPort,
@@ -116,16 +118,17 @@ class JsUdpUnderlay implements UdpUnderlay {
 
   receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
     if (this.isClosed) throw new Error(`closed handle ${this.address}:${this.port}`);
-    const n = Math.min(max, this.size, batch.slots);
-    const cap = batch.slotSize - batch.headroom;
+    const stride = Math.ceil((batch.headroom + batch.frameMax) / RX_ALIGN) * RX_ALIGN;
+    const n = Math.min(max, this.size, batch.slots, Math.floor((batch.buffer.length - batch.frameMax - batch.headroom) / stride) + 1);
     for (let i = 0; i < n; i++) {
       const msg = this.queue[this.head]!;
       this.queue[this.head] = undefined;
-      if (msg.length > cap) {
+      batch.offsets[i] = i * stride + batch.headroom;
+      if (msg.length > batch.frameMax) {
         batch.lengths[i] = 0;
         this.st.rxTruncated++;
       } else {
-        msg.copy(batch.buffer, i * batch.slotSize + batch.headroom);
+        msg.copy(batch.buffer, batch.offsets[i]);
         batch.lengths[i] = msg.length;
         this.st.rxFrames++;
         this.st.rxBytes += msg.length;
@@ -138,22 +141,17 @@ class JsUdpUnderlay implements UdpUnderlay {
     return n;
   }
 
-  send(
-    buffer: Buffer,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    dstAddrs: Uint32Array,
-    dstPorts: Uint32Array,
-    _srcPorts: Uint32Array,
-    count: number,
-  ): number {
+  send(tx: DatagramTx): number {
     if (this.isClosed) throw new Error(`closed handle ${this.address}:${this.port}`);
-    for (let i = 0; i < count; i++) {
+    const src = tx.src;
+    if (src === null) return 0;
+    for (let i = 0; i < tx.count; i++) {
       // dgram may send after this returns and the caller reuses its buffer
       // at once: copy. (The source port is the socket's: dgram has no other.)
-      const payload = Buffer.from(buffer.subarray(offsets[i]!, offsets[i]! + lengths[i]!));
+      const from = tx.sel[i] === 1 ? tx.arena : src;
+      const payload = Buffer.from(from.subarray(tx.offsets[i]!, tx.offsets[i]! + tx.lengths[i]!));
       const len = payload.length;
-      this.socket.send(payload, dstPorts[i]!, readAddress(dstAddrs, i, this.family), (err) => {
+      this.socket.send(payload, tx.dstPorts[i]!, readAddress(tx.dstAddrs, i, this.family), (err) => {
         if (err) {
           this.st.txErrors++;
           this.st.lastTxError = (err as NodeJS.ErrnoException).code ?? err.message;
@@ -163,7 +161,7 @@ class JsUdpUnderlay implements UdpUnderlay {
         }
       });
     }
-    return count;
+    return tx.count;
   }
 
   addMembership(group: string, ifname?: string): void {

@@ -17,39 +17,147 @@ import { parseIpv6, formatIpv6 } from '../wire/ip-address.js';
 /** How an AF_PACKET port receives: recvmmsg batches, or a TPACKET_V3 ring. */
 export type RxMode = 'recvmmsg' | 'ring';
 
+/** Bytes of the virtio_net_hdr each frame carries on a handle opened with vnetHdr. */
+export const VNET_LEN = 10;
 /**
- * Where received frames land: slot i starts at i * slotSize and its frame at
- * i * slotSize + headroom (the headroom is where encapsulation writes the
- * VXLAN header, DESIGN.md "The fast path"); lengths[i] is its length. A
- * length of 0 marks a slot that holds no frame (one too large for the slot,
- * counted as rxTruncated): skip it.
+ * The largest frame a handle with virtio-net headers hands over: a 64 KiB
+ * GSO super-frame (IPv4 total length 65535) behind Ethernet and two VLAN tags.
+ */
+export const GSO_FRAME_MAX = 65536 + 64;
+/** Received frames start at offsets aligned to this (the addon's VX_RX_ALIGN). */
+export const RX_ALIGN = 64;
+
+/**
+ * Where received frames land. The addon fills frame i at offsets[i] (with
+ * `headroom` free bytes before it: encapsulation writes the VXLAN and outer
+ * headers there, DESIGN.md "The fast path"), lengths[i] bytes (0: the slot
+ * holds no frame, one larger than frameMax, counted as rxTruncated: skip it),
+ * and on handles with virtio-net headers the header at vnet[i * 10] (host
+ * byte order; vnetWords views the same bytes as 16-bit words).
  */
 export interface RxBatch {
   readonly buffer: Buffer;
-  readonly slotSize: number;
+  /** A DataView over buffer, for checksums on the fast path. */
+  readonly view: DataView;
   readonly headroom: number;
+  /** The largest frame one receive slot takes. */
+  readonly frameMax: number;
+  /** Most frames per receive call. */
   readonly slots: number;
+  readonly offsets: Uint32Array;
   readonly lengths: Uint32Array;
+  readonly vnet: Uint8Array | null;
+  readonly vnetWords: Uint16Array | null;
+}
+
+export interface RxBatchOptions {
+  /** Most frames per receive call. */
+  slots: number;
+  /** Largest frame taken (default 1984; GSO_FRAME_MAX with virtio-net headers). */
+  frameMax?: number;
+  /** Free bytes before each frame (default 128: outer IPv6 + UDP + VXLAN + Ethernet fit). */
+  headroom?: number;
+  /**
+   * Buffer size. Default: room for `slots` frames of frameMax each, which
+   * recvmmsg and the UDP socket need (they give every frame a whole slot);
+   * a ring or a TAP packs frames by their real length and may take less.
+   */
+  bytes?: number;
+  /** Room for a virtio_net_hdr per frame (handles opened with vnetHdr). */
+  vnet?: boolean;
+}
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
 }
 
 /** Allocate a batch once; receive() reuses it for every call. */
-export function createRxBatch(slots: number, slotSize = 2048, headroom = 64): RxBatch {
+export function createRxBatch(o: RxBatchOptions): RxBatch {
+  const slots = o.slots;
+  const headroom = o.headroom ?? 128;
+  const frameMax = o.frameMax ?? (o.vnet === true ? GSO_FRAME_MAX : 1984);
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
-  if (!Number.isInteger(slotSize) || !Number.isInteger(headroom) || headroom < 0 || slotSize <= headroom) {
-    throw new RangeError(`slotSize (${slotSize}) must be an integer larger than headroom (${headroom})`);
+  if (!Number.isInteger(frameMax) || frameMax < 64 || !Number.isInteger(headroom) || headroom < 0 || headroom > 4096) {
+    throw new RangeError(`frameMax (${frameMax}) must be an integer >= 64 and headroom (${headroom}) 0..4096`);
   }
+  const bytes = o.bytes ?? slots * alignUp(headroom + frameMax, RX_ALIGN);
+  if (!Number.isInteger(bytes) || bytes < headroom + frameMax) {
+    throw new RangeError(`bytes (${bytes}) must hold at least one frame of frameMax (${frameMax}) after headroom (${headroom})`);
+  }
+  const buffer = Buffer.alloc(bytes);
+  const vnet = o.vnet === true ? new Uint8Array(slots * VNET_LEN) : null;
   return {
-    buffer: Buffer.alloc(slots * slotSize),
-    slotSize,
+    buffer,
+    view: new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength),
     headroom,
+    frameMax,
     slots,
+    offsets: new Uint32Array(slots),
     lengths: new Uint32Array(slots),
+    vnet,
+    vnetWords: vnet === null ? null : new Uint16Array(vnet.buffer, vnet.byteOffset, vnet.length / 2),
   };
 }
 
-/** Byte offset of slot i's frame in batch.buffer. */
-export function frameOffset(batch: RxBatch, i: number): number {
-  return i * batch.slotSize + batch.headroom;
+/**
+ * What one send call sends out of a frame port (AF_PACKET or TAP): frame i's
+ * payload is lengths[i] bytes at offsets[i] of `src`, or of `arena` when
+ * sel[i] is 1; hdrLengths[i] bytes at hdrOffsets[i] of `arena` go before it
+ * (a VLAN-tagged Ethernet header, the outer headers of a VXLAN datagram), and
+ * on a handle with virtio-net headers the record at vnet[i * 10] before that.
+ * Allocated once per queue; the caller fills entries [0, count).
+ */
+export class FrameTx {
+  src: Buffer | null = null;
+  count = 0;
+  readonly sel: Uint8Array;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly hdrOffsets: Uint32Array;
+  readonly hdrLengths: Uint32Array;
+  readonly vnet: Uint8Array;
+  readonly vnetWords: Uint16Array;
+  constructor(
+    readonly capacity: number,
+    readonly arena: Buffer,
+  ) {
+    this.sel = new Uint8Array(capacity);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.hdrOffsets = new Uint32Array(capacity);
+    this.hdrLengths = new Uint32Array(capacity);
+    this.vnet = new Uint8Array(capacity * VNET_LEN);
+    this.vnetWords = new Uint16Array(this.vnet.buffer, 0, capacity * (VNET_LEN / 2));
+  }
+}
+
+/**
+ * What one send call sends through the UDP underlay socket: payload i
+ * (VXLAN header + inner frame, from `src` or `arena` as sel[i] says) to
+ * dstAddrs/dstPorts from source port srcPorts[i]. Addresses as writeAddress
+ * lays them out (stride 1 for IPv4, 4 for IPv6).
+ */
+export class DatagramTx {
+  src: Buffer | null = null;
+  count = 0;
+  readonly sel: Uint8Array;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly dstAddrs: Uint32Array;
+  readonly dstPorts: Uint32Array;
+  readonly srcPorts: Uint32Array;
+  constructor(
+    readonly capacity: number,
+    readonly arena: Buffer,
+    readonly addressStride: 1 | 4,
+  ) {
+    this.sel = new Uint8Array(capacity);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.dstAddrs = new Uint32Array(capacity * addressStride);
+    this.dstPorts = new Uint32Array(capacity);
+    this.srcPorts = new Uint32Array(capacity);
+  }
 }
 
 export interface IoStats {
@@ -102,14 +210,16 @@ export interface FramePort extends Pollable {
   /** Interface name (as the kernel named it, for a TAP made from a pattern). */
   readonly name: string;
   readonly ifindex: number;
+  /** Frames carry virtio-net headers (opened with vnetHdr): GSO super-frames and partial checksums both ways. */
+  readonly vnetHdr: boolean;
   /** Receive up to max (default batch.slots) frames; returns how many slots were filled (0: none waiting). */
   receive(batch: RxBatch, max?: number): number;
   /**
-   * Send frames i < count, each lengths[i] bytes at offsets[i] of buffer, in
-   * one native call; returns how many the kernel took. The rest were dropped:
-   * stats() says why (txErrors, txQueueFull).
+   * Send entries [0, tx.count) in one native call; returns how many the
+   * kernel took. The rest were dropped: stats() says why (txErrors,
+   * txQueueFull).
    */
-  send(buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  send(tx: FrameTx): number;
   stats(): IoStats;
 }
 
@@ -117,6 +227,8 @@ export interface PacketPort extends FramePort {
   readonly kind: 'af-packet';
   readonly rxMode: RxMode;
   stats(): PacketStats;
+  /** Replace the socket's classic BPF program (see PacketPortOptions.filter). */
+  setFilter(filter: Uint8Array): void;
 }
 
 export interface TapPort extends FramePort {
@@ -151,6 +263,14 @@ export interface PacketPortOptions {
   rcvbuf?: number;
   /** SO_SNDBUF in bytes (default: the kernel's). */
   sndbuf?: number;
+  /**
+   * PACKET_VNET_HDR (default false): every frame carries a virtio_net_hdr, so
+   * GSO super-frames and partial checksums pass both ways instead of being
+   * dropped (receive) or refused (send).
+   */
+  vnetHdr?: boolean;
+  /** A classic BPF program (8-byte host-order struct sock_filter each) applied before bind. */
+  filter?: Uint8Array;
   /** Open in this network namespace (a name under /run/netns, or a path). */
   netns?: string;
 }
@@ -160,6 +280,11 @@ export interface TapOptions {
   up?: boolean;
   /** Set the device MTU (default: leave it). */
   mtu?: number;
+  /**
+   * IFF_VNET_HDR with TUNSETOFFLOAD (default false): the host's stack sends
+   * partial checksums and TCP/UDP GSO super-frames, as to a virtio NIC.
+   */
+  vnetHdr?: boolean;
   netns?: string;
 }
 
@@ -180,6 +305,8 @@ export interface UdpUnderlayOptions {
   batchSize?: number;
   rcvbuf?: number;
   sndbuf?: number;
+  /** false: the socket only holds the port and sends; a filter drops what arrives (the AF_PACKET link receives). */
+  receive?: boolean;
   netns?: string;
 }
 
@@ -197,20 +324,11 @@ export interface UdpUnderlay extends Pollable {
    */
   receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max?: number): number;
   /**
-   * Send payloads i < count (lengths[i] bytes at offsets[i]) to dstAddrs /
-   * dstPorts from source port srcPorts[i] (RFC 7348 §5: a hash of the inner
-   * flow), DF set. Several entries may share one payload. Returns how many
-   * the kernel took.
+   * Send entries [0, tx.count) to their dstAddrs / dstPorts from source port
+   * srcPorts[i] (RFC 7348 §5: a hash of the inner flow), DF set. Several
+   * entries may share one payload. Returns how many the kernel took.
    */
-  send(
-    buffer: Buffer,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    dstAddrs: Uint32Array,
-    dstPorts: Uint32Array,
-    srcPorts: Uint32Array,
-    count: number,
-  ): number;
+  send(tx: DatagramTx): number;
   /** Join / leave a multicast group (multicast mode) on ifname or multicastInterface. */
   addMembership(group: string, ifname?: string): void;
   dropMembership(group: string, ifname?: string): void;
@@ -268,12 +386,24 @@ interface AddonHandle {
   isOpen(): boolean;
 }
 interface AddonFrameHandle extends AddonHandle {
-  recv(buf: Buffer, slotSize: number, headroom: number, lens: Uint32Array, max: number): number;
-  send(buf: Buffer, offsets: Uint32Array, lens: Uint32Array, count: number): number;
+  readonly vnetHdr: boolean;
+  recv(buf: Buffer, offsets: Uint32Array, lens: Uint32Array, vnet: Uint8Array | null, headroom: number, frameMax: number, max: number): number;
+  send(
+    src: Buffer,
+    arena: Buffer,
+    sel: Uint8Array,
+    offsets: Uint32Array,
+    lens: Uint32Array,
+    hdrOffsets: Uint32Array,
+    hdrLens: Uint32Array,
+    vnet: Uint8Array | null,
+    count: number,
+  ): number;
 }
 interface AddonPacketHandle extends AddonFrameHandle {
   readonly rxMode: RxMode;
   stats(): PacketStats;
+  setFilter(filter: Uint8Array): void;
 }
 interface AddonTapHandle extends AddonFrameHandle {
   stats(): IoStats;
@@ -284,15 +414,18 @@ interface AddonUdpHandle extends AddonHandle {
   readonly address: string;
   recv(
     buf: Buffer,
-    slotSize: number,
-    headroom: number,
+    offsets: Uint32Array,
     lens: Uint32Array,
     addrs: Uint32Array,
     ports: Uint32Array,
+    headroom: number,
+    frameMax: number,
     max: number,
   ): number;
   send(
-    buf: Buffer,
+    src: Buffer,
+    arena: Buffer,
+    sel: Uint8Array,
     offsets: Uint32Array,
     lens: Uint32Array,
     addrs: Uint32Array,
@@ -315,19 +448,22 @@ class NativeFramePort<H extends AddonPacketHandle | AddonTapHandle> {
   readonly fd: number;
   readonly name: string;
   readonly ifindex: number;
+  readonly vnetHdr: boolean;
   constructor(protected readonly h: H) {
     this.fd = h.fd;
     this.name = h.name;
     this.ifindex = h.ifindex;
+    this.vnetHdr = h.vnetHdr;
   }
   get closed(): boolean {
     return !this.h.isOpen();
   }
   receive(batch: RxBatch, max = batch.slots): number {
-    return this.h.recv(batch.buffer, batch.slotSize, batch.headroom, batch.lengths, max);
+    return this.h.recv(batch.buffer, batch.offsets, batch.lengths, batch.vnet, batch.headroom, batch.frameMax, max);
   }
-  send(buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
-    return this.h.send(buffer, offsets, lengths, count);
+  send(tx: FrameTx): number {
+    if (tx.count === 0 || tx.src === null) return 0;
+    return this.h.send(tx.src, tx.arena, tx.sel, tx.offsets, tx.lengths, tx.hdrOffsets, tx.hdrLengths, this.vnetHdr ? tx.vnet : null, tx.count);
   }
   onReadable(callback: ReadableCallback): void {
     this.h.startPolling(callback);
@@ -349,6 +485,9 @@ class NativePacketPort extends NativeFramePort<AddonPacketHandle> implements Pac
   }
   stats(): PacketStats {
     return this.h.stats();
+  }
+  setFilter(filter: Uint8Array): void {
+    this.h.setFilter(filter);
   }
 }
 
@@ -376,18 +515,11 @@ class NativeUdpUnderlay implements UdpUnderlay {
     return !this.h.isOpen();
   }
   receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
-    return this.h.recv(batch.buffer, batch.slotSize, batch.headroom, batch.lengths, srcAddrs, srcPorts, max);
+    return this.h.recv(batch.buffer, batch.offsets, batch.lengths, srcAddrs, srcPorts, batch.headroom, batch.frameMax, max);
   }
-  send(
-    buffer: Buffer,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    dstAddrs: Uint32Array,
-    dstPorts: Uint32Array,
-    srcPorts: Uint32Array,
-    count: number,
-  ): number {
-    return this.h.send(buffer, offsets, lengths, dstAddrs, dstPorts, srcPorts, count);
+  send(tx: DatagramTx): number {
+    if (tx.count === 0 || tx.src === null) return 0;
+    return this.h.send(tx.src, tx.arena, tx.sel, tx.offsets, tx.lengths, tx.dstAddrs, tx.dstPorts, tx.srcPorts, tx.count);
   }
   addMembership(group: string, ifname?: string): void {
     this.h.addMembership(group, ifname);

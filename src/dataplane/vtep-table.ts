@@ -25,6 +25,8 @@ export class VtepTable {
   /** 0 = free, 4 = IPv4, 6 = IPv6, per index. */
   private readonly family: Uint8Array;
   private readonly refCount: Int32Array;
+  /** Bumped each time an index is handed out, so per-index state kept elsewhere can tell a recycled index. */
+  private readonly generations: Uint32Array;
   /** Text form, built on first use (CLI, events). */
   private readonly text: (string | undefined)[];
   /** Hash table of index+1 (0 = empty), at most half full. */
@@ -52,6 +54,7 @@ export class VtepTable {
     this.words = new Int32Array(capacity * 4);
     this.family = new Uint8Array(capacity);
     this.refCount = new Int32Array(capacity);
+    this.generations = new Uint32Array(capacity);
     this.text = new Array<string | undefined>(capacity).fill(undefined);
     this.free = new Int32Array(capacity);
     this.pending = new Int32Array(capacity);
@@ -91,6 +94,7 @@ export class VtepTable {
     words[w + 3] = this.k3;
     this.family[idx] = length === 4 ? 4 : 6;
     this.refCount[idx] = 0;
+    this.generations[idx] = (this.generations[idx]! + 1) >>> 0;
     this.table[~i] = idx + 1;
     this.held++;
     // Until someone retains it, it is reclaimable.
@@ -206,6 +210,29 @@ export class VtepTable {
       }
     }
     table[hole] = 0;
+  }
+
+  /** How many times `index` was handed out; state keyed by index is stale when this moved on. */
+  generationOf(index: number): number {
+    return this.generations[index]!;
+  }
+
+  /**
+   * Store the address of `index` as the UDP underlay's arrays hold it
+   * (native-io writeAddress): IPv4 as one number at out[at], IPv6 as four
+   * big-endian words at out[at * 4 ..]. No allocation.
+   */
+  writeWords(index: number, out: Uint32Array, at: number, stride: 1 | 4): void {
+    const w = index << 2;
+    if (stride === 1) {
+      out[at] = this.words[w + 3]! >>> 0;
+      return;
+    }
+    const o = at * 4;
+    out[o] = this.words[w]! >>> 0;
+    out[o + 1] = this.words[w + 1]! >>> 0;
+    out[o + 2] = this.words[w + 2]! >>> 0;
+    out[o + 3] = this.words[w + 3]! >>> 0;
   }
 
   /** True when the index holds an IPv4 address. */

@@ -22,6 +22,7 @@
 // and allocation-free readers/writers for the underlay's hot path.
 
 import { checkUint } from './field-range.js';
+import { checksum, fold, onesComplementSum } from './inet-checksum.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { ensureBytes, frameError } from './wire-error.js';
 
@@ -81,38 +82,9 @@ export interface Ipv4Header {
 }
 
 // ---------------------------------------------------------------------------
-// RFC 1071 Internet checksum
+// RFC 1071 Internet checksum (inet-checksum.ts; re-exported where callers look for it)
 
-/**
- * The 16-bit ones' complement sum of `length` bytes (big-endian 16-bit words;
- * an odd last byte is padded with zero, RFC 1071 §4.1), folded, added to
- * `initial` (a previous folded sum, e.g. a pseudo-header's). Not complemented.
- */
-export function onesComplementSum(buf: Uint8Array, offset: number, length: number, initial = 0): number {
-  // A double holds 2^53: no carry is lost before the fold for any real length.
-  let sum = initial;
-  const end = offset + length;
-  let i = offset;
-  for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-  if (i < end) sum += buf[i]! << 8;
-  return fold(sum);
-}
-
-/** Fold carries back in (RFC 1071 §2 "end-around carry") to 16 bits. */
-export function fold(sum: number): number {
-  let s = sum;
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return s;
-}
-
-/**
- * RFC 1071 checksum of `length` bytes: the ones' complement of their ones'
- * complement sum (plus `initial`). Over data that contains a correct checksum
- * field the result is 0.
- */
-export function checksum(buf: Uint8Array, offset: number, length: number, initial = 0): number {
-  return ~onesComplementSum(buf, offset, length, initial) & 0xffff;
-}
+export { checksum, fold, onesComplementSum } from './inet-checksum.js';
 
 /**
  * The folded sum of the IPv4 pseudo-header (RFC 768; RFC 9293 §3.1): source

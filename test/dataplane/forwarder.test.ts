@@ -217,6 +217,7 @@ test('ARP suppression: a request for a remote MAC+IP is answered locally, not fl
 test('multicast mode: BUM goes to the group once; remote MACs learned from the outer source', async () => {
   const { dp, io } = await open({
     underlayInterface: 'ul0',
+    underlayLink: false,
     vnis: [{ vni: 100, mode: 'multicast', multicastGroup: '239.1.1.1', ports: [{ name: 'p1', kind: 'packet' }] }],
   });
   const u = io.underlay();
@@ -260,7 +261,11 @@ test('link down: the MACs learned behind the port are forgotten at once (localAg
 
 test('config errors name the field; nothing is opened', async () => {
   const io = new MemoryIo();
-  await assert.rejects(Dataplane.open({ vtepAddress: '2001:db8::1', vnis: [] }, { io }), /vtep-address "2001:db8::1"/);
+  await assert.rejects(Dataplane.open({ vtepAddress: '10.0.0.256', vnis: [] }, { io }), /vtep-address "10.0.0.256": an IPv4 or IPv6 address is expected/);
+  await assert.rejects(
+    Dataplane.open({ vtepAddress: '2001:db8::1', vnis: [{ vni: 5, mode: 'static', ports: [], floodList: ['10.0.0.2'] }] }, { io }),
+    /vni 5: flood-list entry "10.0.0.2" is not an IPv6 address/,
+  );
   await assert.rejects(Dataplane.open({ vtepAddress: '10.0.0.1', vnis: [{ vni: 0, mode: 'static', ports: [] }] }, { io }), /vni 0: expected an integer 1\.\.16777215/);
   await assert.rejects(
     Dataplane.open({ vtepAddress: '10.0.0.1', vnis: [{ vni: 5, mode: 'static', ports: [] }, { vni: 5, mode: 'static', ports: [] }] }, { io }),

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   createRxBatch,
-  frameOffset,
+  DatagramTx,
+  FrameTx,
   loadNativeIo,
   readAddress,
   writeAddress,
@@ -128,10 +129,42 @@ function txBatch(count: number, slot = 2048): TxBatch {
 
 const HEADROOM_FILL = 0xee;
 
-function freshBatch(slots: number, slotSize = 2048, headroom = 64): RxBatch {
-  const b = createRxBatch(slots, slotSize, headroom);
+function freshBatch(slots: number, frameMax = 1984, headroom = 64): RxBatch {
+  const b = createRxBatch({ slots, frameMax, headroom });
   b.buffer.fill(HEADROOM_FILL);
   return b;
+}
+
+/** One send call of frames i < count, lengths[i] bytes at offsets[i] of buffer (no arena parts, no virtio_net_hdr). */
+function sendFrames(port: FramePort, buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
+  const tx = new FrameTx(Math.max(count, 1), Buffer.alloc(0));
+  tx.src = buffer;
+  tx.offsets.set(offsets.subarray(0, count));
+  tx.lengths.set(lengths.subarray(0, count));
+  tx.count = count;
+  return port.send(tx);
+}
+
+/** One send call through a UDP underlay (payloads from buffer). */
+function sendDatagrams(
+  u: UdpUnderlay,
+  buffer: Buffer,
+  offsets: Uint32Array,
+  lengths: Uint32Array,
+  dst: Uint32Array,
+  dports: Uint32Array,
+  sports: Uint32Array,
+  count: number,
+): number {
+  const tx = new DatagramTx(Math.max(count, 1), Buffer.alloc(0), u.addressStride);
+  tx.src = buffer;
+  tx.offsets.set(offsets.subarray(0, count));
+  tx.lengths.set(lengths.subarray(0, count));
+  tx.dstAddrs.set(dst.subarray(0, count * u.addressStride));
+  tx.dstPorts.set(dports.subarray(0, count));
+  tx.srcPorts.set(sports.subarray(0, count));
+  tx.count = count;
+  return u.send(tx);
 }
 
 /**
@@ -159,15 +192,16 @@ function collect(
     port.onReadable((err) => {
       if (err) return finish(err);
       for (let round = 0; round < 64; round++) {
+        // Frames are packed anew by each call: fill first, so the check below sees only this call's writes.
+        batch.buffer.fill(HEADROOM_FILL);
         const n = receive(batch);
         if (n === 0) break;
         for (let i = 0; i < n; i++) {
           const len = batch.lengths[i]!;
           if (len === 0) continue;
-          const start = i * batch.slotSize;
-          const head = batch.buffer.subarray(start, start + batch.headroom);
+          const off = batch.offsets[i]!;
+          const head = batch.buffer.subarray(off - batch.headroom, off);
           if (!head.every((b) => b === HEADROOM_FILL)) return finish(new Error(`slot ${i}: headroom was written`));
-          const off = frameOffset(batch, i);
           const frame = Buffer.from(batch.buffer.subarray(off, off + len));
           if (accept(frame, i)) got.push(frame);
         }
@@ -212,7 +246,7 @@ for (const rxMode of ['recvmmsg', 'ring'] as const) {
       // ring mode, a block consumed across calls).
       const batch = freshBatch(64);
       const receiving = collectFrames(rx, batch, N, 5000);
-      assert.equal(tx.send(t.buffer, t.offsets, t.lengths, N), N);
+      assert.equal(sendFrames(tx, t.buffer, t.offsets, t.lengths, N), N);
       const got = await receiving;
       assert.equal(got.length, N, `received ${got.length} of ${N}`);
       got.forEach((f, i) => {
@@ -245,7 +279,7 @@ for (const rxMode of ['recvmmsg', 'ring'] as const) {
       }
       const a = collectFrames(rx, freshBatch(8), N, 3000);
       const b = collectFrames(raw, freshBatch(8), N, 3000);
-      assert.equal(tx.send(t.buffer, t.offsets, t.lengths, N), N);
+      assert.equal(sendFrames(tx, t.buffer, t.offsets, t.lengths, N), N);
       const [tagged, stripped] = await Promise.all([a, b]);
       assert.equal(tagged.length, N);
       tagged.forEach((f, i) => assert.deepEqual(f, t.buffer.subarray(i * 2048, i * 2048 + 100 + i)));
@@ -283,14 +317,14 @@ test('AF_PACKET: PACKET_IGNORE_OUTGOING keeps frames leaving the port out of its
     const atPeer = collectFrames(peer, freshBatch(64), N, 3000);
     const seen = collectFrames(seeing, freshBatch(64), N, 3000);
     const ignored = collectFrames(ignoring, freshBatch(64), 1, 500);
-    assert.equal(other.send(t.buffer, t.offsets, t.lengths, N), N);
+    assert.equal(sendFrames(other, t.buffer, t.offsets, t.lengths, N), N);
     assert.equal((await atPeer).length, N);
     assert.equal((await seen).length, N);
     assert.equal((await ignored).length, 0);
     // What the switch's socket sends itself never comes back to it either.
     const atPeer2 = collectFrames(peer, freshBatch(64), 20, 3000);
     const ignored2 = collectFrames(ignoring, freshBatch(64), 1, 500);
-    assert.equal(ignoring.send(t.buffer, t.offsets, t.lengths, 20), 20);
+    assert.equal(sendFrames(ignoring, t.buffer, t.offsets, t.lengths, 20), 20);
     assert.equal((await atPeer2).length, 20);
     assert.equal((await ignored2).length, 0);
   } finally {
@@ -325,7 +359,7 @@ test('AF_PACKET: a link going down is reported to the callback and polling goes 
     writeFrame(t.buffer, 0, 1, 99);
     // The carrier takes a moment to come back: resend (bounded) until one arrives.
     for (let i = 0; i < 100 && frames.length === 0; i++) {
-      tx.send(t.buffer, Uint32Array.of(0), Uint32Array.of(99), 1);
+      sendFrames(tx, t.buffer, Uint32Array.of(0), Uint32Array.of(99), 1);
       await new Promise((r) => setTimeout(r, 30));
     }
     assert.ok(frames.includes(99), 'frames are received again after the link came back');
@@ -402,7 +436,7 @@ test('TAP: created by name, kernel ARP/ICMP read from it, frames written reach t
     const isEcho = (f: Buffer): boolean =>
       f.readUInt16BE(12) === 0x0800 && f[23] === 1 && f[34] === 8 && f.subarray(0, 6).equals(ours);
     const echo = collect(tap, (b) => tap.receive(b), batch, isEcho, 1, 5000);
-    assert.equal(tap.send(reply, Uint32Array.of(0), Uint32Array.of(60), 1), 1);
+    assert.equal(sendFrames(tap, reply, Uint32Array.of(0), Uint32Array.of(60), 1), 1);
     assert.equal((await echo).length, 1, 'ICMP echo request to the MAC we announced');
     assert.match(run('ip', ['-n', ns, 'neigh', 'show', '10.99.0.2']), /lladdr 02:00:00:00:99:02/);
 
@@ -416,7 +450,7 @@ test('TAP: created by name, kernel ARP/ICMP read from it, frames written reach t
       t.offsets[i] = i * 2048;
       t.lengths[i] = writeFrame(t.buffer, i * 2048, i, 64 + i);
     }
-    assert.equal(tap.send(t.buffer, t.offsets, t.lengths, N), N);
+    assert.equal(sendFrames(tap, t.buffer, t.offsets, t.lengths, N), N);
     assert.equal(rxPackets() - before, N);
     assert.equal(tap.stats().txFrames, N + 1);
   } finally {
@@ -534,7 +568,7 @@ test('UDP underlay (IPv4): per-packet source ports, DF set, checksum 0, EMSGSIZE
     const ports = new Uint32Array(32);
     const received = collectUdp(b, batch, addrs, ports, N, 5000);
     const seen = collect(cap, (x) => cap.receive(x), freshBatch(64), (f) => parseUdp4(f)?.dport === 8472, N, 5000);
-    assert.equal(a.send(t.buffer, t.offsets, t.lengths, dst, dports, sports, N), N);
+    assert.equal(sendDatagrams(a, t.buffer, t.offsets, t.lengths, dst, dports, sports, N), N);
     const got = await received;
     assert.equal(got.length, N);
     got.forEach((g, i) => {
@@ -561,7 +595,7 @@ test('UDP underlay (IPv4): per-packet source ports, DF set, checksum 0, EMSGSIZE
     vxlanPayload(big.buffer, 0, 1, 1600);
     vxlanPayload(big.buffer, 2048, 2, 100);
     const one = collectUdp(b, batch, addrs, ports, 1, 3000);
-    assert.equal(a.send(big.buffer, big.offsets, big.lengths, dst, dports, sports, 2), 1);
+    assert.equal(sendDatagrams(a, big.buffer, big.offsets, big.lengths, dst, dports, sports, 2), 1);
     assert.equal((await one)[0]!.payload.length, 100);
     const st = a.stats();
     assert.equal(st.txErrors, 1);
@@ -600,7 +634,7 @@ test('UDP underlay (IPv6): per-packet source ports, kernel-computed checksum, 4-
     const isOurs = (f: Buffer): boolean => f.readUInt16BE(12) === 0x86dd && f[20] === 17 && f.readUInt16BE(56) === 8472;
     const seen = collect(cap, (x) => cap.receive(x), freshBatch(64), isOurs, N, 5000);
     const received = collectUdp(b, batch, addrs, ports, N, 5000);
-    assert.equal(a.send(t.buffer, t.offsets, t.lengths, dst, dports, sports, N), N);
+    assert.equal(sendDatagrams(a, t.buffer, t.offsets, t.lengths, dst, dports, sports, N), N);
     const got = await received; // the kernel's UDPv6 socket drops bad or zero checksums
     assert.equal(got.length, N);
     got.forEach((g, i) => {
@@ -647,7 +681,7 @@ test('UDP underlay: multicast join on the underlay interface, TTL 1, leave', { s
     }
     const received = collectUdp(rx, freshBatch(16), new Uint32Array(16), new Uint32Array(16), N, 3000);
     const seen = collect(cap, (x) => cap.receive(x), freshBatch(16), (f) => parseUdp4(f)?.dst === 0xef010101, N, 3000);
-    const sent = tx.send(t.buffer, t.offsets, t.lengths, dst, new Uint32Array(N).fill(4789), new Uint32Array(N).fill(50000), N);
+    const sent = sendDatagrams(tx, t.buffer, t.offsets, t.lengths, dst, new Uint32Array(N).fill(4789), new Uint32Array(N).fill(50000), N);
     assert.equal(sent, N);
     const got = await received;
     assert.equal(got.length, N);
@@ -720,7 +754,7 @@ test('JS fallback: the dgram UDP underlay sends and receives a batch on loopback
       writeAddress('127.0.0.1', dst, i);
     }
     const received = collectUdp(b, freshBatch(8), new Uint32Array(8), new Uint32Array(8), N, 3000);
-    assert.equal(a.send(t.buffer, t.offsets, t.lengths, dst, new Uint32Array(N).fill(b.port), new Uint32Array(N), N), N);
+    assert.equal(sendDatagrams(a, t.buffer, t.offsets, t.lengths, dst, new Uint32Array(N).fill(b.port), new Uint32Array(N), N), N);
     t.buffer.fill(0); // the fallback copied: reusing the buffer at once is safe
     const got = await received;
     assert.equal(got.length, N);
@@ -754,7 +788,7 @@ test('native underlay sends to the JS fallback on loopback, per-packet source po
       sports[i] = 50000 + i;
     }
     const received = collectUdp(b, freshBatch(16), new Uint32Array(16), new Uint32Array(16), N, 3000);
-    assert.equal(a.send(t.buffer, t.offsets, t.lengths, dst, new Uint32Array(N).fill(b.port), sports, N), N);
+    assert.equal(sendDatagrams(a, t.buffer, t.offsets, t.lengths, dst, new Uint32Array(N).fill(b.port), sports, N), N);
     const got = await received;
     assert.deepEqual(
       got.map((g) => g.port).sort((x, y) => x - y),

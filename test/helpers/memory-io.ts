@@ -1,23 +1,57 @@
 // An in-memory NativeIo for testing the forwarder's decisions without
 // sockets: frames are injected into a port's receive queue, the test calls
 // the readable callback, and what the forwarder sends is recorded (bytes
-// copied at send time, as the kernel would).
+// copied at send time, as the kernel would). A port may be made with
+// virtio-net headers: then frames are injected with one and sent ones are
+// recorded with theirs.
 import type {
+  DatagramTx,
   FramePort,
+  FrameTx,
   IoStats,
   NativeIo,
   PacketPort,
+  PacketPortOptions,
   PacketStats,
   ReadableCallback,
   RxBatch,
+  TapOptions,
   TapPort,
   UdpUnderlay,
   UdpUnderlayOptions,
 } from '../../src/dataplane/native-io.js';
-import { readAddress } from '../../src/dataplane/native-io.js';
+import { RX_ALIGN, readAddress, VNET_LEN } from '../../src/dataplane/native-io.js';
 
 function emptyStats(): PacketStats {
   return { rxFrames: 0, rxBytes: 0, rxTruncated: 0, txFrames: 0, txBytes: 0, txErrors: 0, txQueueFull: 0, lastTxError: '', kernelPackets: 0, kernelDrops: 0, ringFreezes: 0 };
+}
+
+/** Fill batch slot n (fixed stride, as recvmmsg does) with `frame` and its virtio_net_hdr. */
+function place(batch: RxBatch, n: number, frame: Buffer, vnet: Buffer | undefined): void {
+  const stride = Math.ceil((batch.headroom + batch.frameMax) / RX_ALIGN) * RX_ALIGN;
+  const at = n * stride + batch.headroom;
+  batch.offsets[n] = at;
+  if (frame.length > batch.frameMax || at + frame.length > batch.buffer.length) {
+    batch.lengths[n] = 0;
+    return;
+  }
+  frame.copy(batch.buffer, at);
+  batch.lengths[n] = frame.length;
+  if (batch.vnet !== null) {
+    batch.vnet.fill(0, n * VNET_LEN, n * VNET_LEN + VNET_LEN);
+    if (vnet !== undefined) batch.vnet.set(vnet, n * VNET_LEN);
+  }
+}
+
+function slotsOf(batch: RxBatch): number {
+  const stride = Math.ceil((batch.headroom + batch.frameMax) / RX_ALIGN) * RX_ALIGN;
+  return Math.min(batch.slots, Math.floor(batch.buffer.length / stride));
+}
+
+export interface SentFrame {
+  frame: Buffer;
+  /** Its virtio_net_hdr (ports with vnetHdr). */
+  vnet?: Buffer;
 }
 
 export class MemoryPort implements PacketPort, TapPort {
@@ -25,13 +59,16 @@ export class MemoryPort implements PacketPort, TapPort {
   readonly ifindex = 0;
   readonly rxMode = 'recvmmsg' as const;
   closed = false;
-  readonly rxQueue: Buffer[] = [];
+  readonly rxQueue: Array<{ frame: Buffer; vnet?: Buffer }> = [];
   readonly sent: Buffer[] = [];
+  /** Every sent frame with its virtio_net_hdr. */
+  readonly sentWithVnet: SentFrame[] = [];
   private cb: ReadableCallback | undefined;
   private readonly s = emptyStats();
   constructor(
     readonly name: string,
     readonly kind: 'af-packet' & 'tap',
+    readonly vnetHdr = false,
   ) {}
   onReadable(cb: ReadableCallback): void {
     this.cb = cb;
@@ -42,33 +79,41 @@ export class MemoryPort implements PacketPort, TapPort {
   close(): void {
     this.closed = true;
   }
+  setFilter(): void {}
   /** Report the link going down, as the addon does (ENETDOWN from poll). */
   linkDown(): void {
     this.cb?.(Object.assign(new Error(`poll ${this.name}: ENETDOWN (Network is down)`), { code: 'ENETDOWN' }));
   }
   /** Queue frames and run the readable callback once. */
   inject(...frames: Buffer[]): void {
-    this.rxQueue.push(...frames);
+    this.rxQueue.push(...frames.map((frame) => ({ frame })));
+    this.cb?.(null);
+  }
+  /** Queue one frame with its virtio_net_hdr and run the readable callback. */
+  injectWithVnet(frame: Buffer, vnet: Buffer): void {
+    this.rxQueue.push({ frame, vnet });
     this.cb?.(null);
   }
   receive(batch: RxBatch, max = batch.slots): number {
     let n = 0;
-    while (n < max && n < batch.slots && this.rxQueue.length > 0) {
+    const room = Math.min(max, slotsOf(batch));
+    while (n < room && this.rxQueue.length > 0) {
       const f = this.rxQueue.shift()!;
-      const at = n * batch.slotSize + batch.headroom;
-      if (f.length > batch.slotSize - batch.headroom) {
-        batch.lengths[n] = 0;
-      } else {
-        f.copy(batch.buffer, at);
-        batch.lengths[n] = f.length;
-      }
+      place(batch, n, f.frame, f.vnet);
       n++;
     }
     return n;
   }
-  send(buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
-    for (let i = 0; i < count; i++) this.sent.push(Buffer.from(buffer.subarray(offsets[i]!, offsets[i]! + lengths[i]!)));
-    return count;
+  send(tx: FrameTx): number {
+    for (let i = 0; i < tx.count; i++) {
+      const from = tx.sel[i] === 1 ? tx.arena : tx.src!;
+      const payload = from.subarray(tx.offsets[i]!, tx.offsets[i]! + tx.lengths[i]!);
+      const hdr = tx.hdrLengths[i]! > 0 ? tx.arena.subarray(tx.hdrOffsets[i]!, tx.hdrOffsets[i]! + tx.hdrLengths[i]!) : Buffer.alloc(0);
+      const frame = Buffer.concat([hdr, payload]);
+      this.sent.push(frame);
+      this.sentWithVnet.push(this.vnetHdr ? { frame, vnet: Buffer.from(tx.vnet.subarray(i * VNET_LEN, i * VNET_LEN + VNET_LEN)) } : { frame });
+    }
+    return tx.count;
   }
   stats(): PacketStats {
     return { ...this.s };
@@ -112,26 +157,27 @@ export class MemoryUnderlay implements UdpUnderlay {
   }
   receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
     let n = 0;
-    while (n < max && n < batch.slots && this.rxQueue.length > 0) {
+    const room = Math.min(max, slotsOf(batch));
+    while (n < room && this.rxQueue.length > 0) {
       const d = this.rxQueue.shift()!;
-      d.payload.copy(batch.buffer, n * batch.slotSize + batch.headroom);
-      batch.lengths[n] = d.payload.length;
+      place(batch, n, d.payload, undefined);
       srcAddrs[n] = d.src;
       srcPorts[n] = d.srcPort;
       n++;
     }
     return n;
   }
-  send(buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, dstAddrs: Uint32Array, dstPorts: Uint32Array, srcPorts: Uint32Array, count: number): number {
-    for (let i = 0; i < count; i++) {
+  send(tx: DatagramTx): number {
+    for (let i = 0; i < tx.count; i++) {
+      const from = tx.sel[i] === 1 ? tx.arena : tx.src!;
       this.sent.push({
-        dst: readAddress(dstAddrs, i, 4),
-        dstPort: dstPorts[i]!,
-        srcPort: srcPorts[i]!,
-        payload: Buffer.from(buffer.subarray(offsets[i]!, offsets[i]! + lengths[i]!)),
+        dst: readAddress(tx.dstAddrs, i, 4),
+        dstPort: tx.dstPorts[i]!,
+        srcPort: tx.srcPorts[i]!,
+        payload: Buffer.from(from.subarray(tx.offsets[i]!, tx.offsets[i]! + tx.lengths[i]!)),
       });
     }
-    return count;
+    return tx.count;
   }
   addMembership(group: string): void {
     this.groups.push(group);
@@ -149,13 +195,13 @@ export class MemoryIo implements NativeIo {
   readonly kind = 'native' as const;
   readonly ports = new Map<string, MemoryPort>();
   readonly underlays = new Map<number, MemoryUnderlay>();
-  openPacket(ifname: string): PacketPort {
-    const p = new MemoryPort(ifname, 'af-packet' as 'af-packet' & 'tap');
+  openPacket(ifname: string, options: PacketPortOptions = {}): PacketPort {
+    const p = new MemoryPort(ifname, 'af-packet' as 'af-packet' & 'tap', options.vnetHdr === true);
     this.ports.set(ifname, p);
     return p;
   }
-  openTap(name: string): TapPort {
-    const p = new MemoryPort(name, 'tap' as 'af-packet' & 'tap');
+  openTap(name: string, options: TapOptions = {}): TapPort {
+    const p = new MemoryPort(name, 'tap' as 'af-packet' & 'tap', options.vnetHdr === true);
     this.ports.set(name, p);
     return p;
   }

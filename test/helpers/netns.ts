@@ -226,8 +226,6 @@ export interface NamespaceOptions {
 
 export interface VethOptions {
   mtu?: number;
-  /** Leave offloads on (default: off on both ends, see disableOffloads). */
-  keepOffloads?: boolean;
   /** Bring both ends up (default true). */
   up?: boolean;
 }
@@ -342,9 +340,10 @@ export class Topology {
 
   /**
    * A veth pair: nameA in nsA, nameB in nsB (created there directly, so a
-   * name only has to be free in its own namespace). Offloads are turned off
-   * on both ends unless keepOffloads: with them on, an AF_PACKET member port
-   * reads GSO super-frames and frames with partial checksums.
+   * name only has to be free in its own namespace). Offloads stay as the
+   * kernel makes them (checksum offload, TSO and GSO on), as on users'
+   * hosts, containers and VMs: the switch must take GSO super-frames and
+   * partial checksums.
    */
   async veth(nsA: string, nameA: string, nsB: string, nameB: string, options: VethOptions = {}): Promise<void> {
     const args = ['-n', nsA, 'link', 'add', nameA];
@@ -354,10 +353,6 @@ export class Topology {
     args.push('netns', nsB);
     await run(null, 'ip', ...args);
     this.links.push(`${nsA}/${nameA}`, `${nsB}/${nameB}`);
-    if (!options.keepOffloads) {
-      await this.disableOffloads(nsA, nameA);
-      await this.disableOffloads(nsB, nameB);
-    }
     if (options.up ?? true) {
       await this.linkUp(nsA, nameA);
       await this.linkUp(nsB, nameB);
@@ -392,11 +387,6 @@ export class Topology {
 
   async setMac(ns: string, ifname: string, mac: string): Promise<void> {
     await run(null, 'ip', '-n', ns, 'link', 'set', ifname, 'address', mac);
-  }
-
-  /** ethtool -K IF tx off tso off gso off gro off (../shared/BENCH-NOTES.md "Offloads"). */
-  async disableOffloads(ns: string, ifname: string): Promise<void> {
-    await run(ns, 'ethtool', '-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off');
   }
 
   /** A host namespace whose eth0 is a veth to attachNs (optionally a port of a bridge there). */

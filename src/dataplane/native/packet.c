@@ -3,10 +3,16 @@
  * ignoring its interface's outgoing frames, receiving in batches either with
  * recvmmsg or from a PACKET_MMAP TPACKET_V3 ring (chosen by option: both are
  * kept so bench/afpacket-rx.ts can measure them), sending with sendmmsg.
+ *
+ * With vnetHdr every frame carries a virtio_net_hdr (PACKET_VNET_HDR): the
+ * kernel hands over GSO super-frames and partial checksums as they are, with
+ * what is needed to finish them, and takes the same from us. The underlay
+ * link uses the same handle with a classic BPF filter and no promiscuity.
  */
 #include "vxio.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -43,19 +49,59 @@ static int set_buf(int fd, int force_opt, int opt, uint32_t bytes) {
   return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v) == 0 ? 0 : errno;
 }
 
+/* virtio_net_hdr flags and csum_start / hdr_len, in host byte order. */
+#define VNET_F_NEEDS_CSUM 1
+
+/* A VLAN tag put back into the frame moves everything after the MAC
+ * addresses 4 bytes on; the kernel's virtio_net_hdr counted without it. */
+static void vnet_vlan_shift(uint8_t *vnet) {
+  uint16_t v;
+  if (vnet[0] & VNET_F_NEEDS_CSUM) {
+    memcpy(&v, vnet + 6, 2);
+    v += 4;
+    memcpy(vnet + 6, &v, 2);
+  }
+  memcpy(&v, vnet + 2, 2);
+  if (v) {
+    v += 4;
+    memcpy(vnet + 2, &v, 2);
+  }
+}
+
 /* openPacket(ifname, { rxMode: 'recvmmsg'|'ring', promiscuous, ignoreOutgoing,
  *   batchSize, ringBlockSize, ringBlockCount, ringBlockTimeoutMs, qdiscBypass,
- *   reinsertVlan, rcvbuf, sndbuf, netns }) */
+ *   reinsertVlan, rcvbuf, sndbuf, vnetHdr, filter, netns }). filter is a
+ *   classic BPF program (struct sock_filter[], 8 bytes each, host order) the
+ *   socket applies before bind, so no other frame reaches it. */
 napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2] = {NULL, NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char ifname[IF_NAMESIZE], mode[16], ns[200];
   uint32_t batch, block_size, block_nr, tov, rcvbuf, sndbuf;
-  int promisc, ignore_out, bypass, reinsert;
+  int promisc, ignore_out, bypass, reinsert, vnet;
   if (argc < 1 || vx_arg_string(env, argv[0], "interface name", ifname, sizeof ifname)) return NULL;
   napi_value o = argc > 1 ? argv[1] : NULL;
-  if (vx_opt_string(env, o, "rxMode", mode, sizeof mode) ||
+  struct sock_fprog filter = {0, NULL};
+  if (o) {
+    bool has = false;
+    napi_valuetype ot;
+    napi_typeof(env, o, &ot);
+    if (ot == napi_object) napi_has_named_property(env, o, "filter", &has);
+    if (has) {
+      napi_value f;
+      uint8_t *code;
+      size_t code_len;
+      napi_get_named_property(env, o, "filter", &f);
+      if (vx_arg_bytes(env, f, "filter", &code, &code_len)) return NULL;
+      if (code_len == 0 || code_len % sizeof(struct sock_filter) != 0 || code_len / 8 > BPF_MAXINSNS)
+        return vx_throw_range(env, "filter must hold 1..4096 BPF instructions of 8 bytes");
+      filter.len = (unsigned short)(code_len / sizeof(struct sock_filter));
+      filter.filter = (struct sock_filter *)code; /* only read during this call */
+    }
+  }
+  if (vx_opt_bool(env, o, "vnetHdr", 0, &vnet) ||
+      vx_opt_string(env, o, "rxMode", mode, sizeof mode) ||
       vx_opt_bool(env, o, "promiscuous", 1, &promisc) ||
       vx_opt_bool(env, o, "ignoreOutgoing", 1, &ignore_out) ||
       vx_opt_bool(env, o, "qdiscBypass", 0, &bypass) ||
@@ -89,6 +135,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   snprintf(h->name, sizeof h->name, "%s", ifname);
   h->ring_mode = ring;
   h->reinsert_vlan = reinsert;
+  h->vnet = vnet;
 
   const char *op = "AF_PACKET netns";
   int saved = -1, err = vx_netns_enter(ns, &saved);
@@ -112,6 +159,12 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   op = "AF_PACKET PACKET_IGNORE_OUTGOING";
   int one = 1;
   if (ignore_out && setsockopt(h->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0)
+    goto fail_errno;
+  /* Before the ring: the kernel refuses PACKET_VNET_HDR once one exists. */
+  op = "AF_PACKET PACKET_VNET_HDR";
+  if (vnet && setsockopt(h->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) goto fail_errno;
+  op = "AF_PACKET SO_ATTACH_FILTER";
+  if (filter.len && setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &filter, sizeof filter) < 0)
     goto fail_errno;
 
   if (ring) {
@@ -175,6 +228,9 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   napi_value obj = vx_handle_wrap(env, h);
   if (!obj) return NULL;
   vx_set_str(env, obj, "rxMode", ring ? "ring" : "recvmmsg");
+  napi_value vb;
+  napi_get_boolean(env, vnet != 0, &vb);
+  napi_set_named_property(env, obj, "vnetHdr", vb);
   return obj;
 
 fail_errno:
@@ -201,67 +257,76 @@ static inline void insert_vlan(uint8_t *p, uint32_t len, uint16_t tpid, uint16_t
   p[15] = (uint8_t)tci;
 }
 
-static int recv_mmsg(vx_handle *h, uint8_t *buf, uint32_t slot, uint32_t headroom,
-                     uint32_t cap, uint32_t *lens, uint32_t max) {
-  if (max > h->batch) max = h->batch;
-  for (uint32_t i = 0; i < max; i++) {
-    h->iov[i].iov_base = buf + (size_t)i * slot + headroom;
-    h->iov[i].iov_len = cap;
-    struct msghdr *m = &h->msgs[i].msg_hdr;
-    m->msg_name = NULL;
-    m->msg_namelen = 0;
-    m->msg_iov = &h->iov[i];
-    m->msg_iovlen = 1;
-    m->msg_control = h->ctrl ? h->ctrl + (size_t)i * VX_CTRL_SIZE : NULL;
-    m->msg_controllen = h->ctrl ? VX_CTRL_SIZE : 0;
-    m->msg_flags = 0;
+/* recvmmsg mode: every message gets a whole frameMax slot (the length is
+ * known only after the call), laid out at a fixed stride. */
+static int recv_mmsg(vx_handle *h, const vx_rx_args *rx) {
+  uint32_t max = rx->max > h->batch ? h->batch : rx->max;
+  uint32_t cap = rx->frame_max;
+  uint64_t stride = ((uint64_t)rx->headroom + cap + VX_RX_ALIGN - 1) & ~(uint64_t)(VX_RX_ALIGN - 1);
+  uint32_t n = 0;
+  for (; n < max; n++) {
+    int64_t at = vx_rx_place(rx, n * stride, cap);
+    if (at < 0) break;
+    rx->offs[n] = (uint32_t)at;
+    struct iovec *iov = &h->iov[(size_t)n * VX_IOV_PER_MSG];
+    int k = 0;
+    if (h->vnet) iov[k++] = (struct iovec){rx->vnet + (size_t)n * VX_VNET_LEN, VX_VNET_LEN};
+    iov[k++] = (struct iovec){rx->buf + at, rx->frame_max};
+    struct msghdr *m = &h->msgs[n].msg_hdr;
+    *m = (struct msghdr){NULL, 0, iov, (size_t)k, h->ctrl ? h->ctrl + (size_t)n * VX_CTRL_SIZE : NULL,
+                         h->ctrl ? VX_CTRL_SIZE : 0, 0};
   }
-  int n;
+  if (n == 0) return 0;
+  int got;
   do {
     /* MSG_TRUNC: msg_len is the frame's real length, so a frame larger than
-     * the slot (a GSO super-frame) is recognised and dropped, not cut. */
-    n = recvmmsg(h->fd, h->msgs, max, MSG_DONTWAIT | MSG_TRUNC, NULL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-  for (int i = 0; i < n; i++) {
+     * frameMax is recognised and dropped, not cut. */
+    got = recvmmsg(h->fd, h->msgs, n, MSG_DONTWAIT | MSG_TRUNC, NULL);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+  for (int i = 0; i < got; i++) {
     struct msghdr *m = &h->msgs[i].msg_hdr;
     uint32_t len = h->msgs[i].msg_len;
-    int trunc = (m->msg_flags & MSG_TRUNC) || len > cap;
+    if (h->vnet) len = len >= VX_VNET_LEN ? len - VX_VNET_LEN : 0;
+    int trunc = (m->msg_flags & MSG_TRUNC) || len > rx->frame_max || len == 0;
     if (!trunc && h->ctrl) {
       for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
         struct tpacket_auxdata aux;
         memcpy(&aux, CMSG_DATA(c), sizeof aux);
         if ((aux.tp_status & TP_STATUS_VLAN_VALID) && len >= 12) {
-          if (len + 4 > cap) {
+          if (len + 4 > rx->frame_max) {
             trunc = 1;
-          } else {
-            uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid
-                                                                       : ETH_P_8021Q;
-            insert_vlan(buf + (size_t)i * slot + headroom, len, tpid, aux.tp_vlan_tci);
-            len += 4;
+            break;
           }
+          uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+          insert_vlan(rx->buf + rx->offs[i], len, tpid, aux.tp_vlan_tci);
+          len += 4;
+          if (h->vnet) vnet_vlan_shift(rx->vnet + (size_t)i * VX_VNET_LEN);
         }
       }
     }
     if (trunc) {
       /* The slot is used but holds no frame: length 0 tells JS to skip it. */
-      lens[i] = 0;
+      rx->lens[i] = 0;
       h->st.rx_truncated += 1;
     } else {
-      lens[i] = len;
+      rx->lens[i] = len;
       h->st.rx_frames += 1;
       h->st.rx_bytes += len;
     }
   }
-  return n;
+  return got;
 }
 
-static int recv_ring(vx_handle *h, uint8_t *buf, uint32_t slot, uint32_t headroom, uint32_t cap,
-                     uint32_t *lens, uint32_t max) {
+/* Ring mode: frames are copied out of the ring packed one after the other; a
+ * frame that does not fit what is left of the buffer stays in the ring for
+ * the next call. */
+static int recv_ring(vx_handle *h, const vx_rx_args *rx) {
   vx_ring *r = &h->ring;
   uint32_t got = 0;
-  while (got < max) {
+  uint64_t pos = 0;
+  while (got < rx->max) {
     struct tpacket_block_desc *bd =
         (struct tpacket_block_desc *)(r->map + (size_t)r->cur_block * r->block_size);
     if (r->pkts_left == 0) {
@@ -280,11 +345,20 @@ static int recv_ring(vx_handle *h, uint8_t *buf, uint32_t slot, uint32_t headroo
     const uint8_t *data = (const uint8_t *)ph + ph->tp_mac;
     uint32_t len = ph->tp_snaplen;
     int vlan = h->reinsert_vlan && (ph->tp_status & TP_STATUS_VLAN_VALID) && len >= 12;
-    if (ph->tp_len != ph->tp_snaplen || len + (vlan ? 4u : 0u) > cap) {
-      /* Cut by the ring or larger than a slot: dropped, counted. */
+    uint32_t out_len = len + (vlan ? 4u : 0u);
+    if (ph->tp_len != ph->tp_snaplen || out_len > rx->frame_max) {
+      /* Cut by the ring or larger than the caller takes: dropped, counted. */
       h->st.rx_truncated += 1;
     } else {
-      uint8_t *dst = buf + (size_t)got * slot + headroom;
+      int64_t at = vx_rx_place(rx, pos, out_len);
+      if (at < 0) break; /* no room left in this batch: next call */
+      uint8_t *dst = rx->buf + at;
+      if (h->vnet) {
+        /* The kernel puts the virtio_net_hdr just before the frame. */
+        uint8_t *vn = rx->vnet + (size_t)got * VX_VNET_LEN;
+        memcpy(vn, data - VX_VNET_LEN, VX_VNET_LEN);
+        if (vlan) vnet_vlan_shift(vn);
+      }
       if (vlan) {
         uint16_t tpid =
             (ph->tp_status & TP_STATUS_VLAN_TPID_VALID) ? ph->hv1.tp_vlan_tpid : ETH_P_8021Q;
@@ -295,13 +369,14 @@ static int recv_ring(vx_handle *h, uint8_t *buf, uint32_t slot, uint32_t headroo
         dst[14] = (uint8_t)(tci >> 8);
         dst[15] = (uint8_t)tci;
         memcpy(dst + 16, data + 12, len - 12);
-        len += 4;
       } else {
         memcpy(dst, data, len);
       }
-      lens[got++] = len;
+      rx->offs[got] = (uint32_t)at;
+      rx->lens[got++] = out_len;
+      pos = (uint64_t)at + out_len;
       h->st.rx_frames += 1;
-      h->st.rx_bytes += len;
+      h->st.rx_bytes += out_len;
     }
     if (--r->pkts_left == 0) {
       /* Release: hand the whole block back once every frame was copied. */
@@ -314,56 +389,45 @@ static int recv_ring(vx_handle *h, uint8_t *buf, uint32_t slot, uint32_t headroo
   return (int)got;
 }
 
-/* recv(buffer, slotSize, headroom, lengths, max) -> frames received (0 when
- * nothing is waiting). Frame i is at i*slotSize + headroom, its length in
- * lengths[i] (0: the slot holds no frame, see rxTruncated). */
+/* recv(buffer, offsets, lengths, vnet, headroom, frameMax, max) -> frames
+ * received (0 when nothing is waiting); see vx_rx_args. */
 napi_value vx_packet_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   vx_handle *h = vx_this(env, info, VX_PACKET, &argc, argv, 1);
   if (!h) return NULL;
-  uint8_t *buf;
-  size_t buflen, lens_len;
-  uint32_t slot, headroom, max, *lens;
-  if (argc < 5 || vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen) ||
-      vx_arg_u32(env, argv[1], "slotSize", &slot) ||
-      vx_arg_u32(env, argv[2], "headroom", &headroom) ||
-      vx_arg_u32array(env, argv[3], "lengths", &lens, &lens_len) ||
-      vx_arg_u32(env, argv[4], "max", &max))
-    return argc < 5 ? vx_throw_type(env, "recv(buffer, slotSize, headroom, lengths, max)") : NULL;
-  uint32_t cap = vx_check_rx(env, buflen, slot, headroom, lens_len, max);
-  if (!cap) return NULL;
-  int n = h->ring_mode ? recv_ring(h, buf, slot, headroom, cap, lens, max)
-                       : recv_mmsg(h, buf, slot, headroom, cap, lens, max);
+  if (argc < 7) return vx_throw_type(env, "recv(buffer, offsets, lengths, vnet, headroom, frameMax, max)");
+  vx_rx_args rx;
+  if (vx_arg_rx(env, argv, h, &rx)) return NULL;
+  int n = h->ring_mode ? recv_ring(h, &rx) : recv_mmsg(h, &rx);
   if (n < 0) return vx_throw_errno(env, "AF_PACKET recv", h->name, -n);
   napi_value v;
   napi_create_uint32(env, (uint32_t)n, &v);
   return v;
 }
 
-/* send(buffer, offsets, lengths, count) -> frames handed to the kernel.
- * Frames that failed on their own are counted in txErrors, frames not tried
- * because the queue was full in txQueueFull. */
+/* send(src, arena, sel, offsets, lengths, hdrOffsets, hdrLengths, vnet,
+ * count) -> frames handed to the kernel (see vx_tx_args). Frames that failed
+ * on their own are counted in txErrors, frames not tried because the queue
+ * was full in txQueueFull. */
 napi_value vx_packet_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 9;
+  napi_value argv[9];
   vx_handle *h = vx_this(env, info, VX_PACKET, &argc, argv, 1);
   if (!h) return NULL;
-  if (argc < 4) return vx_throw_type(env, "send(buffer, offsets, lengths, count)");
+  if (argc < 9) return vx_throw_type(env, "send(src, arena, sel, offsets, lengths, hdrOffsets, hdrLengths, vnet, count)");
   vx_tx_args tx;
-  if (vx_arg_tx(env, argv, 3, &tx)) return NULL;
-  uint8_t *buf = tx.buf;
-  uint32_t *offs = tx.offs, *lens = tx.lens, count = tx.count;
-  uint32_t done = 0, sent = 0;
+  if (vx_arg_tx(env, argv, 8, 1, h, &tx)) return NULL;
+  uint32_t count = tx.count, done = 0, sent = 0;
   int stopped = 0;
   while (done < count && !stopped) {
     uint32_t n = count - done;
     if (n > h->batch) n = h->batch;
     for (uint32_t i = 0; i < n; i++) {
-      h->iov[i].iov_base = buf + offs[done + i];
-      h->iov[i].iov_len = lens[done + i];
+      struct iovec *iov = &h->iov[(size_t)i * VX_IOV_PER_MSG];
+      int k = vx_tx_iov(h, &tx, done + i, iov);
       /* No address: a bound AF_PACKET socket sends out its interface. */
-      h->msgs[i].msg_hdr = (struct msghdr){NULL, 0, &h->iov[i], 1, NULL, 0, 0};
+      h->msgs[i].msg_hdr = (struct msghdr){NULL, 0, iov, (size_t)k, NULL, 0, 0};
     }
     sent += vx_sendmmsg_all(h, h->fd, n, &stopped);
     done += n;
@@ -372,6 +436,25 @@ napi_value vx_packet_send(napi_env env, napi_callback_info info) {
   napi_value v;
   napi_create_uint32(env, sent, &v);
   return v;
+}
+
+/* setFilter(filter): replace the socket's classic BPF program (atomically:
+ * the kernel swaps it under the socket lock), e.g. when a VXLAN port or a
+ * multicast group is added at runtime. */
+napi_value vx_packet_set_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  vx_handle *h = vx_this(env, info, VX_PACKET, &argc, argv, 1);
+  if (!h) return NULL;
+  uint8_t *code;
+  size_t code_len;
+  if (argc < 1 || vx_arg_bytes(env, argv[0], "filter", &code, &code_len)) return argc < 1 ? vx_throw_type(env, "setFilter(filter)") : NULL;
+  if (code_len == 0 || code_len % sizeof(struct sock_filter) != 0 || code_len / 8 > BPF_MAXINSNS)
+    return vx_throw_range(env, "filter must hold 1..4096 BPF instructions of 8 bytes");
+  struct sock_fprog prog = {(unsigned short)(code_len / sizeof(struct sock_filter)), (struct sock_filter *)code};
+  if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return vx_throw_errno(env, "AF_PACKET SO_ATTACH_FILTER", h->name, errno);
+  return NULL;
 }
 
 /* stats(): the common counters plus the kernel's PACKET_STATISTICS

@@ -24,8 +24,13 @@
  *     default). IPV6_DONTFRAG: too large is an error, never fragments. This
  *     socket would get a copy of every inbound UDP datagram: a BPF filter that
  *     accepts nothing drops them before they are queued.
- * Rejected: AF_PACKET on the underlay interface with full Ethernet+IP+UDP
- * headers, which would mean doing routing and ARP/ND ourselves.
+ * The dataplane's main path is an AF_PACKET link on the underlay interface
+ * (packet.c, with Ethernet+IP+UDP written by the TypeScript side from the
+ * kernel's own route and neighbour tables): this socket then only carries
+ * what goes to a VTEP whose next hop is not resolved yet (which makes the
+ * kernel resolve it), reserves the UDP port (no ICMP port unreachable) with
+ * a filter that queues nothing (`receive: false`), and joins multicast
+ * groups. Without an underlay interface it is the whole underlay.
  */
 #include "vxio.h"
 
@@ -94,13 +99,14 @@ static int setopt_int(int fd, int level, int opt, int v) {
 }
 
 /* openUdp({ address, port, bindAddress, multicastInterface, ttl, multicastTtl,
- *   tos, batchSize, rcvbuf, sndbuf, netns }) */
+ *   tos, batchSize, rcvbuf, sndbuf, receive, netns }) */
 napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value o = NULL;
   napi_get_cb_info(env, info, &argc, &o, NULL, NULL);
   char address[48], bind_text[48], mcif[IF_NAMESIZE], ns[200];
   uint32_t port, ttl, mc_ttl, tos, batch, rcvbuf, sndbuf;
+  int receive;
   napi_valuetype t = napi_undefined;
   if (argc >= 1) napi_typeof(env, o, &t);
   if (t != napi_object) return vx_throw_type(env, "openUdp needs an options object");
@@ -111,7 +117,8 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
       vx_opt_u32(env, o, "ttl", 64, &ttl) || vx_opt_u32(env, o, "multicastTtl", 1, &mc_ttl) ||
       vx_opt_u32(env, o, "tos", 0, &tos) ||
       vx_opt_u32(env, o, "batchSize", VX_BATCH_DEFAULT, &batch) ||
-      vx_opt_u32(env, o, "rcvbuf", 0, &rcvbuf) || vx_opt_u32(env, o, "sndbuf", 0, &sndbuf))
+      vx_opt_u32(env, o, "rcvbuf", 0, &rcvbuf) || vx_opt_u32(env, o, "sndbuf", 0, &sndbuf) ||
+      vx_opt_bool(env, o, "receive", 1, &receive))
     return NULL;
   if (port > 65535 || ttl == 0 || ttl > 255 || mc_ttl == 0 || mc_ttl > 255 || tos > 255)
     return vx_throw_range(env, "port must be 0..65535, ttl and multicastTtl 1..255, tos 0..255");
@@ -160,6 +167,14 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   /* Only the groups this socket joins, not every group any socket joined
    * (Linux's default for a socket bound to the wildcard address). */
   setopt_int(h->fd, ip, v6 ? IPV6_MULTICAST_ALL : IP_MULTICAST_ALL, 0);
+  if (!receive) {
+    /* Datagrams are read from the AF_PACKET link instead: drop every copy
+     * here before it is queued (the socket only holds the port). */
+    op = "UDP SO_ATTACH_FILTER";
+    struct sock_filter none[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+    struct sock_fprog prog = {1, none};
+    if (setsockopt(h->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) goto fail_errno;
+  }
   if (rcvbuf && setopt_int(h->fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)rcvbuf) &&
       (err = setopt_int(h->fd, SOL_SOCKET, SO_RCVBUF, (int)rcvbuf))) {
     op = "UDP SO_RCVBUF";
@@ -263,54 +278,57 @@ static inline uint32_t get32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* recv(buffer, slotSize, headroom, lengths, srcAddrs, srcPorts, max)
- * -> datagrams received. srcAddrs holds one number per datagram for IPv4
- * (a.b.c.d as a<<24|b<<16|c<<8|d), four (big-endian 32-bit words) for IPv6. */
+/* recv(buffer, offsets, lengths, srcAddrs, srcPorts, headroom, frameMax, max)
+ * -> datagrams received, laid out as vx_rx_args says (a whole frameMax slot
+ * each). srcAddrs holds one number per datagram for IPv4 (a.b.c.d as
+ * a<<24|b<<16|c<<8|d), four (big-endian 32-bit words) for IPv6. */
 napi_value vx_udp_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   vx_handle *h = vx_this(env, info, VX_UDP, &argc, argv, 1);
   if (!h) return NULL;
-  uint8_t *buf;
-  size_t buflen, lens_len, addrs_len, ports_len;
-  uint32_t slot, headroom, max, *lens, *addrs, *ports;
-  if (argc < 7 || vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen) ||
-      vx_arg_u32(env, argv[1], "slotSize", &slot) ||
-      vx_arg_u32(env, argv[2], "headroom", &headroom) ||
-      vx_arg_u32array(env, argv[3], "lengths", &lens, &lens_len) ||
-      vx_arg_u32array(env, argv[4], "srcAddrs", &addrs, &addrs_len) ||
-      vx_arg_u32array(env, argv[5], "srcPorts", &ports, &ports_len) ||
-      vx_arg_u32(env, argv[6], "max", &max))
-    return argc < 7 ? vx_throw_type(env, "recv(buffer, slotSize, headroom, lengths, srcAddrs, "
-                                         "srcPorts, max)")
-                    : NULL;
-  uint32_t cap = vx_check_rx(env, buflen, slot, headroom, lens_len, max);
-  if (!cap) return NULL;
+  if (argc < 8)
+    return vx_throw_type(env, "recv(buffer, offsets, lengths, srcAddrs, srcPorts, headroom, frameMax, max)");
+  size_t addrs_len, ports_len;
+  uint32_t *addrs, *ports;
+  napi_value rxv[7] = {argv[0], argv[1], argv[2], NULL, argv[5], argv[6], argv[7]};
+  napi_get_null(env, &rxv[3]);
+  vx_rx_args rx;
+  if (vx_arg_rx(env, rxv, h, &rx) ||
+      vx_arg_u32array(env, argv[3], "srcAddrs", &addrs, &addrs_len) ||
+      vx_arg_u32array(env, argv[4], "srcPorts", &ports, &ports_len))
+    return NULL;
   int v6 = h->family == AF_INET6;
-  if (max > h->batch) max = h->batch;
-  if ((uint64_t)max * (v6 ? 4 : 1) > addrs_len || max > ports_len)
-    return vx_throw_range(env, "srcAddrs or srcPorts is shorter than the batch");
-  for (uint32_t i = 0; i < max; i++) {
-    h->iov[i].iov_base = buf + (size_t)i * slot + headroom;
-    h->iov[i].iov_len = cap;
-    h->msgs[i].msg_hdr =
-        (struct msghdr){&h->addrs[i], sizeof h->addrs[i], &h->iov[i], 1, NULL, 0, 0};
+  uint32_t max = rx.max > h->batch ? h->batch : rx.max;
+  if (max > ports_len) max = (uint32_t)ports_len;
+  if ((uint64_t)max * (v6 ? 4 : 1) > addrs_len) max = (uint32_t)(addrs_len / (v6 ? 4 : 1));
+  uint64_t stride = ((uint64_t)rx.headroom + rx.frame_max + VX_RX_ALIGN - 1) & ~(uint64_t)(VX_RX_ALIGN - 1);
+  uint32_t slots = 0;
+  for (; slots < max; slots++) {
+    int64_t at = vx_rx_place(&rx, slots * stride, rx.frame_max);
+    if (at < 0) break;
+    rx.offs[slots] = (uint32_t)at;
+    h->iov[slots] = (struct iovec){rx.buf + at, rx.frame_max};
+    h->msgs[slots].msg_hdr =
+        (struct msghdr){&h->addrs[slots], sizeof h->addrs[slots], &h->iov[slots], 1, NULL, 0, 0};
   }
-  int n;
-  do {
-    n = recvmmsg(h->fd, h->msgs, max, MSG_DONTWAIT | MSG_TRUNC, NULL);
-  } while (n < 0 && errno == EINTR);
+  int n = 0;
+  if (slots > 0) {
+    do {
+      n = recvmmsg(h->fd, h->msgs, slots, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    } while (n < 0 && errno == EINTR);
+  }
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) n = 0;
     else return vx_throw_errno(env, "UDP recv", h->name, errno);
   }
   for (int i = 0; i < n; i++) {
     uint32_t len = h->msgs[i].msg_len;
-    if ((h->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len > cap) {
-      lens[i] = 0;
+    if ((h->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len > rx.frame_max) {
+      rx.lens[i] = 0;
       h->st.rx_truncated += 1;
     } else {
-      lens[i] = len;
+      rx.lens[i] = len;
       h->st.rx_frames += 1;
       h->st.rx_bytes += len;
     }
@@ -330,26 +348,26 @@ napi_value vx_udp_recv(napi_env env, napi_callback_info info) {
   return v;
 }
 
-/* send(buffer, offsets, lengths, dstAddrs, dstPorts, srcPorts, count)
- * -> datagrams handed to the kernel. (offset, length) is the UDP payload
- * (VXLAN header + inner frame); the addon adds the UDP (and IPv4) header. */
+/* send(src, arena, sel, offsets, lengths, dstAddrs, dstPorts, srcPorts, count)
+ * -> datagrams handed to the kernel. Each payload (see vx_tx_args) is a UDP
+ * payload (VXLAN header + inner frame); the addon adds the UDP (and IPv4)
+ * header. */
 napi_value vx_udp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 9;
+  napi_value argv[9];
   vx_handle *h = vx_this(env, info, VX_UDP, &argc, argv, 1);
   if (!h) return NULL;
-  if (argc < 7)
-    return vx_throw_type(env, "send(buffer, offsets, lengths, dstAddrs, dstPorts, srcPorts, count)");
+  if (argc < 9)
+    return vx_throw_type(env, "send(src, arena, sel, offsets, lengths, dstAddrs, dstPorts, srcPorts, count)");
   vx_tx_args tx;
   size_t addrs_len, dports_len, sports_len;
   uint32_t *addrs, *dports, *sports;
-  if (vx_arg_tx(env, argv, 6, &tx) ||
-      vx_arg_u32array(env, argv[3], "dstAddrs", &addrs, &addrs_len) ||
-      vx_arg_u32array(env, argv[4], "dstPorts", &dports, &dports_len) ||
-      vx_arg_u32array(env, argv[5], "srcPorts", &sports, &sports_len))
+  if (vx_arg_tx(env, argv, 8, 0, h, &tx) ||
+      vx_arg_u32array(env, argv[5], "dstAddrs", &addrs, &addrs_len) ||
+      vx_arg_u32array(env, argv[6], "dstPorts", &dports, &dports_len) ||
+      vx_arg_u32array(env, argv[7], "srcPorts", &sports, &sports_len))
     return NULL;
-  uint8_t *buf = tx.buf;
-  uint32_t *offs = tx.offs, *lens = tx.lens, count = tx.count;
+  uint32_t *lens = tx.lens, count = tx.count;
   int v6 = h->family == AF_INET6;
   if ((uint64_t)count * (v6 ? 4 : 1) > addrs_len || count > dports_len || count > sports_len)
     return vx_throw_range(env, "dstAddrs, dstPorts or srcPorts is shorter than count");
@@ -400,9 +418,10 @@ napi_value vx_udp_send(napi_env env, napi_callback_info info) {
         put16(hd + 26, 0); /* RFC 7348 §5: UDP checksum SHOULD be zero over IPv4 */
         hl = IPV4_UDP_HDRS;
       }
-      h->iov[2 * k] = (struct iovec){hd, hl};
-      h->iov[2 * k + 1] = (struct iovec){buf + offs[i], len};
-      h->msgs[k].msg_hdr = (struct msghdr){&h->addrs[k], sl, &h->iov[2 * k], 2, NULL, 0, 0};
+      struct iovec *iov = &h->iov[(size_t)k * VX_IOV_PER_MSG];
+      iov[0] = (struct iovec){hd, hl};
+      iov[1] = (struct iovec){vx_tx_payload(&tx, i), len};
+      h->msgs[k].msg_hdr = (struct msghdr){&h->addrs[k], sl, iov, 2, NULL, 0, 0};
     }
     sent += vx_sendmmsg_all(h, h->tx_fd, n, &stopped);
     done += n;

@@ -188,50 +188,119 @@ int vx_set_str(napi_env env, napi_value obj, const char *key, const char *s) {
   return napi_set_named_property(env, obj, key, v) == napi_ok ? 0 : -1;
 }
 
-uint32_t vx_check_rx(napi_env env, size_t buflen, uint32_t slot_size, uint32_t headroom,
-                     size_t lens_len, uint32_t max) {
-  if (slot_size <= headroom) {
-    vx_throw_range(env, "slotSize must be larger than headroom");
-    return 0;
+/* A typed array argument that may also be null or undefined (-> NULL). */
+static int arg_opt_array(napi_env env, napi_value v, const char *what, napi_typedarray_type want,
+                         void **data, size_t *len) {
+  napi_valuetype t;
+  *data = NULL;
+  *len = 0;
+  if (napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined)) return 0;
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  if (is_ta) {
+    napi_typedarray_type type;
+    napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL);
+    if (type == want) return 0;
   }
-  if (max > lens_len) {
-    vx_throw_range(env, "lengths array is shorter than the batch");
-    return 0;
-  }
-  /* 64-bit math: on armv7 size_t is 32 bits. */
-  if ((uint64_t)max * slot_size > (uint64_t)buflen) {
-    vx_throw_range(env, "buffer is smaller than batch * slotSize");
-    return 0;
-  }
-  return slot_size - headroom;
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s must be a %s or null", what,
+           want == napi_uint8_array ? "Uint8Array" : "Uint32Array");
+  vx_throw_type(env, msg);
+  return -1;
 }
 
-static int vx_check_tx(napi_env env, size_t buflen, const uint32_t *offs, size_t offs_len,
-                       const uint32_t *lens, size_t lens_len, uint32_t count) {
-  if (count > offs_len || count > lens_len) {
-    vx_throw_range(env, "count is larger than the offsets or lengths array");
+int vx_arg_rx(napi_env env, napi_value *argv, const vx_handle *h, vx_rx_args *rx) {
+  size_t offs_len, lens_len, vnet_len;
+  void *vnet;
+  if (vx_arg_bytes(env, argv[0], "buffer", &rx->buf, &rx->buflen) ||
+      vx_arg_u32array(env, argv[1], "offsets", &rx->offs, &offs_len) ||
+      vx_arg_u32array(env, argv[2], "lengths", &rx->lens, &lens_len) ||
+      arg_opt_array(env, argv[3], "vnet", napi_uint8_array, &vnet, &vnet_len) ||
+      vx_arg_u32(env, argv[4], "headroom", &rx->headroom) ||
+      vx_arg_u32(env, argv[5], "frameMax", &rx->frame_max) ||
+      vx_arg_u32(env, argv[6], "max", &rx->max))
+    return -1;
+  rx->vnet = vnet;
+  if (h->vnet && !vnet) {
+    vx_throw_type(env, "this handle has virtio-net headers: pass a vnet array");
     return -1;
   }
-  for (uint32_t i = 0; i < count; i++) {
-    if ((uint64_t)offs[i] + lens[i] > (uint64_t)buflen) {
-      char msg[128];
-      snprintf(msg, sizeof msg, "frame %u (offset %u, length %u) is outside the buffer", i,
-               offs[i], lens[i]);
-      vx_throw_range(env, msg);
-      return -1;
-    }
+  if (rx->frame_max < 64 || rx->headroom > 4096) {
+    vx_throw_range(env, "frameMax must be at least 64 and headroom at most 4096");
+    return -1;
+  }
+  if (rx->max > offs_len || rx->max > lens_len || (h->vnet && rx->max > vnet_len / VX_VNET_LEN)) {
+    vx_throw_range(env, "max is larger than the offsets, lengths or vnet array");
+    return -1;
   }
   return 0;
 }
 
-int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, vx_tx_args *tx) {
-  size_t buflen, offs_len, lens_len;
-  if (vx_arg_bytes(env, argv[0], "buffer", &tx->buf, &buflen) ||
-      vx_arg_u32array(env, argv[1], "offsets", &tx->offs, &offs_len) ||
-      vx_arg_u32array(env, argv[2], "lengths", &tx->lens, &lens_len) ||
+int64_t vx_rx_place(const vx_rx_args *rx, uint64_t pos, uint32_t need) {
+  /* 64-bit math: on armv7 size_t is 32 bits. */
+  uint64_t at = (pos + VX_RX_ALIGN - 1) & ~(uint64_t)(VX_RX_ALIGN - 1);
+  at += rx->headroom;
+  if (at + need > rx->buflen || at > 0xffffffffu) return -1;
+  return (int64_t)at;
+}
+
+static int check_part(napi_env env, const char *what, uint32_t i, uint32_t off, uint32_t len,
+                      size_t buflen) {
+  if ((uint64_t)off + len <= (uint64_t)buflen) return 0;
+  char msg[160];
+  snprintf(msg, sizeof msg, "frame %u: %s (offset %u, length %u) is outside its buffer", i, what,
+           off, len);
+  vx_throw_range(env, msg);
+  return -1;
+}
+
+int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, int frame, const vx_handle *h,
+              vx_tx_args *tx) {
+  size_t src_len, arena_len, sel_len, offs_len, lens_len, hoffs_len = 0, hlens_len = 0,
+                                                            vnet_len = 0;
+  void *arena, *sel, *hoffs = NULL, *hlens = NULL, *vnet = NULL;
+  memset(tx, 0, sizeof *tx);
+  if (vx_arg_bytes(env, argv[0], "src", &tx->src, &src_len) ||
+      arg_opt_array(env, argv[1], "arena", napi_uint8_array, &arena, &arena_len) ||
+      arg_opt_array(env, argv[2], "sel", napi_uint8_array, &sel, &sel_len) ||
+      vx_arg_u32array(env, argv[3], "offsets", &tx->offs, &offs_len) ||
+      vx_arg_u32array(env, argv[4], "lengths", &tx->lens, &lens_len) ||
       vx_arg_u32(env, argv[count_at], "count", &tx->count))
     return -1;
-  return vx_check_tx(env, buflen, tx->offs, offs_len, tx->lens, lens_len, tx->count);
+  if (frame && (arg_opt_array(env, argv[5], "hdrOffsets", napi_uint32_array, &hoffs, &hoffs_len) ||
+                arg_opt_array(env, argv[6], "hdrLengths", napi_uint32_array, &hlens, &hlens_len) ||
+                arg_opt_array(env, argv[7], "vnet", napi_uint8_array, &vnet, &vnet_len)))
+    return -1;
+  tx->arena = arena;
+  tx->sel = sel;
+  tx->hoffs = hoffs;
+  tx->hlens = hlens;
+  tx->vnet = vnet;
+  uint32_t n = tx->count;
+  if (n > offs_len || n > lens_len || (sel && n > sel_len) ||
+      (hlens && (!hoffs || n > hlens_len || n > hoffs_len))) {
+    vx_throw_range(env, "count is larger than one of the per-frame arrays");
+    return -1;
+  }
+  if (h->vnet && (!vnet || (uint64_t)n * VX_VNET_LEN > vnet_len)) {
+    vx_throw_type(env, "this handle has virtio-net headers: pass count * 10 bytes of vnet");
+    return -1;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    size_t len = tx->sel && tx->sel[i] ? arena_len : src_len;
+    if (check_part(env, "payload", i, tx->offs[i], tx->lens[i], len)) return -1;
+    if (tx->hlens && tx->hlens[i] && check_part(env, "header", i, tx->hoffs[i], tx->hlens[i], arena_len))
+      return -1;
+  }
+  return 0;
+}
+
+int vx_tx_iov(const vx_handle *h, const vx_tx_args *tx, uint32_t i, struct iovec *iov) {
+  int k = 0;
+  if (h->vnet) iov[k++] = (struct iovec){tx->vnet + (size_t)i * VX_VNET_LEN, VX_VNET_LEN};
+  if (tx->hlens && tx->hlens[i]) iov[k++] = (struct iovec){tx->arena + tx->hoffs[i], tx->hlens[i]};
+  iov[k++] = (struct iovec){vx_tx_payload(tx, i), tx->lens[i]};
+  return k;
 }
 
 /* --------------------------------------------------------------- netns */
@@ -292,8 +361,8 @@ int vx_alloc_batch(vx_handle *h, uint32_t batch, int with_ctrl, int with_addrs) 
   if (batch > VX_BATCH_MAX) batch = VX_BATCH_MAX;
   h->batch = batch;
   h->msgs = calloc(batch, sizeof *h->msgs);
-  /* Two iovecs per message: the UDP underlay sends header + payload. */
-  h->iov = calloc((size_t)batch * 2, sizeof *h->iov);
+  /* Up to VX_IOV_PER_MSG iovecs per message: virtio_net_hdr, header, payload. */
+  h->iov = calloc((size_t)batch * VX_IOV_PER_MSG, sizeof *h->iov);
   if (with_ctrl) h->ctrl = calloc(batch, VX_CTRL_SIZE);
   if (with_addrs) {
     h->addrs = calloc(batch, sizeof *h->addrs);
@@ -534,10 +603,15 @@ uint32_t vx_sendmmsg_all(vx_handle *h, int fd, uint32_t n, int *stopped) {
   while (i < n) {
     int r = sendmmsg(fd, h->msgs + i, n - i, MSG_DONTWAIT);
     if (r > 0) {
-      /* Bytes the caller gave: without the headers the UDP underlay adds. */
+      /* Bytes the caller gave (header and payload): without the virtio_net_hdr
+       * and without the headers the UDP underlay adds. */
       for (int k = 0; k < r; k++) {
         struct msghdr *m = &h->msgs[i + k].msg_hdr;
-        h->st.tx_bytes += m->msg_iov[m->msg_iovlen - 1].iov_len;
+        if (h->kind == VX_UDP) {
+          h->st.tx_bytes += m->msg_iov[m->msg_iovlen - 1].iov_len;
+          continue;
+        }
+        for (size_t j = h->vnet ? 1 : 0; j < m->msg_iovlen; j++) h->st.tx_bytes += m->msg_iov[j].iov_len;
       }
       i += (uint32_t)r;
       sent += (uint32_t)r;
@@ -611,13 +685,16 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_instance_data(env, m, free_module, NULL);
 
   const method_def packet_methods[] = {
-      {"recv", vx_packet_recv}, {"send", vx_packet_send}, {"stats", vx_packet_stats}};
+      {"recv", vx_packet_recv},
+      {"send", vx_packet_send},
+      {"stats", vx_packet_stats},
+      {"setFilter", vx_packet_set_filter}};
   const method_def tap_methods[] = {{"recv", vx_tap_recv}, {"send", vx_tap_send}};
   const method_def udp_methods[] = {{"recv", vx_udp_recv},
                                     {"send", vx_udp_send},
                                     {"addMembership", vx_udp_add_membership},
                                     {"dropMembership", vx_udp_drop_membership}};
-  if (define_class(env, m, VX_PACKET, "PacketHandle", packet_methods, 3) ||
+  if (define_class(env, m, VX_PACKET, "PacketHandle", packet_methods, 4) ||
       define_class(env, m, VX_TAP, "TapHandle", tap_methods, 2) ||
       define_class(env, m, VX_UDP, "UdpHandle", udp_methods, 4))
     return NULL;

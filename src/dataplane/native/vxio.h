@@ -3,10 +3,12 @@
  *
  * This addon holds syscalls and no forwarding logic: AF_PACKET ports
  * (recvmmsg or a TPACKET_V3 ring), TAP devices, and the UDP underlay, each a
- * file descriptor that libuv polls. Every receive lands in a JS-owned buffer
- * divided into fixed slots (frame i at i*slotSize + headroom, its length in a
- * JS-owned Uint32Array); every send takes (offset, length) pairs into a
- * JS-owned buffer. Nothing is allocated per packet.
+ * file descriptor that libuv polls. Every receive lands in a JS-owned buffer:
+ * frame i at offsets[i] with `headroom` free bytes before it, its length in
+ * lengths[i], and (on handles opened with virtio-net headers) its 10-byte
+ * virtio_net_hdr at vnet[i*10]. Every send takes (offset, length) pairs into a
+ * JS-owned buffer, optionally a header and a virtio_net_hdr per frame.
+ * Nothing is allocated per packet.
  *
  * Plain Linux syscalls and GCC builtins only: it builds on x86-64, arm64 and
  * armv7 (Raspberry Pi) alike.
@@ -36,6 +38,13 @@
 /* Per-message scratch for the outer headers the UDP underlay builds: IPv4
  * (20) + UDP (8) = 28, rounded up. */
 #define VX_HDR_SCRATCH 32
+/* struct virtio_net_hdr (legacy, no num_buffers): what PACKET_VNET_HDR and
+ * IFF_VNET_HDR put before every frame, fields in host byte order. */
+#define VX_VNET_LEN 10
+/* iovecs per message: virtio_net_hdr, header, payload. */
+#define VX_IOV_PER_MSG 3
+/* Received frames start at offsets aligned to this. */
+#define VX_RX_ALIGN 64
 
 enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3 };
 
@@ -63,9 +72,10 @@ typedef struct vx_handle {
   int ifindex;
   char name[VX_NAME_MAX]; /* interface name, or "address:port" for UDP */
 
-  /* AF_PACKET */
+  /* AF_PACKET and TAP */
   int ring_mode;
   int reinsert_vlan;
+  int vnet; /* frames carry a virtio_net_hdr (PACKET_VNET_HDR / IFF_VNET_HDR) */
   vx_ring ring;
 
   /* UDP underlay */
@@ -138,6 +148,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info);
 napi_value vx_packet_recv(napi_env env, napi_callback_info info);
 napi_value vx_packet_send(napi_env env, napi_callback_info info);
 napi_value vx_packet_stats(napi_env env, napi_callback_info info);
+napi_value vx_packet_set_filter(napi_env env, napi_callback_info info);
 void vx_packet_release(vx_handle *h);
 
 /* ---- tap.c ---- */
@@ -155,21 +166,49 @@ napi_value vx_udp_drop_membership(napi_env env, napi_callback_info info);
 /* ---- tcp.c: TCP MD5 / GTSM for the BGP transport (src/control) ---- */
 napi_status vx_tcp_register(napi_env env, napi_value exports);
 
-/* Checks of the receive layout shared by every kind: returns the frame
- * capacity per slot (slotSize - headroom), or 0 after throwing. */
-uint32_t vx_check_rx(napi_env env, size_t buflen, uint32_t slot_size, uint32_t headroom,
-                     size_t lens_len, uint32_t max);
-/* The frames a send call names: (offset, length) pairs into one JS buffer. */
+/* receive(buffer, offsets, lengths, vnet, headroom, frameMax, max): where
+ * frames land. Frame i goes at offsets[i] (chosen by the addon: packed,
+ * VX_RX_ALIGN-aligned, headroom bytes free before each), lengths[i] bytes (0:
+ * the slot holds no frame: too large, dropped and counted), its
+ * virtio_net_hdr at vnet[i*10] when the handle has them. frameMax is the
+ * largest frame the caller takes. */
 typedef struct {
   uint8_t *buf;
-  uint32_t *offs;
-  uint32_t *lens;
+  size_t buflen;
+  uint32_t *offs, *lens;
+  uint8_t *vnet;
+  uint32_t headroom, frame_max, max;
+} vx_rx_args;
+
+/* Parse receive()'s 7 arguments from argv[0..6]; -1 with a JS exception
+ * pending. max is clamped to what offsets/lengths (and vnet) can hold. */
+int vx_arg_rx(napi_env env, napi_value *argv, const vx_handle *h, vx_rx_args *rx);
+/* Offset of the next frame when `pos` bytes of the buffer are used and the
+ * frame needs `need` bytes, or -1 when it does not fit any more. */
+int64_t vx_rx_place(const vx_rx_args *rx, uint64_t pos, uint32_t need);
+
+/* send(src, arena, sel, offsets, lengths, ...): the frames a send names.
+ * Frame i's payload is lengths[i] bytes at offsets[i] of src, or of arena
+ * when sel[i] is non-zero; frame handles may also put hdrLengths[i] bytes at
+ * hdrOffsets[i] of arena before it (a VLAN-tagged Ethernet header, the outer
+ * headers of a datagram) and the virtio_net_hdr at vnet[i*10] before that. */
+typedef struct {
+  uint8_t *src, *arena, *sel, *vnet;
+  uint32_t *offs, *lens, *hoffs, *hlens;
   uint32_t count;
 } vx_tx_args;
 
-/* Read send()'s common arguments, (buffer, offsets, lengths) from argv[0..2]
- * and count from argv[count_at], and check every frame lies inside the
- * buffer. Returns -1 with a JS exception pending. */
-int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, vx_tx_args *tx);
+/* Read send()'s common arguments (src, arena, sel, offsets, lengths) from
+ * argv[0..4] and count from argv[count_at]; with frame set, also hdrOffsets,
+ * hdrLengths and vnet from argv[5..7] (each may be null). Every part must lie
+ * inside its buffer. Returns -1 with a JS exception pending. */
+int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, int frame, const vx_handle *h,
+              vx_tx_args *tx);
+static inline uint8_t *vx_tx_payload(const vx_tx_args *tx, uint32_t i) {
+  return (tx->sel && tx->sel[i] ? tx->arena : tx->src) + tx->offs[i];
+}
+/* Fill iov with frame i's parts (virtio_net_hdr, header, payload); returns
+ * how many iovecs were used. */
+int vx_tx_iov(const vx_handle *h, const vx_tx_args *tx, uint32_t i, struct iovec *iov);
 
 #endif

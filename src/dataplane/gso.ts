@@ -1,0 +1,248 @@
+// What the kernel leaves undone on a frame it hands over with a
+// virtio_net_hdr, done in userspace before the frame goes into a tunnel:
+//
+// - a partial checksum (VNET_F_NEEDS_CSUM) is finished: the field already
+//   holds the pseudo-header sum, so the ones' complement sum from csum_start
+//   to the end of the frame, complemented, is the checksum (the kernel's
+//   skb_checksum_help does the same);
+// - a GSO super-frame (TCPv4, TCPv6, UDP) is cut into gso_size segments, each
+//   a complete frame with its own IP length, IPv4 identification and header
+//   checksum, TCP sequence number and flags, and L4 checksum (the kernel's
+//   tcp_gso_segment / __udp_gso_segment rules: FIN and PSH on the last TCP
+//   segment only, CWR on the first only, IPv4 ids counting up).
+//
+// Segments are written one after another at a fixed stride, each behind
+// `prefix` free bytes (the VXLAN header's room when they go into a tunnel).
+// That is the layout a UDP GSO send wants (UDP_SEGMENT / VIRTIO_NET_HDR_GSO_
+// UDP_L4: every segment but the last exactly gso_size bytes), so the whole
+// run can leave as one message, or segment by segment.
+//
+// Plain loops over the caller's buffers, nothing allocated: the results are
+// fields of the Segmenter.
+
+import { EtherType, ETH_TYPE_OFFSET, VLAN_TAG_LENGTH } from '../wire/ethernet.js';
+import { fold, onesComplementSum, onesComplementSumView } from '../wire/inet-checksum.js';
+import {
+  IpProtocol,
+  IPV4_CHECKSUM_OFFSET,
+  IPV4_IDENTIFICATION_OFFSET,
+  IPV4_MIN_HEADER_LENGTH,
+  IPV4_TOTAL_LENGTH_OFFSET,
+} from '../wire/ipv4.js';
+import { IPV6_HEADER_LENGTH, IPV6_PAYLOAD_LENGTH_OFFSET } from '../wire/ipv6.js';
+import { TCP_CHECKSUM_OFFSET, TCP_DATA_OFFSET_OFFSET, TCP_FLAGS_OFFSET, TCP_SEQ_OFFSET, TcpFlag } from '../wire/tcp.js';
+import { UDP_CHECKSUM_OFFSET, UDP_HEADER_LENGTH, UDP_LENGTH_OFFSET } from '../wire/udp.js';
+import { VNET_GSO_ECN, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_GSO_UDP_L4 } from '../wire/virtio-net-hdr.js';
+
+/** RFC 768: a computed UDP checksum of zero is sent as all ones (zero means "none"). */
+const CSUM_MANGLED_0 = 0xffff;
+/** Segments per super-frame this will cut (a 64 KiB frame at the smallest sane MSS). */
+export const GSO_MAX_SEGMENTS = 1024;
+
+/**
+ * Offset of the L3 header of the Ethernet frame at `o` (after 0, 1 or 2
+ * VLAN tags), or -1 when the frame is too short for its tags.
+ */
+export function l3Offset(buf: Uint8Array, o: number, len: number): number {
+  let at = ETH_TYPE_OFFSET;
+  for (let tags = 0; tags < 2; tags++) {
+    if (at + 2 > len) return -1;
+    const type = (buf[o + at]! << 8) | buf[o + at + 1]!;
+    if (type !== EtherType.Vlan && type !== EtherType.QinQ && type !== EtherType.QinQ9100) break;
+    at += VLAN_TAG_LENGTH;
+  }
+  return at + 2 <= len ? at + 2 : -1;
+}
+
+/** The EtherType after the tags of the frame at `o` (l3 is what l3Offset returned). */
+function etherTypeAt(buf: Uint8Array, o: number, l3: number): number {
+  return (buf[o + l3 - 2]! << 8) | buf[o + l3 - 1]!;
+}
+
+/**
+ * Finish a partial checksum in place: the frame at `o`, `len` bytes, whose
+ * checksum field at csumStart + csumOffset holds the pseudo-header sum.
+ * False when the offsets do not fit the frame (the caller drops it).
+ */
+export function finishChecksum(buf: Buffer, view: DataView, o: number, len: number, csumStart: number, csumOffset: number): boolean {
+  if (csumStart >= len || csumStart + csumOffset + 2 > len) return false;
+  const sum = onesComplementSumView(view, o + csumStart, len - csumStart);
+  const c = ~sum & 0xffff;
+  const at = o + csumStart + csumOffset;
+  const v = c === 0 ? CSUM_MANGLED_0 : c;
+  buf[at] = v >>> 8;
+  buf[at + 1] = v & 0xff;
+  return true;
+}
+
+/** Why a frame could not be segmented (Segmenter.segment returns false and sets `error`). */
+export const SegmentError = {
+  None: 0,
+  /** A GSO type this does not cut (UFO, an unknown one) or a mismatch between gso_type and the headers. */
+  Unsupported: 1,
+  /** Headers not where the virtio_net_hdr says, or cut short. */
+  Malformed: 2,
+  /** The output does not fit. */
+  NoRoom: 3,
+} as const;
+
+export class Segmenter {
+  /** Results of the last segment() call. */
+  count = 0;
+  /** Distance between segment starts, prefix included (every segment but the last has this length). */
+  stride = 0;
+  /** Length of the last segment, prefix included. */
+  lastLength = 0;
+  /** Bytes written from `at` in all. */
+  total = 0;
+  /** Segments the last room() call counted. */
+  roomCount = 0;
+  error: number = SegmentError.None;
+
+  /**
+   * Bytes segment() would write for this frame: run it first to make room.
+   * 0 when the frame cannot be segmented.
+   */
+  room(buf: Uint8Array, o: number, len: number, gsoType: number, gsoSize: number, csumStart: number, prefix: number): number {
+    this.roomCount = 0;
+    const hdrs = this.headersLength(buf, o, len, gsoType & ~VNET_GSO_ECN, csumStart);
+    if (hdrs <= 0 || gsoSize === 0 || hdrs >= len) return 0;
+    const payload = len - hdrs;
+    const n = Math.ceil(payload / gsoSize);
+    if (n > GSO_MAX_SEGMENTS) return 0;
+    this.roomCount = n;
+    return payload + n * (prefix + hdrs);
+  }
+
+  /** Length of all headers up to the end of the L4 header, or 0 when they are not what gso_type says. */
+  private headersLength(buf: Uint8Array, o: number, len: number, type: number, csumStart: number): number {
+    const l3 = l3Offset(buf, o, len);
+    if (l3 < 0) return 0;
+    const et = etherTypeAt(buf, o, l3);
+    if (type === VNET_GSO_TCPV4 || type === VNET_GSO_TCPV6) {
+      if (et !== (type === VNET_GSO_TCPV4 ? EtherType.Ipv4 : EtherType.Ipv6)) return 0;
+      if (csumStart < l3 + (et === EtherType.Ipv4 ? IPV4_MIN_HEADER_LENGTH : IPV6_HEADER_LENGTH) || csumStart + 20 > len) return 0;
+      const thl = (buf[o + csumStart + TCP_DATA_OFFSET_OFFSET]! >> 4) * 4;
+      return thl < 20 ? 0 : csumStart + thl;
+    }
+    if (type === VNET_GSO_UDP_L4) {
+      if (et !== EtherType.Ipv4 && et !== EtherType.Ipv6) return 0;
+      if (csumStart < l3 + (et === EtherType.Ipv4 ? IPV4_MIN_HEADER_LENGTH : IPV6_HEADER_LENGTH)) return 0;
+      return csumStart + UDP_HEADER_LENGTH;
+    }
+    return 0;
+  }
+
+  /**
+   * Cut the GSO super-frame at src[o..o+len) into segments at out[at..),
+   * each `prefix` free bytes followed by a complete frame. gsoType is the
+   * virtio_net_hdr's (ECN bit allowed), gsoSize the L4 payload per segment,
+   * csumStart the L4 header's offset in the frame.
+   */
+  segment(
+    src: Buffer,
+    o: number,
+    len: number,
+    gsoType: number,
+    gsoSize: number,
+    csumStart: number,
+    out: Buffer,
+    outView: DataView,
+    at: number,
+    prefix: number,
+  ): boolean {
+    this.count = 0;
+    this.error = SegmentError.None;
+    const type = gsoType & ~VNET_GSO_ECN;
+    const hdrs = this.headersLength(src, o, len, type, csumStart);
+    if (hdrs <= 0) {
+      this.error = type === VNET_GSO_TCPV4 || type === VNET_GSO_TCPV6 || type === VNET_GSO_UDP_L4 ? SegmentError.Malformed : SegmentError.Unsupported;
+      return false;
+    }
+    if (gsoSize === 0 || hdrs >= len) {
+      this.error = SegmentError.Malformed;
+      return false;
+    }
+    const payload = len - hdrs;
+    const n = Math.ceil(payload / gsoSize);
+    const stride = prefix + hdrs + gsoSize;
+    const total = (n - 1) * stride + prefix + hdrs + (payload - (n - 1) * gsoSize);
+    if (n > GSO_MAX_SEGMENTS || at + total > out.length) {
+      this.error = SegmentError.NoRoom;
+      return false;
+    }
+    const l3 = l3Offset(src, o, len);
+    const v4 = etherTypeAt(src, o, l3) === EtherType.Ipv4;
+    const l4 = csumStart;
+    const tcp = type !== VNET_GSO_UDP_L4;
+    const id0 = v4 ? (src[o + l3 + IPV4_IDENTIFICATION_OFFSET]! << 8) | src[o + l3 + IPV4_IDENTIFICATION_OFFSET + 1]! : 0;
+    const seq0 = tcp ? readU32(src, o + l4 + TCP_SEQ_OFFSET) : 0;
+    const flags0 = tcp ? src[o + l4 + TCP_FLAGS_OFFSET]! : 0;
+    const ipHeaderLength = l4 - l3;
+    const l4HeaderLength = hdrs - l4;
+    // The pseudo-header's address part is the same for every segment.
+    const addrSum = v4 ? onesComplementSum(src, o + l3 + 12, 8) : onesComplementSum(src, o + l3 + 8, 32);
+    const proto = tcp ? IpProtocol.Tcp : IpProtocol.Udp;
+    let p = at;
+    for (let k = 0; k < n; k++) {
+      const chunk = k === n - 1 ? payload - k * gsoSize : gsoSize;
+      const f = p + prefix;
+      src.copy(out, f, o, o + hdrs);
+      src.copy(out, f + hdrs, o + hdrs + k * gsoSize, o + hdrs + k * gsoSize + chunk);
+      const l4Length = l4HeaderLength + chunk;
+      if (v4) {
+        const ip = f + l3;
+        write16(out, ip + IPV4_TOTAL_LENGTH_OFFSET, ipHeaderLength + l4Length);
+        write16(out, ip + IPV4_IDENTIFICATION_OFFSET, (id0 + k) & 0xffff);
+        out[ip + IPV4_CHECKSUM_OFFSET] = 0;
+        out[ip + IPV4_CHECKSUM_OFFSET + 1] = 0;
+        write16(out, ip + IPV4_CHECKSUM_OFFSET, ~onesComplementSum(out, ip, ipHeaderLength) & 0xffff);
+      } else {
+        // Extension headers between the fixed header and L4 count in the payload length.
+        write16(out, f + l3 + IPV6_PAYLOAD_LENGTH_OFFSET, ipHeaderLength - IPV6_HEADER_LENGTH + l4Length);
+      }
+      const t = f + l4;
+      let csumAt: number;
+      if (tcp) {
+        writeU32(out, t + TCP_SEQ_OFFSET, (seq0 + k * gsoSize) >>> 0);
+        let fl = flags0;
+        if (k < n - 1) fl &= ~(TcpFlag.Fin | TcpFlag.Psh);
+        if (k > 0) fl &= ~TcpFlag.Cwr;
+        out[t + TCP_FLAGS_OFFSET] = fl;
+        csumAt = t + TCP_CHECKSUM_OFFSET;
+      } else {
+        write16(out, t + UDP_LENGTH_OFFSET, l4Length);
+        csumAt = t + UDP_CHECKSUM_OFFSET;
+      }
+      out[csumAt] = 0;
+      out[csumAt + 1] = 0;
+      // Pseudo-header (RFC 9293 §3.1, RFC 8200 §8.1): addresses, protocol, L4 length.
+      const pseudo = fold(addrSum + proto + l4Length);
+      const c = ~onesComplementSumView(outView, t, l4Length, pseudo) & 0xffff;
+      write16(out, csumAt, c === 0 && !tcp ? CSUM_MANGLED_0 : c);
+      p += stride;
+    }
+    this.count = n;
+    this.stride = stride;
+    this.lastLength = total - (n - 1) * stride;
+    this.total = total;
+    return true;
+  }
+}
+
+function readU32(buf: Uint8Array, o: number): number {
+  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+}
+
+function writeU32(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = v >>> 24;
+  buf[o + 1] = (v >>> 16) & 0xff;
+  buf[o + 2] = (v >>> 8) & 0xff;
+  buf[o + 3] = v & 0xff;
+}
+
+function write16(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = (v >>> 8) & 0xff;
+  buf[o + 1] = v & 0xff;
+}
+
