@@ -2,8 +2,8 @@
  * vxio: the native I/O of vxswitch's dataplane (DESIGN.md "Native I/O").
  *
  * This addon holds syscalls and no forwarding logic: AF_PACKET ports
- * (recvmmsg or a TPACKET_V3 ring), TAP devices, and the UDP underlay, each a
- * file descriptor that libuv polls. Every receive lands in a JS-owned buffer
+ * (recvmmsg or a TPACKET_V3 ring), TAP devices, the UDP underlay and an
+ * rtnetlink socket, each a file descriptor that libuv polls. Every receive lands in a JS-owned buffer
  * divided into fixed slots (frame i at i*slotSize + headroom, its length in a
  * JS-owned Uint32Array); every send takes (offset, length) pairs into a
  * JS-owned buffer. Nothing is allocated per packet.
@@ -37,7 +37,7 @@
  * (20) + UDP (8) = 28, rounded up. */
 #define VX_HDR_SCRATCH 32
 
-enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3 };
+enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3, VX_NETLINK = 4, VX_KIND_END };
 
 typedef struct vx_stats {
   double rx_frames, rx_bytes, rx_truncated;
@@ -151,6 +151,11 @@ napi_value vx_udp_recv(napi_env env, napi_callback_info info);
 napi_value vx_udp_send(napi_env env, napi_callback_info info);
 napi_value vx_udp_add_membership(napi_env env, napi_callback_info info);
 napi_value vx_udp_drop_membership(napi_env env, napi_callback_info info);
+
+/* ---- netlink.c ---- */
+napi_value vx_open_netlink(napi_env env, napi_callback_info info);
+napi_value vx_netlink_send(napi_env env, napi_callback_info info);
+napi_value vx_netlink_recv(napi_env env, napi_callback_info info);
 
 /* ---- tcp.c: TCP MD5 / GTSM for the BGP transport (src/control) ---- */
 napi_status vx_tcp_register(napi_env env, napi_value exports);
