@@ -46,8 +46,12 @@ export const RtnlGroup = {
   Neigh: 3,
   Ipv4Ifaddr: 5,
   Ipv4Route: 7,
+  Ipv4Rule: 8,
   Ipv6Ifaddr: 9,
   Ipv6Route: 11,
+  Ipv6Rule: 19,
+  /** Nexthop objects (`ip nexthop`, Linux 5.3+). */
+  Nexthop: 32,
 } as const;
 
 interface Envelope {

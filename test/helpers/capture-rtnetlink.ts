@@ -12,7 +12,8 @@
 //
 // What it holds, in order (the JSON's `steps` name the frames of each):
 //   a link dump; RTM_NEWNEIGH NTF_USE nudges of the peer's IPv4 and IPv6
-//   addresses and the neighbour notifications they cause; neighbour dumps
+//   addresses, their acknowledgements and the neighbour notifications they
+//   cause (the requests are the resolver's own, rtnetlink-requests.ts); neighbour dumps
 //   (IPv4, IPv6); an IPv4 multipath route added (notification); RTM_GETROUTE
 //   for an on-link address, one behind a gateway (IPv4 and IPv6), an
 //   unreachable one (NLMSG_ERROR) and the multipath route's; notifications
@@ -24,10 +25,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NetlinkSocket } from '../../src/dataplane/netlink-socket.js';
 import * as pcap from '../../src/wire/pcap.js';
-import { NetlinkFlag } from '../../src/wire/netlink-header.js';
-import { AddressFamily, RouteTable, RouteType } from '../../src/wire/rtnetlink-route.js';
-import { NeighbourFlag } from '../../src/wire/rtnetlink-neighbour.js';
-import { RtmType, RtnlGroup, type RtnetlinkMessage } from '../../src/wire/rtnetlink-message.js';
+import { AddressFamily } from '../../src/wire/rtnetlink-route.js';
+import { RtnlGroup, type RtnetlinkMessage } from '../../src/wire/rtnetlink-message.js';
+import { linkDump, neighbourDump, neighbourUse, routeGet } from '../../src/dataplane/rtnetlink-requests.js';
 import * as rtnetlinkMessage from '../../src/wire/rtnetlink-message.js';
 import { delay, exec, inNs, run, Topology } from './netns.js';
 import { FIXTURES } from './fixtures.js';
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
         sock.flush();
       }
     };
-    const step = async (what: string, action: () => Promise<void> | void, view?: () => Promise<unknown>, settleMs = 300): Promise<void> => {
+    const step = async (what: string, action: () => Promise<unknown> | void, view?: () => Promise<unknown>, settleMs = 300): Promise<void> => {
       const first = records.length + 1;
       await action();
       await delay(settleMs);
@@ -149,75 +149,33 @@ async function main(): Promise<void> {
       steps.push(s);
     };
     const json = async (ns: string, ...args: string[]): Promise<unknown> => JSON.parse(await run(ns, 'ip', '-j', ...args)) as unknown;
-    const request = { flags: NetlinkFlag.Request, pid: 0 };
 
-    await step(
-      'link dump',
-      () => send({ ...request, kind: 'link', type: RtmType.GetLink, flags: NetlinkFlag.Request | NetlinkFlag.Dump, seq: sock.nextSeq(), body: { family: 0, deviceType: 0, index: 0, flags: 0, change: 0, attributes: [] } }),
-      () => json(a, 'link', 'show'),
-    );
-    const ifindex = (await json(a, 'link', 'show', 'a0')) as Array<{ ifindex: number }>;
-    const nudge = (family: number, address: string): RtnetlinkMessage => ({
-      ...request,
-      kind: 'neighbour',
-      type: RtmType.NewNeigh,
-      flags: NetlinkFlag.Request | NetlinkFlag.Create | NetlinkFlag.Replace,
-      seq: sock.nextSeq(),
-      body: { family, ifindex: ifindex[0]!.ifindex, state: 0, flags: NeighbourFlag.Use, type: 0, attributes: [{ kind: 'dst', value: address }] },
-    });
+    await step('link dump', () => send(linkDump(sock.nextSeq())), () => json(a, 'link', 'show'));
+    const a0 = ((await json(a, 'link', 'show', 'a0')) as Array<{ ifindex: number }>)[0]!.ifindex;
     // IPv6 takes up to a retransmission (1 s) longer here: wait for both answers.
-    await step('nudge (NTF_USE) of the peer, IPv4 and IPv6', () => send(nudge(AddressFamily.Inet, CAPTURE.b0), nudge(AddressFamily.Inet6, CAPTURE.b0v6)), undefined, 2000);
-    const neighDump = (family: number): RtnetlinkMessage => ({
-      ...request,
-      kind: 'neighbour',
-      type: RtmType.GetNeigh,
-      flags: NetlinkFlag.Request | NetlinkFlag.Dump,
-      seq: sock.nextSeq(),
-      body: { family, ifindex: 0, state: 0, flags: 0, type: 0, attributes: [] },
-    });
-    await step('neighbour dump, IPv4', () => send(neighDump(AddressFamily.Inet)), () => json(a, '-4', 'neigh', 'show'));
-    await step('neighbour dump, IPv6', () => send(neighDump(AddressFamily.Inet6)), () => json(a, '-6', 'neigh', 'show'));
+    await step('nudge (NTF_USE) of the peer, IPv4 and IPv6', () => send(neighbourUse(CAPTURE.b0, a0, sock.nextSeq()), neighbourUse(CAPTURE.b0v6, a0, sock.nextSeq())), undefined, 2000);
+    await step('neighbour dump, IPv4', () => send(neighbourDump(AddressFamily.Inet, sock.nextSeq())), () => json(a, '-4', 'neigh', 'show'));
+    await step('neighbour dump, IPv6', () => send(neighbourDump(AddressFamily.Inet6, sock.nextSeq())), () => json(a, '-6', 'neigh', 'show'));
 
     await step('notification: IPv4 multipath route added', () =>
-      run(a, 'ip', 'route', 'add', '10.213.253.0/24', 'nexthop', 'via', CAPTURE.b0, 'nexthop', 'via', CAPTURE.b1).then(() => undefined),
+      run(a, 'ip', 'route', 'add', '10.213.253.0/24', 'nexthop', 'via', CAPTURE.b0, 'nexthop', 'via', CAPTURE.b1),
     );
-    const getRoute = (address: string): RtnetlinkMessage => {
-      const v6 = address.includes(':');
-      return {
-        ...request,
-        kind: 'route',
-        type: RtmType.GetRoute,
-        seq: sock.nextSeq(),
-        body: {
-          family: v6 ? AddressFamily.Inet6 : AddressFamily.Inet,
-          dstLength: v6 ? 128 : 32,
-          srcLength: 0,
-          tos: 0,
-          table: RouteTable.Unspec,
-          protocol: 0,
-          scope: 0,
-          type: RouteType.Unspec,
-          flags: 0,
-          attributes: [{ kind: 'dst', value: address }],
-        },
-      };
-    };
     for (const address of [CAPTURE.b0, CAPTURE.behindGateway, CAPTURE.behindGatewayV6, CAPTURE.unreachable, CAPTURE.multipath]) {
-      await step(`route get ${address}`, () => send(getRoute(address)), () => routeGet(a, address));
+      await step(`route get ${address}`, () => send(routeGet(address, sock.nextSeq())), () => ipRouteGet(a, address));
     }
     await step('notification: IPv6 multipath route added', () =>
-      run(a, 'ip', '-6', 'route', 'add', 'fd00:213:253::/64', 'nexthop', 'via', CAPTURE.b0v6, 'dev', 'a0', 'nexthop', 'via', CAPTURE.b1v6, 'dev', 'a1', 'weight', '2').then(() => undefined),
+      run(a, 'ip', '-6', 'route', 'add', 'fd00:213:253::/64', 'nexthop', 'via', CAPTURE.b0v6, 'dev', 'a0', 'nexthop', 'via', CAPTURE.b1v6, 'dev', 'a1', 'weight', '2'),
     );
     await step('notification: IPv4 route via an IPv6 next hop (RTA_VIA)', () =>
-      run(a, 'ip', 'route', 'add', '10.213.254.0/24', 'via', 'inet6', CAPTURE.b0v6, 'dev', 'a0').then(() => undefined),
+      run(a, 'ip', 'route', 'add', '10.213.254.0/24', 'via', 'inet6', CAPTURE.b0v6, 'dev', 'a0'),
     );
-    await step('notification: IPv4 multipath route deleted', () => run(a, 'ip', 'route', 'del', '10.213.253.0/24').then(() => undefined));
-    await step('notification: a1 MTU 1400', () => run(a, 'ip', 'link', 'set', 'a1', 'mtu', '1400').then(() => undefined), () => json(a, 'link', 'show', 'a1'));
+    await step('notification: IPv4 multipath route deleted', () => run(a, 'ip', 'route', 'del', '10.213.253.0/24'));
+    await step('notification: a1 MTU 1400', () => run(a, 'ip', 'link', 'set', 'a1', 'mtu', '1400'), () => json(a, 'link', 'show', 'a1'));
     await step('notification: neighbour replaced by hand', () =>
-      run(a, 'ip', 'neigh', 'replace', CAPTURE.b1, 'dev', 'a1', 'lladdr', '02:13:fe:00:00:ee', 'nud', 'permanent').then(() => undefined),
+      run(a, 'ip', 'neigh', 'replace', CAPTURE.b1, 'dev', 'a1', 'lladdr', '02:13:fe:00:00:ee', 'nud', 'permanent'),
       () => json(a, 'neigh', 'show', CAPTURE.b1),
     );
-    await step('notification: neighbour deleted', () => run(a, 'ip', 'neigh', 'del', CAPTURE.b1, 'dev', 'a1').then(() => undefined));
+    await step('notification: neighbour deleted', () => run(a, 'ip', 'neigh', 'del', CAPTURE.b1, 'dev', 'a1'));
     sock.close();
   } finally {
     await topo.destroy();
@@ -228,7 +186,7 @@ async function main(): Promise<void> {
 }
 
 /** `ip -j route get`, or its exit code and message when the kernel refuses. */
-async function routeGet(ns: string, address: string): Promise<unknown> {
+async function ipRouteGet(ns: string, address: string): Promise<unknown> {
   const r = await exec(inNs(ns, ['ip', '-j', 'route', 'get', address]), { allowFailure: true });
   return r.code === 0 ? (JSON.parse(r.stdout) as unknown) : { exit: r.code, stderr: r.stderr.trim() };
 }

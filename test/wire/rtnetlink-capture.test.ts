@@ -265,8 +265,14 @@ test('rtnetlink capture: the NTF_USE nudge resolved both neighbours', { skip }, 
   for (const m of sent) {
     assert.ok(m.kind === 'neighbour');
     assert.equal(m.body.flags, NeighbourFlag.Use);
-    assert.equal(m.flags, NetlinkFlag.Request | NetlinkFlag.Create | NetlinkFlag.Replace);
+    assert.equal(m.flags, NetlinkFlag.Request | NetlinkFlag.Ack | NetlinkFlag.Create | NetlinkFlag.Replace);
   }
+  const acks = received(s).filter((m) => m.kind === 'error');
+  assert.deepEqual(
+    acks.map((m) => (m.kind === 'error' ? [m.seq, m.body.error] : [])),
+    sent.map((m) => [m.seq, 0]),
+    'each nudge is acknowledged (error 0)',
+  );
   const reachable = received(s).filter((m) => m.kind === 'neighbour' && m.body.state === NudState.Reachable);
   assert.deepEqual(
     reachable.map((m) => (m.kind === 'neighbour' ? [attributeValue(m.body.attributes, 'dst'), attributeValue(m.body.attributes, 'lladdr')] : [])),
