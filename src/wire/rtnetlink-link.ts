@@ -6,9 +6,8 @@
 //   | flags (u32, IFF_*)                   | change (u32)               |
 //   | attributes ...
 //
-// The body of the message after its nlmsghdr; decode reads to the end of the
-// buffer it is given. The pad byte is written as zero and not checked. A
-// link dump carries many more attributes (statistics, AF_SPEC, LINKINFO...)
+// The body of the message after its nlmsghdr (rtnetlink-body.ts). The pad
+// byte is written as zero and not checked. A link dump carries many more attributes (statistics, AF_SPEC, LINKINFO...)
 // than these: they are kept as bytes.
 
 import { checkInt32, checkUint } from './field-range.js';
@@ -21,7 +20,7 @@ import {
   u32Value,
   type OtherAttribute,
 } from './rtnetlink-attribute.js';
-import { ensureBytes } from './wire-error.js';
+import { bodyCodec } from './rtnetlink-body.js';
 
 export const LINK_HEADER_LENGTH = 16;
 
@@ -99,42 +98,32 @@ const linkAttributes = new AttributeTable<LinkAttribute>('link attribute', [
   [L.Linkmode, 'linkmode', u8Value],
 ]);
 
-export function decode(buf: Buffer, offset = 0): LinkMessage {
-  ensureBytes(buf, offset, LINK_HEADER_LENGTH, 'ifinfomsg');
-  const value: LinkMessage = {
+const codec = bodyCodec<LinkMessage, LinkAttribute>({
+  what: 'ifinfomsg',
+  length: LINK_HEADER_LENGTH,
+  read: (buf, offset) => ({
     family: buf[offset]!,
     deviceType: readU16(buf, offset + 2),
     index: readS32(buf, offset + 4),
     flags: readU32(buf, offset + 8),
     change: readU32(buf, offset + 12),
-    attributes: linkAttributes.decode(buf, offset + LINK_HEADER_LENGTH, buf.length),
-  };
-  decode.bytes = buf.length - offset;
-  return value;
-}
-decode.bytes = 0;
+  }),
+  write(value, out, offset) {
+    checkUint(value.family, 0xff, 'ifi_family');
+    checkUint(value.deviceType, 0xffff, 'ifi_type');
+    checkInt32(value.index, 'ifi_index');
+    checkUint(value.flags, 0xffffffff, 'ifi_flags');
+    checkUint(value.change, 0xffffffff, 'ifi_change');
+    out[offset] = value.family;
+    out[offset + 1] = 0;
+    writeU16(out, value.deviceType, offset + 2);
+    writeS32(out, value.index, offset + 4);
+    writeU32(out, value.flags, offset + 8);
+    writeU32(out, value.change, offset + 12);
+  },
+  table: () => linkAttributes,
+});
 
-export function encodingLength(value: LinkMessage): number {
-  return LINK_HEADER_LENGTH + linkAttributes.encodingLength(value.attributes);
-}
-
-export function encode(value: LinkMessage, buf?: Buffer, offset = 0): Buffer {
-  checkUint(value.family, 0xff, 'ifi_family');
-  checkUint(value.deviceType, 0xffff, 'ifi_type');
-  checkInt32(value.index, 'ifi_index');
-  checkUint(value.flags, 0xffffffff, 'ifi_flags');
-  checkUint(value.change, 0xffffffff, 'ifi_change');
-  const length = encodingLength(value);
-  const out = buf ?? Buffer.alloc(offset + length);
-  ensureBytes(out, offset, length, 'ifinfomsg (encode)');
-  out[offset] = value.family;
-  out[offset + 1] = 0;
-  writeU16(out, value.deviceType, offset + 2);
-  writeS32(out, value.index, offset + 4);
-  writeU32(out, value.flags, offset + 8);
-  writeU32(out, value.change, offset + 12);
-  linkAttributes.encode(value.attributes, out, offset + LINK_HEADER_LENGTH);
-  encode.bytes = length;
-  return out;
-}
-encode.bytes = 0;
+export const decode = codec.decode;
+export const encode = codec.encode;
+export const encodingLength = codec.encodingLength;

@@ -5,8 +5,8 @@
 //   | family | pad | pad (u16)       | ifindex (s32)                  |
 //   | state (u16, NUD_*) | flags (NTF_*) | type |  attributes ...     |
 //
-// The body of the message after its nlmsghdr; decode reads to the end of the
-// buffer it is given. The pad bytes are written as zero and not checked.
+// The body of the message after its nlmsghdr (rtnetlink-body.ts). The pad
+// bytes are written as zero and not checked.
 // The same message carries bridge FDB entries (family AF_BRIDGE), whose
 // NDA_DST is a VXLAN remote: its attributes decode the same way.
 
@@ -19,7 +19,7 @@ import {
   u32Value,
   type OtherAttribute,
 } from './rtnetlink-attribute.js';
-import { ensureBytes } from './wire-error.js';
+import { bodyCodec } from './rtnetlink-body.js';
 
 export const NEIGHBOUR_HEADER_LENGTH = 12;
 
@@ -97,42 +97,32 @@ const neighbourAttributes = new AttributeTable<NeighbourAttribute>('neighbour at
   [N.Master, 'master', u32Value],
 ]);
 
-export function decode(buf: Buffer, offset = 0): NeighbourMessage {
-  ensureBytes(buf, offset, NEIGHBOUR_HEADER_LENGTH, 'ndmsg');
-  const value: NeighbourMessage = {
+const codec = bodyCodec<NeighbourMessage, NeighbourAttribute>({
+  what: 'ndmsg',
+  length: NEIGHBOUR_HEADER_LENGTH,
+  read: (buf, offset) => ({
     family: buf[offset]!,
     ifindex: readS32(buf, offset + 4),
     state: readU16(buf, offset + 8),
     flags: buf[offset + 10]!,
     type: buf[offset + 11]!,
-    attributes: neighbourAttributes.decode(buf, offset + NEIGHBOUR_HEADER_LENGTH, buf.length),
-  };
-  decode.bytes = buf.length - offset;
-  return value;
-}
-decode.bytes = 0;
+  }),
+  write(value, out, offset) {
+    checkUint(value.family, 0xff, 'ndm_family');
+    checkInt32(value.ifindex, 'ndm_ifindex');
+    checkUint(value.state, 0xffff, 'ndm_state');
+    checkUint(value.flags, 0xff, 'ndm_flags');
+    checkUint(value.type, 0xff, 'ndm_type');
+    out[offset] = value.family;
+    out.fill(0, offset + 1, offset + 4);
+    writeS32(out, value.ifindex, offset + 4);
+    writeU16(out, value.state, offset + 8);
+    out[offset + 10] = value.flags;
+    out[offset + 11] = value.type;
+  },
+  table: () => neighbourAttributes,
+});
 
-export function encodingLength(value: NeighbourMessage): number {
-  return NEIGHBOUR_HEADER_LENGTH + neighbourAttributes.encodingLength(value.attributes);
-}
-
-export function encode(value: NeighbourMessage, buf?: Buffer, offset = 0): Buffer {
-  checkUint(value.family, 0xff, 'ndm_family');
-  checkInt32(value.ifindex, 'ndm_ifindex');
-  checkUint(value.state, 0xffff, 'ndm_state');
-  checkUint(value.flags, 0xff, 'ndm_flags');
-  checkUint(value.type, 0xff, 'ndm_type');
-  const length = encodingLength(value);
-  const out = buf ?? Buffer.alloc(offset + length);
-  ensureBytes(out, offset, length, 'ndmsg (encode)');
-  out[offset] = value.family;
-  out.fill(0, offset + 1, offset + 4);
-  writeS32(out, value.ifindex, offset + 4);
-  writeU16(out, value.state, offset + 8);
-  out[offset + 10] = value.flags;
-  out[offset + 11] = value.type;
-  neighbourAttributes.encode(value.attributes, out, offset + NEIGHBOUR_HEADER_LENGTH);
-  encode.bytes = length;
-  return out;
-}
-encode.bytes = 0;
+export const decode = codec.decode;
+export const encode = codec.encode;
+export const encodingLength = codec.encodingLength;

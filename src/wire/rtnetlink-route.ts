@@ -6,9 +6,8 @@
 //   |                        flags (u32)                              |
 //   | attributes (rtnetlink-attribute.ts) ...
 //
-// The body of the message after its nlmsghdr; decode reads to the end of the
-// buffer it is given (the message codec passes a view that ends with the
-// message). Attributes are interpreted for IPv4 and IPv6 routes only: other
+// The body of the message after its nlmsghdr (rtnetlink-body.ts).
+// Attributes are interpreted for IPv4 and IPv6 routes only: other
 // families (MPLS: RTA_DST is a label stack) keep them as bytes.
 //
 // RTA_MULTIPATH holds one struct rtnexthop per path, each followed by its
@@ -17,7 +16,7 @@
 //   | rtnh_len (u16) | flags (u8) | hops (u8) | ifindex (s32) | attributes |
 
 import { checkInt32, checkUint } from './field-range.js';
-import { readS32, readU16, readU32, writeS32, writeU16 } from './host-order.js';
+import { readS32, readU16, readU32, writeS32, writeU16, writeU32 } from './host-order.js';
 import { formatIp, parseIp } from './ip-address.js';
 import { align4 } from './netlink-header.js';
 import {
@@ -30,7 +29,8 @@ import {
   type RawAttribute,
   type ValueCodec,
 } from './rtnetlink-attribute.js';
-import { ensureBytes, frameError } from './wire-error.js';
+import { bodyCodec } from './rtnetlink-body.js';
+import { frameError } from './wire-error.js';
 
 export const ROUTE_HEADER_LENGTH = 12;
 
@@ -234,11 +234,13 @@ function tableFor(family: number): AttributeTable<RouteAttribute> {
   return family === AddressFamily.Inet || family === AddressFamily.Inet6 ? routeAttributes : uninterpreted;
 }
 
-export function decode(buf: Buffer, offset = 0): RouteMessage {
-  ensureBytes(buf, offset, ROUTE_HEADER_LENGTH, 'rtmsg');
-  const family = buf[offset]!;
-  const value: RouteMessage = {
-    family,
+const FIELDS = ['family', 'dstLength', 'srcLength', 'tos', 'table', 'protocol', 'scope', 'type'] as const;
+
+const codec = bodyCodec<RouteMessage, RouteAttribute>({
+  what: 'rtmsg',
+  length: ROUTE_HEADER_LENGTH,
+  read: (buf, offset) => ({
+    family: buf[offset]!,
     dstLength: buf[offset + 1]!,
     srcLength: buf[offset + 2]!,
     tos: buf[offset + 3]!,
@@ -247,28 +249,16 @@ export function decode(buf: Buffer, offset = 0): RouteMessage {
     scope: buf[offset + 6]!,
     type: buf[offset + 7]!,
     flags: readU32(buf, offset + 8),
-    attributes: tableFor(family).decode(buf, offset + ROUTE_HEADER_LENGTH, buf.length),
-  };
-  decode.bytes = buf.length - offset;
-  return value;
-}
-decode.bytes = 0;
+  }),
+  write(value, out, offset) {
+    for (const f of FIELDS) checkUint(value[f], 0xff, `rtmsg ${f}`);
+    checkUint(value.flags, 0xffffffff, 'rtm_flags');
+    FIELDS.forEach((f, i) => (out[offset + i] = value[f]));
+    writeU32(out, value.flags, offset + 8);
+  },
+  table: (fields) => tableFor(fields.family),
+});
 
-export function encodingLength(value: RouteMessage): number {
-  return ROUTE_HEADER_LENGTH + tableFor(value.family).encodingLength(value.attributes);
-}
-
-export function encode(value: RouteMessage, buf?: Buffer, offset = 0): Buffer {
-  const fields = [value.family, value.dstLength, value.srcLength, value.tos, value.table, value.protocol, value.scope, value.type];
-  const names = ['family', 'dst_len', 'src_len', 'tos', 'table', 'protocol', 'scope', 'type'];
-  fields.forEach((v, i) => checkUint(v, 0xff, `rtm_${names[i]}`));
-  const length = encodingLength(value);
-  const out = buf ?? Buffer.alloc(offset + length);
-  ensureBytes(out, offset, length, 'rtmsg (encode)');
-  fields.forEach((v, i) => (out[offset + i] = v));
-  u32Value.encode(value.flags, out, offset + 8);
-  tableFor(value.family).encode(value.attributes, out, offset + ROUTE_HEADER_LENGTH);
-  encode.bytes = length;
-  return out;
-}
-encode.bytes = 0;
+export const decode = codec.decode;
+export const encode = codec.encode;
+export const encodingLength = codec.encodingLength;
