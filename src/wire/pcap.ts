@@ -11,6 +11,8 @@ export const LinkType = {
   Raw: 101,
   LinuxSll: 113,
   LinuxSll2: 276,
+  /** Netlink messages behind a 16-byte Linux cooked header (ARPHRD_NETLINK, protocol = netlink family). */
+  Netlink: 253,
 } as const;
 
 export interface PcapHeader {

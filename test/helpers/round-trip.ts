@@ -58,12 +58,18 @@ export function reencodes<T, C>(codec: Codec<T, C>, bytes: Buffer, ctx?: C, opti
 /** The options for a codec whose decode reads to the end of its buffer. */
 export const TO_END: RoundTripOptions = { toEnd: true };
 
-/** The identity property: every generated value passes roundTrip (runs() cases). */
-export function assertRoundTrips<T, C>(codec: Codec<T, C>, values: fc.Arbitrary<T>, ctx?: C, options: RoundTripOptions = {}): void {
+/** The identity property: every generated value passes roundTrip (runs(share) cases). */
+export function assertRoundTrips<T, C>(
+  codec: Codec<T, C>,
+  values: fc.Arbitrary<T>,
+  ctx?: C,
+  options: RoundTripOptions = {},
+  share = 1,
+): void {
   fc.assert(
     fc.property(values, (value) => {
       roundTrip(codec, value, ctx, options);
     }),
-    runs(),
+    runs(share),
   );
 }

@@ -1,6 +1,7 @@
 /*
  * vxio module: the handle classes, polling through libuv, errors, argument
- * checks and network namespace switching shared by packet.c, tap.c, udp.c.
+ * checks and network namespace switching shared by packet.c, tap.c, udp.c,
+ * netlink.c.
  */
 #include "vxio.h"
 
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 typedef struct vx_module {
-  napi_ref cls[4]; /* indexed by enum vx_kind */
+  napi_ref cls[VX_KIND_END]; /* indexed by enum vx_kind */
 } vx_module;
 
 /* ------------------------------------------------------------------ errors */
@@ -431,7 +432,7 @@ static napi_value constructor(napi_env env, napi_callback_info info) {
   void *p = NULL;
   if (t == napi_external) napi_get_value_external(env, argv[0], &p);
   vx_handle *h = p;
-  if (!h || h->magic != VX_MAGIC) return vx_throw_type(env, "vxio handles are made by openPacket/openTap/openUdp");
+  if (!h || h->magic != VX_MAGIC) return vx_throw_type(env, "vxio handles are made by openPacket/openTap/openUdp/openNetlink");
   if (napi_wrap(env, self, h, finalize_handle, NULL, NULL) != napi_ok) return NULL;
   return self;
 }
@@ -674,7 +675,7 @@ static int define_class(napi_env env, vx_module *m, int kind, const char *name,
 
 static void free_module(napi_env env, void *data, void *hint) {
   vx_module *m = data;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < VX_KIND_END; i++)
     if (m->cls[i]) napi_delete_reference(env, m->cls[i]);
   free(m);
 }
@@ -694,15 +695,18 @@ static napi_value init(napi_env env, napi_value exports) {
                                     {"send", vx_udp_send},
                                     {"addMembership", vx_udp_add_membership},
                                     {"dropMembership", vx_udp_drop_membership}};
+  const method_def netlink_methods[] = {{"recv", vx_netlink_recv}, {"send", vx_netlink_send}};
   if (define_class(env, m, VX_PACKET, "PacketHandle", packet_methods, 4) ||
       define_class(env, m, VX_TAP, "TapHandle", tap_methods, 2) ||
-      define_class(env, m, VX_UDP, "UdpHandle", udp_methods, 4))
+      define_class(env, m, VX_UDP, "UdpHandle", udp_methods, 4) ||
+      define_class(env, m, VX_NETLINK, "NetlinkHandle", netlink_methods, 2))
     return NULL;
 
   napi_property_descriptor fns[] = {
       {"openPacket", NULL, vx_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openTap", NULL, vx_open_tap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openUdp", NULL, vx_open_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openNetlink", NULL, vx_open_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   if (vx_tcp_register(env, exports) != napi_ok) return NULL;
