@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.js';
-import { DemoLab, demoNamespaces, teardown, type TenantResult } from './demo/lab.js';
+import { DemoLab, TCP_SECONDS, demoNamespaces, teardown, type TenantResult } from './demo/lab.js';
 import { RUN_DIR, SWITCHES, TENANTS, apiSocket, hostIp, hostName, hostNs, logPath, switchAs, switchNs, underlayIp } from './demo/plan.js';
 import { StoppedError } from './demo/runner.js';
 
@@ -83,6 +83,11 @@ async function demo(keep: boolean): Promise<void> {
     for (const r of results) {
       for (const p of r.pairs.filter((x) => x.received !== x.transmitted)) out(`  lost: ${p.from} -> ${p.to} ${p.received}/${p.transmitted} replies`);
     }
+    out();
+    out(`== TCP: iperf3 ${TCP_SECONDS} s in tenant VNI ${TENANTS[0]!.vni}, hosts at their default offloads (checksum offload, TSO, GSO on) ==`);
+    const tcp = await lab.tcp(TENANTS[0]!);
+    out(`${tcp.from} -> ${tcp.to}: ${(tcp.bitsPerSecond / 1e6).toFixed(0)} Mbit/s, ${tcp.retransmits} retransmits`);
+    if (tcp.bitsPerSecond <= 0) throw new Error(`TCP ${tcp.from} -> ${tcp.to} transferred nothing`);
     for (const [title, args] of [
       ['vxswitch neighbor', ['neighbor']],
       ['vxswitch global rib -a evpn', ['global', 'rib', '-a', 'evpn']],

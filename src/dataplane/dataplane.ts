@@ -21,6 +21,10 @@ import {
   Forwarder,
   LocalPort,
   UnderlayLink,
+  U_RX_BYTES,
+  U_RX_DATAGRAMS,
+  U_TX_BYTES,
+  U_TX_DATAGRAMS,
   P_DROPS,
   P_FLOODED,
   P_RX_BYTES,
@@ -37,12 +41,14 @@ import {
   V_RX_BYTES,
   V_RX_FRAMES,
   V_SEGMENTED,
+  V_COALESCED,
   V_TX_BYTES,
   V_TX_FRAMES,
 } from './forwarder.js';
 import { loadIo } from './js-fallback-io.js';
 import type { IoStats, NativeIo, PacketPort } from './native-io.js';
 import { createRxBatch, GSO_FRAME_MAX } from './native-io.js';
+import type { NextHop, NextHopSource } from './next-hop-source.js';
 import { OuterHeaders } from './outer-header.js';
 import { underlayFilter } from './underlay-filter.js';
 import { NeighborTable } from './neighbor-table.js';
@@ -77,6 +83,8 @@ export interface VniCounters {
   arpSuppressed: number;
   /** GSO super-frames cut into segments for the tunnel. */
   segmented: number;
+  /** TCP segments from the tunnel merged into larger frames for the ports. */
+  coalesced: number;
   drops: Record<string, number>;
 }
 
@@ -143,6 +151,12 @@ export interface DataplaneEvents {
 export interface DataplaneOptions {
   /** I/O implementation (default: the native addon, else the JS fallback with a warning). */
   io?: NativeIo;
+  /**
+   * Where the underlay link learns each remote VTEP's next-hop MAC (default:
+   * the kernel's tables over rtnetlink, opened with the link). Tests give
+   * their own.
+   */
+  nextHops?: (netns: string | undefined) => Promise<NextHopSource>;
   /** Called for warnings (addon missing, limits); default: the 'warning' event only. */
   warn?: (message: string) => void;
 }
@@ -244,12 +258,59 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     dp.io = io;
     try {
       await dp.openAll(io);
+      if (dp.fwd.link !== null) {
+        const open = options.nextHops ?? defaultNextHops(dp.warnFn);
+        dp.nextHops = await open(config.netns);
+        dp.nextHops.on('change', (hop) => dp.applyNextHop(hop));
+      }
     } catch (e) {
       dp.closeHandles();
       throw e;
     }
     dp.start();
+    dp.syncNextHops();
     return dp;
+  }
+
+  private nextHops: NextHopSource | undefined;
+  /** Remote VTEP addresses whose next hop is followed (address -> when last seen in use). */
+  private readonly watched = new Set<string>();
+
+  /**
+   * Follow the next hop of every VTEP in use (flood lists, FDB entries,
+   * learned ones), and stop following the ones gone. Runs once a second and
+   * after control-plane changes; slow path.
+   */
+  private syncNextHops(): void {
+    const source = this.nextHops;
+    if (source === undefined || this.closed) return;
+    const now = new Set<string>();
+    for (const idx of this.vteps.inUse()) {
+      const a = this.vteps.address(idx);
+      if (isMulticast(a)) continue; // a group's MAC follows from its address (resolveGroup)
+      now.add(a);
+      if (!this.watched.has(a)) {
+        this.watched.add(a);
+        this.applyNextHop(source.watch(a));
+      }
+    }
+    for (const a of this.watched) {
+      if (!now.has(a)) {
+        this.watched.delete(a);
+        source.unwatch(a);
+      }
+    }
+  }
+
+  /** A next hop changed: datagrams to that VTEP go on the link (resolved there) or through the kernel. */
+  private applyNextHop(hop: NextHop): void {
+    const outer = this.fwd.outer;
+    if (outer === null || !this.watched.has(hop.address)) return;
+    const idx = this.vteps.find(hop.address);
+    if (idx < 0) return;
+    const link = this.linkHandle;
+    const onLink = hop.state === 'resolved' && hop.dstMac !== undefined && link !== undefined && hop.ifindex === link.ifindex;
+    outer.resolve(idx, onLink ? macBytes(hop.dstMac!) : null);
   }
 
   private async openAll(io: NativeIo): Promise<void> {
@@ -522,10 +583,13 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     for (const p of fwd.ports) this.watchPort(p);
     for (const u of fwd.underlays) this.watchUnderlay(u);
     this.watchLink();
-    // Coarse clock: 1 tick a second drives FDB aging in bounded sweeps.
+    // Coarse clock: 1 tick a second drives FDB aging in bounded sweeps, and
+    // the following of next hops.
     this.timer = setInterval(() => {
       fwd.tick++;
       this.fdb.sweep(fwd.tick);
+      this.syncNextHops();
+      fwd.outer?.armNudges();
     }, 1000);
     this.timer.unref();
   }
@@ -545,6 +609,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   addRemote(vni: number, mac: string, vtep: string, opts: { seq?: number; sticky?: boolean } = {}): void {
     this.requireVni(vni);
     this.fdb.addRemote(vni, mac, vtep, opts);
+    if (!this.watched.has(vtep)) this.syncNextHops();
   }
 
   /** Control plane: withdraw; with `vtep`, only if the entry still points there. */
@@ -556,6 +621,13 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   setFloodList(vni: number, vteps: readonly string[]): void {
     this.requireVni(vni);
     this.floodLists.set(vni, vteps);
+    if (vteps.some((v) => !this.watched.has(v))) this.syncNextHops();
+  }
+
+  /** The next-hop MAC datagrams to `vtep` take on the underlay link, or undefined (through the kernel). */
+  linkNextHop(vtep: string): string | undefined {
+    const idx = this.vteps.find(vtep);
+    return idx < 0 ? undefined : this.fwd.outer?.macOf(idx);
   }
 
   /** Control plane: remote host `ip` in `vni` has `mac` (Type 2 MAC+IP), for ARP suppression. */
@@ -635,12 +707,14 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       const s = u.io.stats();
       drops[Drop.TxError]! += s.txErrors;
       drops[Drop.TxQueueFull]! += s.txQueueFull;
+      // What the link carried for this port, plus what the socket itself did.
+      const l = u.linkCounters;
       return {
         port: u.port,
-        rxDatagrams: s.rxFrames,
-        rxBytes: s.rxBytes,
-        txDatagrams: s.txFrames,
-        txBytes: s.txBytes,
+        rxDatagrams: s.rxFrames + l[U_RX_DATAGRAMS]!,
+        rxBytes: s.rxBytes + l[U_RX_BYTES]!,
+        txDatagrams: s.txFrames + l[U_TX_DATAGRAMS]!,
+        txBytes: s.txBytes + l[U_TX_BYTES]!,
         txErrors: s.txErrors,
         txQueueFull: s.txQueueFull,
         lastTxError: s.lastTxError,
@@ -662,6 +736,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
           flooded: c[V_FLOODED]!,
           arpSuppressed: c[V_ARP_SUPPRESSED]!,
           segmented: c[V_SEGMENTED]!,
+          coalesced: c[V_COALESCED]!,
           drops: dropsByName(c.subarray(V_DROPS, V_DROPS + DROP_REASON_COUNT)),
         };
       });
@@ -706,6 +781,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     for (const p of this.fwd.ports) if (!this.retired.has(p)) p.io.close();
     for (const u of this.fwd.underlays) u.io.close();
     this.linkHandle?.close();
+    this.nextHops?.close();
   }
 }
 
@@ -742,6 +818,22 @@ function validate(c: DataplaneConfig): void {
   if (range !== undefined && !(range[0] >= 1 && range[0] <= range[1] && range[1] <= 65535)) {
     throw new RangeError(`source-port-range ${range[0]}-${range[1]}: expected low <= high within 1..65535`);
   }
+}
+
+function isMulticast(address: string): boolean {
+  return isIPv4(address) ? Number(address.split('.')[0]) >= 224 && Number(address.split('.')[0]) <= 239 : address.toLowerCase().startsWith('ff');
+}
+
+function macBytes(mac: string): Buffer {
+  return Buffer.from(mac.split(':').map((x) => parseInt(x, 16)));
+}
+
+/** The kernel's next hops over rtnetlink, in netns. */
+function defaultNextHops(warn: ((m: string) => void) | undefined): (netns: string | undefined) => Promise<NextHopSource> {
+  return async (netns) => {
+    const { NextHopResolver } = await import('./next-hop-resolver.js');
+    return NextHopResolver.open({ ...(netns !== undefined ? { netns } : {}), ...(warn !== undefined ? { warn } : {}) });
+  };
 }
 
 /** The interface's MAC address (inside netns if given), as 6 bytes. */

@@ -69,6 +69,14 @@ export class LocalPort {
   }
 }
 
+// Underlay counters kept by the forwarder for what the link carries (the
+// socket's own are the addon's).
+export const U_RX_DATAGRAMS = 0;
+export const U_RX_BYTES = 1;
+export const U_TX_DATAGRAMS = 2;
+export const U_TX_BYTES = 3;
+export const UNDERLAY_COUNTERS = 4;
+
 /**
  * One UDP underlay socket (one per VXLAN destination port in use). It sends
  * what goes to VTEPs whose next hop is not resolved (and everything when
@@ -78,6 +86,8 @@ export class Underlay {
   readonly srcAddrs: Uint32Array;
   readonly srcPorts: Uint32Array;
   readonly tx: DatagramTx;
+  /** Datagrams of this UDP port that went through the underlay link (U_* indexes). */
+  readonly linkCounters = new Float64Array(UNDERLAY_COUNTERS);
 
   constructor(
     readonly io: UdpUnderlay,

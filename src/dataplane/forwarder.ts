@@ -22,6 +22,7 @@
 import { EtherType, ETH_HEADER_LENGTH } from '../wire/ethernet.js';
 import * as vxlan from '../wire/vxlan.js';
 import {
+  VNET_F_DATA_VALID,
   VNET_F_NEEDS_CSUM,
   VNET_GSO_ECN,
   VNET_GSO_NONE,
@@ -44,8 +45,13 @@ import {
   P_TX_FRAMES,
   Underlay,
   UnderlayLink,
+  U_RX_BYTES,
+  U_RX_DATAGRAMS,
+  U_TX_BYTES,
+  U_TX_DATAGRAMS,
   VniState,
   V_ARP_SUPPRESSED,
+  V_COALESCED,
   V_DECAPSULATED,
   V_DROPS,
   V_ENCAPSULATED,
@@ -56,11 +62,13 @@ import {
   V_TX_BYTES,
   V_TX_FRAMES,
 } from './forwarder-state.js';
+import { TcpCoalescer } from './gro.js';
 import { finishChecksum, Segmenter } from './gso.js';
-import type { FrameTx } from './native-io.js';
+import type { DatagramTx, FrameTx } from './native-io.js';
 import type { NeighborTable } from './neighbor-table.js';
 import type { OuterHeaders } from './outer-header.js';
 import type { VtepTable } from './vtep-table.js';
+import { writeU32 } from '../wire/byte-order.js';
 
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) around the inner frame; the outer Ethernet header is not in the MTU. */
 export const IPV4_ENCAP_OVERHEAD = 36;
@@ -120,6 +128,13 @@ export class Forwarder {
   private readonly portSpan: number;
   private readonly addrScratch = Buffer.alloc(16);
   private readonly seg = new Segmenter();
+  private readonly co = new TcpCoalescer();
+  /**
+   * Set while a frame built in the arena (segments, a merged frame) is being
+   * queued: the arena must not be flushed and reset under it, so running
+   * out of room then drops instead.
+   */
+  private pinned = false;
 
   // The offload state of the frame being decided (from its virtio_net_hdr),
   // kept in fields so the helpers below need no extra arguments.
@@ -275,8 +290,11 @@ export class Forwarder {
     }
     if (tunnelCopies > 0 && this.prepareTunnel(vs, buf, view, o, len, tunnelCopies)) {
       const hash = flowHash(buf, o, len);
+      const was = this.pinned;
+      this.pinned = was || this.cSegAt >= 0;
       if (list === null) this.sendTunnel(vs, buf, o, len, vs.groupIndex, hash);
       else for (let k = 0; k < list.length; k++) this.sendTunnel(vs, buf, o, len, list[k]!, hash);
+      this.pinned = was;
       vs.counters[V_ENCAPSULATED]! += tunnelCopies;
       copies += tunnelCopies;
     }
@@ -291,7 +309,10 @@ export class Forwarder {
   private encapsulate(vs: VniState, buf: Buffer, view: DataView, o: number, len: number, vtepIndex: number): void {
     if (this.cGso === VNET_GSO_NONE && !this.finishOffload(vs, buf, view, o, len)) return;
     if (!this.prepareTunnel(vs, buf, view, o, len, 1)) return;
+    const was = this.pinned;
+    this.pinned = was || this.cSegAt >= 0;
     this.sendTunnel(vs, buf, o, len, vtepIndex, flowHash(buf, o, len));
+    this.pinned = was;
     vs.counters[V_ENCAPSULATED]!++;
   }
 
@@ -347,15 +368,15 @@ export class Forwarder {
     if (this.cSegAt < 0) {
       const at = o - vxlan.VXLAN_HEADER_LENGTH;
       const n = len + vxlan.VXLAN_HEADER_LENGTH;
-      if (useLink) this.queueLink(vs, buf, 0, at, n, idx, srcPort, 0);
-      else this.queueRaw(vs.underlay, buf, 0, at, n, idx, srcPort);
+      if (useLink) this.queueLink(vs, buf, at, n, idx, srcPort, 0);
+      else this.queueRaw(vs.underlay, buf, at, n, idx, srcPort);
       return;
     }
     const seg = this.seg;
     const segAt = this.cSegAt;
     if (!useLink) {
       for (let k = 0; k < seg.count; k++) {
-        this.queueRaw(vs.underlay, buf, 1, segAt + k * seg.stride, k === seg.count - 1 ? seg.lastLength : seg.stride, idx, srcPort);
+        this.queueRaw(vs.underlay, this.arena, segAt + k * seg.stride, k === seg.count - 1 ? seg.lastLength : seg.stride, idx, srcPort);
       }
       return;
     }
@@ -364,7 +385,7 @@ export class Forwarder {
     for (let k = 0; k < seg.count; k += perMessage) {
       const n = Math.min(perMessage, seg.count - k);
       const bytes = (n - 1) * seg.stride + (k + n === seg.count ? seg.lastLength : seg.stride);
-      this.queueLink(vs, buf, 1, segAt + k * seg.stride, bytes, idx, srcPort, n > 1 ? seg.stride : 0);
+      this.queueLink(vs, this.arena, segAt + k * seg.stride, bytes, idx, srcPort, n > 1 ? seg.stride : 0);
     }
   }
 
@@ -373,19 +394,25 @@ export class Forwarder {
    * gsoSize > 0: the payload is VXLAN datagrams of gsoSize bytes (the last
    * may be shorter), sent as one UDP GSO message.
    */
-  private queueLink(vs: VniState, buf: Buffer, sel: number, at: number, len: number, idx: number, srcPort: number, gsoSize: number): void {
+  private queueLink(vs: VniState, buf: Buffer, at: number, len: number, idx: number, srcPort: number, gsoSize: number): void {
     const link = this.link!;
     const outer = this.outer!;
     const tx = link.tx;
-    if ((tx.src !== buf && tx.count > 0) || tx.count === tx.capacity) this.flushLink();
+    let sel = this.sourceOf(tx, buf);
+    if (sel < 0 || tx.count === tx.capacity) {
+      this.flushLink();
+      sel = this.sourceOf(tx, buf);
+    }
     if (!this.ensureArena(outer.length)) {
       this.dropVni(vs, Drop.TxQueueFull);
       return;
     }
     const h = this.arenaTake(outer.length);
     outer.write(this.arena, h, idx, srcPort, vs.underlay.port, len);
+    const uc = vs.underlay.linkCounters;
+    uc[U_TX_DATAGRAMS]! += gsoSize > 0 ? Math.ceil(len / gsoSize) : 1;
+    uc[U_TX_BYTES]! += len;
     const i = tx.count++;
-    tx.src = buf;
     tx.sel[i] = sel;
     tx.offsets[i] = at;
     tx.lengths[i] = len;
@@ -421,11 +448,14 @@ export class Forwarder {
   }
 
   /** One datagram through the UDP socket (the kernel routes it and resolves its next hop). */
-  private queueRaw(u: Underlay, buf: Buffer, sel: number, at: number, len: number, idx: number, srcPort: number): void {
+  private queueRaw(u: Underlay, buf: Buffer, at: number, len: number, idx: number, srcPort: number): void {
     const tx = u.tx;
-    if ((tx.src !== buf && tx.count > 0) || tx.count === tx.capacity) this.flushUnderlay(u);
+    let sel = this.sourceOf(tx, buf);
+    if (sel < 0 || tx.count === tx.capacity) {
+      this.flushUnderlay(u);
+      sel = this.sourceOf(tx, buf);
+    }
     const i = tx.count++;
-    tx.src = buf;
     tx.sel[i] = sel;
     tx.offsets[i] = at;
     tx.lengths[i] = len;
@@ -522,6 +552,7 @@ export class Forwarder {
         this.drop(Drop.VxlanUnknownVni);
         continue;
       }
+      const uc = u.linkCounters;
       const flags = vnet[i * 10]!;
       const gso = vnet[i * 10 + 1]! & ~VNET_GSO_ECN;
       const gsoSize = words[i * 5 + 2]!;
@@ -534,13 +565,16 @@ export class Forwarder {
         if (udpLen >= 8 && udp + udpLen < end) dgEnd = udp + udpLen;
       }
       if (gso === VNET_GSO_UDP_L4 && gsoSize > 0) {
-        // Several whole datagrams: inner checksums are complete (only the outer one was left to finish).
-        for (let d = payload; d < dgEnd; d += gsoSize) {
-          this.clearOffload();
-          this.decapsulate(u, buf, srcAt, srcLen, buf, rx.view, d, Math.min(gsoSize, dgEnd - d));
-        }
+        // Several whole datagrams (inner checksums complete; only the outer
+        // one was left to finish). Their checksums are trusted when the
+        // kernel checked them or they never left this host: then segments of
+        // one TCP flow are merged back for the ports (gro.ts).
+        const trusted = (flags & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0;
+        this.receiveRun(u, buf, rx.view, srcAt, srcLen, payload, dgEnd, gsoSize, trusted);
         continue;
       }
+      uc[U_RX_DATAGRAMS]!++;
+      uc[U_RX_BYTES]! += dgEnd - payload;
       this.clearOffload();
       const inner = payload + vxlan.VXLAN_HEADER_LENGTH;
       if (gso === VNET_GSO_TCPV4 || gso === VNET_GSO_TCPV6) {
@@ -564,6 +598,49 @@ export class Forwarder {
     }
   }
 
+  /** The datagrams of one UDP GSO run, merged where they continue one TCP flow. */
+  private receiveRun(u: Underlay, buf: Buffer, view: DataView, srcAt: number, srcLen: number, from: number, end: number, size: number, trusted: boolean): void {
+    const uc = u.linkCounters;
+    const co = this.co;
+    const merge = trusted && this.ensureArena(end - from + 64);
+    for (let d = from; d < end; d += size) {
+      const dl = Math.min(size, end - d);
+      uc[U_RX_DATAGRAMS]!++;
+      uc[U_RX_BYTES]! += dl;
+      if (merge) {
+        if (co.active && co.append(buf, d, dl, this.arena)) continue;
+        if (co.active) this.endMerge(u, buf, view, srcAt, srcLen);
+        if (co.begin(buf, d, dl, this.arena, this.arenaUsed)) continue;
+      }
+      this.clearOffload();
+      this.decapsulate(u, buf, srcAt, srcLen, buf, view, d, dl);
+    }
+    if (co.active) this.endMerge(u, buf, view, srcAt, srcLen);
+  }
+
+  /** Decapsulate what the coalescer holds: one datagram as it was, or the merged frame as one GSO frame. */
+  private endMerge(u: Underlay, buf: Buffer, view: DataView, srcAt: number, srcLen: number): void {
+    const co = this.co;
+    co.finish(this.arena);
+    this.clearOffload();
+    if (co.count < 2) {
+      this.decapsulate(u, buf, srcAt, srcLen, buf, view, co.firstOffset, co.firstLength);
+      return;
+    }
+    this.arenaUsed = co.at + align8(co.length);
+    this.cFlags = VNET_F_NEEDS_CSUM;
+    this.cGso = co.gsoType;
+    this.cGsoSize = co.mss;
+    this.cStart = co.l4;
+    this.cOff = 16;
+    this.cHdrLen = co.hdrLen;
+    const was = this.pinned;
+    this.pinned = true;
+    const vs = this.decapsulate(u, buf, srcAt, srcLen, this.arena, this.arenaView, co.at, co.length);
+    this.pinned = was;
+    if (vs !== undefined) vs.counters[V_COALESCED]! += co.count;
+  }
+
   private underlayFor(port: number): Underlay | undefined {
     const us = this.underlays;
     for (let k = 0; k < us.length; k++) if (us[k]!.port === port) return us[k];
@@ -575,37 +652,37 @@ export class Forwarder {
    * VTEP whose address is src[srcAt..srcAt+srcLen): checked, then its inner
    * frame goes to local ports only (split horizon).
    */
-  private decapsulate(u: Underlay, src: Uint8Array, srcAt: number, srcLen: number, buf: Buffer, view: DataView, dg: number, len: number): void {
+  private decapsulate(u: Underlay, src: Uint8Array, srcAt: number, srcLen: number, buf: Buffer, view: DataView, dg: number, len: number): VniState | undefined {
     if (len < vxlan.VXLAN_HEADER_LENGTH) {
       this.drop(Drop.VxlanTruncated);
-      return;
+      return undefined;
     }
     // RFC 7348 §5: the I flag must be set; the reserved bits are ignored.
     if (!vxlan.hasValidFlags(buf, dg)) {
       this.drop(Drop.VxlanFlags);
-      return;
+      return undefined;
     }
     const vs = this.vnis.get(vxlan.readVni(buf, dg));
     if (vs === undefined || vs.underlay !== u) {
       this.drop(Drop.VxlanUnknownVni);
-      return;
+      return undefined;
     }
     if (this.isOwnAddress(src, srcAt, srcLen)) {
       this.dropVni(vs, Drop.OwnVtep);
-      return;
+      return undefined;
     }
     const inner = dg + vxlan.VXLAN_HEADER_LENGTH;
     const innerLen = len - vxlan.VXLAN_HEADER_LENGTH;
     if (innerLen < ETH_HEADER_LENGTH) {
       this.dropVni(vs, Drop.InnerRunt);
-      return;
+      return undefined;
     }
     if (vs.mode === 'evpn') {
       // evpn mode: remote VTEPs come only from the control plane (Type 3 / Type 2).
       const idx = this.vteps.findBytes(src, srcAt, srcLen);
       if (idx < 0 || this.vteps.refs(idx) === 0) {
         this.dropVni(vs, Drop.UnknownVtep);
-        return;
+        return undefined;
       }
     } else {
       // static / multicast: learn inner source MAC -> outer source IP, as the kernel's vxlan does.
@@ -620,16 +697,17 @@ export class Forwarder {
       if (slot >= 0) {
         if (this.fdb.kindAt(slot) === FDB_LOCAL) this.toPort(this.ports[this.fdb.targetAt(slot)]!, vs, buf, view, inner, innerLen);
         else this.dropVni(vs, Drop.SplitHorizon);
-        return;
+        return vs;
       }
     }
     const ports = vs.ports;
     if (ports.length === 0) {
       this.dropVni(vs, Drop.NoFloodTarget);
-      return;
+      return vs;
     }
     for (let p = 0; p < ports.length; p++) this.toPort(ports[p]!, vs, buf, view, inner, innerLen);
     vc[V_FLOODED]!++;
+    return vs;
   }
 
   private isOwnAddress(src: Uint8Array, at: number, n: number): boolean {
@@ -693,14 +771,17 @@ export class Forwarder {
     vs.counters[V_TX_FRAMES]!++;
     vs.counters[V_TX_BYTES]! += len;
     const vid = out.vlanVni === null ? 0 : (out.vniVid.get(vs.vni) ?? 0);
-    if ((q.src !== buf && q.count > 0) || q.count === q.capacity) this.flushPort(out);
+    let sel = this.sourceOf(q, buf);
+    if (sel < 0 || q.count === q.capacity) {
+      this.flushPort(out);
+      sel = this.sourceOf(q, buf);
+    }
     if (vid !== 0 && !this.ensureArena(16)) {
       this.dropVni(vs, Drop.TxQueueFull);
       return;
     }
     const i = q.count++;
-    q.src = buf;
-    q.sel[i] = 0;
+    q.sel[i] = sel;
     if (vid === 0) {
       q.offsets[i] = o;
       q.lengths[i] = len;
@@ -763,19 +844,39 @@ export class Forwarder {
     this.arenaUsed = at + align8(seg.total);
     const flags = this.cFlags;
     const gso = this.cGso;
+    const was = this.pinned;
     this.cFlags = 0;
     this.cGso = VNET_GSO_NONE;
+    this.pinned = true;
     for (let k = 0; k < seg.count; k++) {
       this.toPort(out, vs, this.arena, this.arenaView, at + k * seg.stride, k === seg.count - 1 ? seg.lastLength : seg.stride);
     }
+    this.pinned = was;
     this.cFlags = flags;
     this.cGso = gso;
   }
 
-  /** Make room for `n` more arena bytes, flushing every queue if needed; false when n can never fit. */
+  /**
+   * Where an entry's payload in `buf` comes from in queue q: 1 for the
+   * arena, 0 for q's source (set to buf), or -1 when q holds entries of
+   * another source buffer and must be flushed first (one source per send).
+   */
+  private sourceOf(q: FrameTx | DatagramTx, buf: Buffer): number {
+    if (buf === this.arena) {
+      if (q.src === null) q.src = buf;
+      return 1;
+    }
+    if (q.src !== buf) {
+      if (q.count > 0 && q.src !== this.arena) return -1;
+      q.src = buf;
+    }
+    return 0;
+  }
+
+  /** Make room for `n` more arena bytes, flushing every queue if needed; false when it cannot. */
   private ensureArena(n: number): boolean {
     if (this.arenaUsed + n <= this.arena.length) return true;
-    if (n > this.arena.length) return false;
+    if (n > this.arena.length || this.pinned) return false;
     this.flushAll();
     return true;
   }
@@ -852,13 +953,6 @@ function sameMac(buf: Uint8Array, a: number, b: number): boolean {
 
 function align8(n: number): number {
   return (n + 7) & ~7;
-}
-
-function writeU32(buf: Uint8Array, o: number, v: number): void {
-  buf[o] = v >>> 24;
-  buf[o + 1] = (v >>> 16) & 0xff;
-  buf[o + 2] = (v >>> 8) & 0xff;
-  buf[o + 3] = v & 0xff;
 }
 
 export { LocalPort, Underlay, UnderlayLink, VniState };

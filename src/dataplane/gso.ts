@@ -33,6 +33,7 @@ import { IPV6_HEADER_LENGTH, IPV6_PAYLOAD_LENGTH_OFFSET } from '../wire/ipv6.js'
 import { TCP_CHECKSUM_OFFSET, TCP_DATA_OFFSET_OFFSET, TCP_FLAGS_OFFSET, TCP_SEQ_OFFSET, TcpFlag } from '../wire/tcp.js';
 import { UDP_CHECKSUM_OFFSET, UDP_HEADER_LENGTH, UDP_LENGTH_OFFSET } from '../wire/udp.js';
 import { VNET_GSO_ECN, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_GSO_UDP_L4 } from '../wire/virtio-net-hdr.js';
+import { readU32, writeU16, writeU32 } from '../wire/byte-order.js';
 
 /** RFC 768: a computed UDP checksum of zero is sent as all ones (zero means "none"). */
 const CSUM_MANGLED_0 = 0xffff;
@@ -192,14 +193,14 @@ export class Segmenter {
       const l4Length = l4HeaderLength + chunk;
       if (v4) {
         const ip = f + l3;
-        write16(out, ip + IPV4_TOTAL_LENGTH_OFFSET, ipHeaderLength + l4Length);
-        write16(out, ip + IPV4_IDENTIFICATION_OFFSET, (id0 + k) & 0xffff);
+        writeU16(out, ip + IPV4_TOTAL_LENGTH_OFFSET, ipHeaderLength + l4Length);
+        writeU16(out, ip + IPV4_IDENTIFICATION_OFFSET, (id0 + k) & 0xffff);
         out[ip + IPV4_CHECKSUM_OFFSET] = 0;
         out[ip + IPV4_CHECKSUM_OFFSET + 1] = 0;
-        write16(out, ip + IPV4_CHECKSUM_OFFSET, ~onesComplementSum(out, ip, ipHeaderLength) & 0xffff);
+        writeU16(out, ip + IPV4_CHECKSUM_OFFSET, ~onesComplementSum(out, ip, ipHeaderLength) & 0xffff);
       } else {
         // Extension headers between the fixed header and L4 count in the payload length.
-        write16(out, f + l3 + IPV6_PAYLOAD_LENGTH_OFFSET, ipHeaderLength - IPV6_HEADER_LENGTH + l4Length);
+        writeU16(out, f + l3 + IPV6_PAYLOAD_LENGTH_OFFSET, ipHeaderLength - IPV6_HEADER_LENGTH + l4Length);
       }
       const t = f + l4;
       let csumAt: number;
@@ -211,7 +212,7 @@ export class Segmenter {
         out[t + TCP_FLAGS_OFFSET] = fl;
         csumAt = t + TCP_CHECKSUM_OFFSET;
       } else {
-        write16(out, t + UDP_LENGTH_OFFSET, l4Length);
+        writeU16(out, t + UDP_LENGTH_OFFSET, l4Length);
         csumAt = t + UDP_CHECKSUM_OFFSET;
       }
       out[csumAt] = 0;
@@ -219,7 +220,7 @@ export class Segmenter {
       // Pseudo-header (RFC 9293 §3.1, RFC 8200 §8.1): addresses, protocol, L4 length.
       const pseudo = fold(addrSum + proto + l4Length);
       const c = ~onesComplementSumView(outView, t, l4Length, pseudo) & 0xffff;
-      write16(out, csumAt, c === 0 && !tcp ? CSUM_MANGLED_0 : c);
+      writeU16(out, csumAt, c === 0 && !tcp ? CSUM_MANGLED_0 : c);
       p += stride;
     }
     this.count = n;
@@ -229,20 +230,3 @@ export class Segmenter {
     return true;
   }
 }
-
-function readU32(buf: Uint8Array, o: number): number {
-  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
-}
-
-function writeU32(buf: Uint8Array, o: number, v: number): void {
-  buf[o] = v >>> 24;
-  buf[o + 1] = (v >>> 16) & 0xff;
-  buf[o + 2] = (v >>> 8) & 0xff;
-  buf[o + 3] = v & 0xff;
-}
-
-function write16(buf: Uint8Array, o: number, v: number): void {
-  buf[o] = (v >>> 8) & 0xff;
-  buf[o + 1] = v & 0xff;
-}
-

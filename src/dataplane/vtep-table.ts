@@ -273,6 +273,13 @@ export class VtepTable {
     return s;
   }
 
+  /** Indexes referenced now (slow path: control-plane and read-out rate). */
+  inUse(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.fresh; i++) if (this.family[i] !== 0 && this.refCount[i]! > 0) out.push(i);
+    return out;
+  }
+
   /** True when the index currently holds an address. */
   has(index: number): boolean {
     return index >= 0 && index < this.capacity && this.family[index] !== 0;

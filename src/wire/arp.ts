@@ -19,6 +19,7 @@ import { checkUint } from './field-range.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { formatMac, parseMac } from './mac-address.js';
 import { ensureBytes, frameError } from './wire-error.js';
+import { readU32 } from './byte-order.js';
 
 export const ARP_LENGTH = 28;
 export const ARP_HTYPE_OFFSET = 0;
@@ -96,10 +97,6 @@ export function isGratuitous(buf: Uint8Array, offset: number): boolean {
  */
 export function isProbe(buf: Uint8Array, offset: number): boolean {
   return readSenderIpU32(buf, offset) === 0;
-}
-
-function readU32(buf: Uint8Array, o: number): number {
-  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
 }
 
 // ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import { checkUint } from './field-range.js';
 import { checksum, fold, onesComplementSum } from './inet-checksum.js';
 import { formatIpv4, parseIpv4 } from './ip-address.js';
 import { ensureBytes, frameError } from './wire-error.js';
+import { readU32, writeU32 } from './byte-order.js';
 
 export const IPV4_VERSION = 4;
 export const IPV4_MIN_HEADER_LENGTH = 20;
@@ -180,17 +181,6 @@ export function writeHeader(
   const sum = checksum(buf, offset, IPV4_MIN_HEADER_LENGTH);
   buf[offset + 10] = sum >>> 8;
   buf[offset + 11] = sum & 0xff;
-}
-
-function readU32(buf: Uint8Array, o: number): number {
-  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
-}
-
-function writeU32(buf: Uint8Array, o: number, v: number): void {
-  buf[o] = v >>> 24;
-  buf[o + 1] = (v >>> 16) & 0xff;
-  buf[o + 2] = (v >>> 8) & 0xff;
-  buf[o + 3] = v & 0xff;
 }
 
 // ---------------------------------------------------------------------------

@@ -38,8 +38,8 @@ function fakeCounters(): DataplaneCounters {
       { name: 'tap0', kind: 'tap', vnis: [100, 200], rxFrames: 5, rxBytes: 500, txFrames: 4, txBytes: 400, flooded: 0, drops: 0, rxTruncated: 0, txErrors: 0, txQueueFull: 0 },
     ],
     vnis: [
-      { vni: 100, mode: 'evpn', rxFrames: 15, rxBytes: 1500, txFrames: 13, txBytes: 1300, encapsulated: 14, decapsulated: 12, flooded: 1, arpSuppressed: 3, segmented: 0, drops: drops({ 'unknown-vtep': 1 }) },
-      { vni: 200, mode: 'static', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, encapsulated: 0, decapsulated: 0, flooded: 0, arpSuppressed: 0, segmented: 0, drops: drops() },
+      { vni: 100, mode: 'evpn', rxFrames: 15, rxBytes: 1500, txFrames: 13, txBytes: 1300, encapsulated: 14, decapsulated: 12, flooded: 1, arpSuppressed: 3, segmented: 0, coalesced: 0, drops: drops({ 'unknown-vtep': 1 }) },
+      { vni: 200, mode: 'static', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, encapsulated: 0, decapsulated: 0, flooded: 0, arpSuppressed: 0, segmented: 0, coalesced: 0, drops: drops() },
     ],
     underlays: [{ port: 4789, rxDatagrams: 12, rxBytes: 1296, txDatagrams: 14, txBytes: 1512, txErrors: 0, txQueueFull: 0, lastTxError: '' }],
     fdb: {

@@ -35,8 +35,8 @@ before(async () => {
   A = await topo.addNamespace({ ipv6: true });
   B = await topo.addNamespace({ ipv6: true });
   // Hosts keep their default offloads; nothing here sends more than ARP / ND.
-  await topo.veth(A, 'a0', B, 'b0', { keepOffloads: true, up: false });
-  await topo.veth(A, 'a1', B, 'b1', { keepOffloads: true, up: false });
+  await topo.veth(A, 'a0', B, 'b0', { up: false });
+  await topo.veth(A, 'a1', B, 'b1', { up: false });
   for (const [ns, ifname, mac] of [[A, 'a0', NET.macA0], [A, 'a1', NET.macA1], [B, 'b0', NET.macB0], [B, 'b1', NET.macB1]] as const) {
     await topo.setMac(ns, ifname, mac);
   }

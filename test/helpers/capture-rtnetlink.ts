@@ -107,8 +107,8 @@ async function main(): Promise<void> {
   try {
     const a = await topo.addNamespace({ ipv6: true });
     const b = await topo.addNamespace({ ipv6: true });
-    await topo.veth(a, 'a0', b, 'b0', { keepOffloads: true, up: false });
-    await topo.veth(a, 'a1', b, 'b1', { keepOffloads: true, up: false });
+    await topo.veth(a, 'a0', b, 'b0', { up: false });
+    await topo.veth(a, 'a1', b, 'b1', { up: false });
     for (const [ns, ifname, mac] of [[a, 'a0', CAPTURE.macA0], [a, 'a1', CAPTURE.macA1], [b, 'b0', CAPTURE.macB0], [b, 'b1', CAPTURE.macB1]] as const) {
       await topo.setMac(ns, ifname, mac);
     }

@@ -611,8 +611,15 @@ export interface IperfResult {
   bitsPerSecond: number;
   seconds: number;
   bytes: number;
+  /** TCP retransmissions the sender counted (the server's in reverse mode). */
+  retransmits: number;
   /** The server's exit code (0 when its one test completed). */
   serverExit: number | null;
+}
+
+export interface IperfOptions {
+  /** -R: the server sends, the client receives. */
+  reverse?: boolean;
 }
 
 /**
@@ -624,6 +631,7 @@ export async function iperf3Tcp(
   server: { ns: string; ip: string },
   client: { ns: string },
   seconds: number,
+  options: IperfOptions = {},
 ): Promise<IperfResult> {
   const port = 5201;
   const srv = topo.spawn(server.ns, ['iperf3', '-s', '-1', '-B', server.ip, '-p', String(port)]);
@@ -635,16 +643,16 @@ export async function iperf3Tcp(
     return out.trim() !== '' || undefined;
   });
   const r = await exec(
-    inNs(client.ns, ['iperf3', '-c', server.ip, '-p', String(port), '-t', String(seconds), '-J', '--connect-timeout', '3000']),
+    inNs(client.ns, ['iperf3', '-c', server.ip, '-p', String(port), '-t', String(seconds), '-J', '--connect-timeout', '3000', ...(options.reverse ? ['-R'] : [])]),
     { timeoutMs: (seconds + 15) * 1000, allowFailure: true },
   );
   if (r.code !== 0) throw new Error(`iperf3 client exited ${r.code}:\n${r.stdout}${r.stderr}`);
   const json = JSON.parse(r.stdout) as {
-    end?: { sum_received?: { bits_per_second?: number; seconds?: number; bytes?: number } };
+    end?: { sum_received?: { bits_per_second?: number; seconds?: number; bytes?: number }; sum_sent?: { retransmits?: number } };
   };
   const sum = json.end?.sum_received;
   const timer = setTimeout(() => srv.kill('SIGKILL'), 5_000);
   const serverExit = await serverDone;
   clearTimeout(timer);
-  return { bitsPerSecond: sum?.bits_per_second ?? 0, seconds: sum?.seconds ?? 0, bytes: sum?.bytes ?? 0, serverExit };
+  return { bitsPerSecond: sum?.bits_per_second ?? 0, seconds: sum?.seconds ?? 0, bytes: sum?.bytes ?? 0, retransmits: json.end?.sum_sent?.retransmits ?? 0, serverExit };
 }

@@ -57,6 +57,16 @@ export interface TenantResult {
 
 /** Packets per ordered host pair: enough to show the first one (it waits for ARP) gets through too. */
 const PING_COUNT = 3;
+/** Seconds of the demo's TCP transfer (iperf3, h1 -> h2 in the first tenant). */
+export const TCP_SECONDS = 2;
+
+export interface TcpResult {
+  from: string;
+  to: string;
+  /** Received by the server, bits per second. */
+  bitsPerSecond: number;
+  retransmits: number;
+}
 
 export class DemoLab {
   readonly runner = new Runner();
@@ -64,7 +74,7 @@ export class DemoLab {
 
   constructor(private readonly bin: string) {}
 
-  /** Namespaces, links, addresses, MACs; offloads off on every veth end. */
+  /** Namespaces, links, addresses, MACs; every veth at the kernel's default offloads, as users' hosts are. */
   async build(): Promise<void> {
     const r = this.runner;
     await mkdir(RUN_DIR, { recursive: true, mode: 0o700 });
@@ -101,16 +111,10 @@ export class DemoLab {
     );
   }
 
-  /**
-   * A veth pair created in nsA with its peer moved to nsB. Offloads off on
-   * both ends: with them on, an AF_PACKET member port reads GSO super-frames
-   * and frames whose checksum is left to a NIC that does not exist.
-   */
+  /** A veth pair created in nsA with its peer moved to nsB (offloads as the kernel makes them: on). */
   private async veth(nsA: string, nameA: string, nsB: string, nameB: string, mtu?: number): Promise<void> {
     const m = mtu === undefined ? [] : ['mtu', String(mtu)];
     await this.runner.run(null, 'ip', '-n', nsA, 'link', 'add', nameA, ...m, 'type', 'veth', 'peer', 'name', nameB, ...m, 'netns', nsB);
-    const off = ['tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'];
-    await Promise.all([this.runner.run(nsA, 'ethtool', '-K', nameA, ...off), this.runner.run(nsB, 'ethtool', '-K', nameB, ...off)]);
   }
 
   private async up(ns: string, ifname: string): Promise<void> {
@@ -204,6 +208,37 @@ export class DemoLab {
         return { tenant, pairs, transmitted, received };
       }),
     );
+  }
+
+  /**
+   * A short TCP transfer from host 1 to host 2 of a tenant, hosts at their
+   * default offloads: what a user tries after the pings. Bounded: a
+   * one-off iperf3 server, a client of TCP_SECONDS with a connect timeout.
+   */
+  async tcp(tenant: Tenant): Promise<TcpResult> {
+    const [a, b] = [SWITCHES[0]!, SWITCHES[1]!];
+    const server = this.runner.exec(inNs(hostNs(tenant, b), ['iperf3', '-s', '-1', '-B', hostIp(b)]), { timeoutMs: (TCP_SECONDS + 15) * 1000, allowFailure: true, interruptible: true });
+    try {
+      let last = '';
+      // The server takes a moment to listen: a few tries, bounded.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const r = await this.runner.exec(
+          inNs(hostNs(tenant, a), ['iperf3', '-c', hostIp(b), '-t', String(TCP_SECONDS), '-J', '--connect-timeout', '2000']),
+          { timeoutMs: (TCP_SECONDS + 10) * 1000, allowFailure: true, interruptible: true },
+        );
+        last = r.stdout + r.stderr;
+        if (r.code === 0) {
+          const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number }; sum_sent?: { retransmits?: number } } };
+          return { from: hostName(tenant, a), to: hostName(tenant, b), bitsPerSecond: j.end?.sum_received?.bits_per_second ?? 0, retransmits: j.end?.sum_sent?.retransmits ?? 0 };
+        }
+        if (!/refused/i.test(last)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`iperf3 ${hostName(tenant, a)} -> ${hostName(tenant, b)} failed: ${last.trim().split('\n').slice(-3).join(' ')}`);
+    } finally {
+      // A one-off server exits after its test; if the client never connected, it is killed with the rest.
+      await Promise.race([server, new Promise((r) => setTimeout(r, 2000))]);
+    }
   }
 
   /** `vxswitch --api-socket S <args>` against switch n: its text output. */

@@ -1,4 +1,4 @@
-// The demo's child processes (`ip`, `ethtool`, `ping`, the CLI read-outs):
+// The demo's child processes (`ip`, `ping`, `iperf3`, the CLI read-outs):
 // asynchronous, each bounded by a timeout, and all of them tracked so a
 // Ctrl-C can kill what is in flight and then tear down what exists — no step
 // of the bring-up can create a namespace after the teardown listed them.

@@ -1,0 +1,163 @@
+// Frames as a host's stack hands them to a port with virtio-net headers:
+// a GSO super-frame (TCP or UDP payload far above the MTU, headers of the
+// first segment, the L4 checksum field holding the pseudo-header sum) and
+// its virtio_net_hdr. Built with the project's encoders; the checks decode
+// segments with the same wire views the codec tests hold against tshark.
+import assert from 'node:assert/strict';
+import { EtherType } from '../../src/wire/ethernet.js';
+import { fold, onesComplementSum } from '../../src/wire/inet-checksum.js';
+import * as ipv4 from '../../src/wire/ipv4.js';
+import { IpProtocol } from '../../src/wire/ipv4.js';
+import * as ipv6 from '../../src/wire/ipv6.js';
+import * as tcp from '../../src/wire/tcp.js';
+import * as udp from '../../src/wire/udp.js';
+import * as vnetHdr from '../../src/wire/virtio-net-hdr.js';
+import { ethernetFrame } from './frame-builder.js';
+
+export interface SuperFrame {
+  frame: Buffer;
+  vnet: Buffer;
+  /** Offset of the L3 / L4 header in frame. */
+  l3: number;
+  l4: number;
+  payload: Buffer;
+}
+
+export interface SuperFrameOptions {
+  family: 4 | 6;
+  protocol: 'tcp' | 'udp';
+  payloadLength: number;
+  gsoSize: number;
+  vlan?: number;
+  /** TCP flags of the super-frame (default ACK|PSH). */
+  flags?: number;
+  seq?: number;
+  /** TCP options bytes (a multiple of 4). */
+  options?: Buffer;
+  ecn?: boolean;
+}
+
+export function payloadBytes(n: number, seed = 1): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+export function superFrame(o: SuperFrameOptions): SuperFrame {
+  const payload = payloadBytes(o.payloadLength, o.payloadLength + o.gsoSize);
+  let l4: Buffer;
+  if (o.protocol === 'tcp') {
+    const header = tcp.encode({
+      srcPort: 40000,
+      dstPort: 5201,
+      seq: (o.seq ?? 0xfffff000) >>> 0,
+      ack: 12345,
+      reserved: 0,
+      flags: o.flags ?? tcp.TcpFlag.Ack | tcp.TcpFlag.Psh,
+      window: 512,
+      checksum: 0,
+      urgentPointer: 0,
+      options: o.options ?? Buffer.alloc(0),
+    });
+    l4 = Buffer.concat([header, payload]);
+  } else {
+    l4 = Buffer.concat([udp.encode({ srcPort: 40000, dstPort: 5201, length: 8 + payload.length, checksum: 0 }), payload]);
+  }
+  let ip: Buffer;
+  if (o.family === 4) {
+    ip = ipv4.encode({
+      dscp: 0,
+      ecn: 0,
+      totalLength: 20 + l4.length,
+      identification: 0xfff0,
+      reservedFlag: false,
+      dontFragment: true,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol: o.protocol === 'tcp' ? IpProtocol.Tcp : IpProtocol.Udp,
+      src: '10.213.1.1',
+      dst: '10.213.1.2',
+      options: Buffer.alloc(0),
+    });
+  } else {
+    ip = ipv6.encode({
+      trafficClass: 0,
+      flowLabel: 7,
+      payloadLength: l4.length,
+      nextHeader: o.protocol === 'tcp' ? IpProtocol.Tcp : IpProtocol.Udp,
+      hopLimit: 64,
+      src: 'fd00:213::1',
+      dst: 'fd00:213::2',
+    });
+  }
+  const frame = ethernetFrame(o.family === 4 ? EtherType.Ipv4 : EtherType.Ipv6, Buffer.concat([ip, l4]), o.vlan);
+  const l3 = o.vlan === undefined ? 14 : 18;
+  const l4At = l3 + ip.length;
+  // The partial checksum: the pseudo-header sum (not complemented), as the stack leaves it.
+  const proto = o.protocol === 'tcp' ? IpProtocol.Tcp : IpProtocol.Udp;
+  const pseudo =
+    o.family === 4 ? ipv4.pseudoHeaderSum(frame, l3, proto, l4.length) : ipv6.pseudoHeaderSum(frame, l3, proto, l4.length);
+  frame.writeUInt16BE(pseudo, l4At + (o.protocol === 'tcp' ? 16 : 6));
+  const gsoType = o.protocol === 'udp' ? vnetHdr.VNET_GSO_UDP_L4 : o.family === 4 ? vnetHdr.VNET_GSO_TCPV4 : vnetHdr.VNET_GSO_TCPV6;
+  const vnet = vnetHdr.encode({
+    needsChecksum: true,
+    dataValid: false,
+    gsoType: o.payloadLength > o.gsoSize ? gsoType : vnetHdr.VNET_GSO_NONE,
+    ecn: o.ecn ?? false,
+    hdrLen: l4At + (o.protocol === 'tcp' ? 20 + (o.options?.length ?? 0) : 8),
+    gsoSize: o.payloadLength > o.gsoSize ? o.gsoSize : 0,
+    csumStart: l4At,
+    csumOffset: o.protocol === 'tcp' ? 16 : 6,
+  });
+  return { frame, vnet, l3, l4: l4At, payload };
+}
+
+export interface CheckedSegment {
+  payload: Buffer;
+  seq: number;
+  flags: number;
+  id: number;
+}
+
+/**
+ * Decode one segment (an Ethernet frame starting at `at`, `len` bytes) as a
+ * host would receive it: IP header checksum (IPv4), IP length, L4 checksum.
+ * Asserts each; returns what it carries.
+ */
+export function checkSegment(buf: Buffer, at: number, len: number, family: 4 | 6, protocol: 'tcp' | 'udp', l3Offset: number): CheckedSegment {
+  const f = buf.subarray(at, at + len);
+  const l3 = l3Offset;
+  let l4: number;
+  let id = 0;
+  let l4Length: number;
+  let pseudo: number;
+  const proto = protocol === 'tcp' ? IpProtocol.Tcp : IpProtocol.Udp;
+  if (family === 4) {
+    assert.ok(ipv4.isHeaderChecksumValid(f, l3), 'IPv4 header checksum');
+    const total = ipv4.readTotalLength(f, l3);
+    assert.equal(total, len - l3, 'IPv4 total length = segment length');
+    id = f.readUInt16BE(l3 + 4);
+    l4 = l3 + ipv4.readHeaderLength(f, l3);
+    l4Length = total - (l4 - l3);
+    pseudo = ipv4.pseudoHeaderSum(f, l3, proto, l4Length);
+  } else {
+    const pl = f.readUInt16BE(l3 + 4);
+    assert.equal(pl, len - l3 - 40, 'IPv6 payload length');
+    l4 = l3 + 40;
+    l4Length = pl;
+    pseudo = ipv6.pseudoHeaderSum(f, l3, proto, l4Length);
+  }
+  // A correct checksum makes the sum over pseudo-header + L4 all ones.
+  assert.equal(fold(onesComplementSum(f, l4, l4Length, pseudo)), 0xffff, `${protocol} checksum of a ${len}-byte segment`);
+  if (protocol === 'tcp') {
+    const thl = tcp.readHeaderLength(f, l4);
+    return { payload: Buffer.from(f.subarray(l4 + thl)), seq: f.readUInt32BE(l4 + 4), flags: f[l4 + 13]!, id };
+  }
+  assert.equal(udp.readLength(f, l4), l4Length, 'UDP length');
+  return { payload: Buffer.from(f.subarray(l4 + 8)), seq: 0, flags: 0, id };
+}
