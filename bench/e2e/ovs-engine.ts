@@ -169,9 +169,10 @@ export function ovsEngine(): Engine {
       await vsctl('add-port', 'br-int', MEMBER_IF);
       await vsctl('add-port', 'br-int', VXLAN_PORT_NAME, '--', 'set', 'interface', VXLAN_PORT_NAME, 'type=vxlan',
         `options:remote_ip=${REMOTE_VTEP}`, `options:local_ip=${LOCAL_VTEP}`, `options:key=${VNI}`, `options:dst_port=${VXLAN_PORT}`);
-      // Userspace tunnel routing: a route to the underlay subnet via br-phy
-      // (OVS may also have learned it from the kernel; then this one is
-      // just the same route again) and the remote VTEP's MAC.
+      // Userspace tunnel routing: a route to the remote VTEP via br-phy (OVS
+      // also learns br-phy's subnet from the kernel; this one does not
+      // depend on that) and the remote VTEP's MAC, since nothing answers
+      // ARP for it during the frame runs.
       await appctl('ovs/route/add', `${REMOTE_VTEP}/32`, 'br-phy').catch((e: unknown) => notes.push(`ovs/route/add: ${(e as Error).message}`));
       await appctl('tnl/arp/set', 'br-phy', REMOTE_VTEP, t.rxMac);
       await ofctl('add-flow', 'br-int', `priority=100,dl_dst=${DST_MAC},actions=output:${VXLAN_PORT_NAME}`);
