@@ -1,7 +1,7 @@
 // Control-plane bench (issue 4, acceptance 5): how long vxswitch takes to
 // take 100,000 Type 2 routes, and what they cost in memory, next to FRR for
-// the same injection in the same run. Method: ../shared/interop/README.md §d
-// (the reference figures measured on this machine).
+// the same injection in the same run. Method and FRR's reference figures on
+// this machine kind: docs/benchmarking.md "Control plane".
 //
 //   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--cpu-prof DIR] [--json]
 //   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs

@@ -1,12 +1,12 @@
 // CPU use on the switch's core (CPU 1), as shares of its time:
 //   - busy: (user + nice + system + irq + softirq) jiffies of CPU 1 in
-//     /proc/stat, as ../shared/BENCH-NOTES.md measures it. It counts
-//     everything that ran there, other work of a shared machine included.
+//     /proc/stat (docs/benchmarking.md "CPU"). It counts everything that
+//     ran there, other work of a shared machine included.
 //   - softirq: CPU 1's softirq jiffies alone: the member port's receive
 //     (steered there by RPS); for the kernel engine, the whole bridge + vxlan
 //     path. Other processes add next to nothing here.
-//   - process: the switch process's user + system time (/proc/PID/stat;
-//     vxswitch only). It includes softirq work that ran in its context (the
+//   - process: the switch process's user + system time (/proc/PID/stat,
+//     all its threads; vxswitch and ovs-vswitchd). It includes softirq work that ran in its context (the
 //     transmit path's), which /proc/stat also counts as softirq, so the two
 //     must not be added.
 

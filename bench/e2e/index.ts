@@ -1,85 +1,93 @@
-// End-to-end bench (issue 3, acceptance 6): the kernel's bridge + vxlan and
-// vxswitch as the VTEP on the same veth topology, in one run, printed side
-// by side with the ratio vxswitch/kernel. Method: ../shared/BENCH-NOTES.md;
-// topology.ts draws the namespaces.
+// End-to-end bench: the kernel's bridge + vxlan, Open vSwitch's userspace
+// datapath and vxswitch as the VTEP on the same veth topology, in one run,
+// with every host at its default offloads, printed side by side with the
+// ratios vxswitch/kernel and vxswitch/OVS, and drawn as an SVG chart.
+// Method: docs/benchmarking.md; topology.ts draws the namespaces.
 //
-//   node dist/bench/e2e/index.js [--runs N] [--engines kernel,vxswitch] [--nice N] [--cpu-prof DIR] [--json]
-//   (bench/index.ts calls benchEndToEnd(); needs root, ip, bridge, taskset,
-//   ethtool, iperf3 and the native addon, else it says why it is skipped)
+//   node dist/bench/e2e/index.js [--runs N] [--engines kernel,ovs,vxswitch] [--nice N]
+//        [--chart PATH | --no-chart] [--no-variant] [--cpu-prof DIR] [--json]
 //
-// Per engine: the highest loss-free rate at 64 and 1400 bytes (loss-free.ts:
-// overload run, probe, bisection with 2 s runs, a failing rate tried twice,
-// then the median of 3 confirming 3 s runs; pass = under 0.5 % loss), the
-// rate delivered under overload (the generator at its maximum), CPU 1's
-// busy and softirq shares and the switch process's CPU (cpu-stat.ts), and
-// iperf3 TCP for 5 s (tcp.ts) with the member link's offloads off for both
-// engines (vxswitch needs them off); the kernel is also measured with them
-// on, for information. Generator, switch process and iperf3 run at nice -20
-// (--nice) so other work on a shared machine does not take their cores.
-// Everything is cleaned up on the way out, also on failure or Ctrl-C.
-// About 3 to 4 minutes.
+// (bench/index.ts calls benchEndToEnd(); needs root, ip, bridge, taskset,
+// ethtool, iperf3 and the native addon, else it says why it is skipped;
+// installs Debian's openvswitch-switch when OVS is wanted and missing,
+// ovs-install.ts, and measures the rest when that fails.)
+//
+// Per engine (measure-engine.ts): the highest loss-free rate at 64 and 1400
+// bytes (loss-free.ts), the rate delivered under overload and its share of
+// the loss-free rate (receive livelock), CPU 1's use (cpu-stat.ts), iperf3
+// TCP for 5 s (tcp.ts) with hosts at default offloads (OVS needs one
+// workaround, ovs-engine.ts, footnoted), and a labelled TCP variant with the
+// member link's offloads off (--no-variant skips it). Generator, switch
+// process and iperf3 run at nice -20 (--nice) so other work on a shared
+// machine does not take their cores. Everything is cleaned up on the way
+// out, also on failure or Ctrl-C. About 5 to 6 minutes per run.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadNativeIo } from '../../src/dataplane/native-io.js';
-import type { Engine } from './engine.js';
+import { machineLine, renderChart } from './chart.js';
+import { ENGINE_LABELS, ENGINE_NAMES, isEngineName, type Engine, type EngineName } from './engine.js';
 import { kernelEngine } from './kernel-engine.js';
-import { loadRun, type LoadRun } from './load.js';
-import { DEFAULT_KNEE, findKnee, median, type KneeOptions, type KneeResult } from './loss-free.js';
+import { loadRun } from './load.js';
+import { DEFAULT_KNEE, type KneeOptions } from './loss-free.js';
+import { measureEngine } from './measure-engine.js';
 import { currentNice, endChildren, killChildrenNow, onPath, setNice } from './netns.js';
-import { tcpRun, type TcpResult } from './tcp.js';
-import {
-  createTopology,
-  destroyTopology,
-  destroyTopologySync,
-  MEMBER_IF,
-  setMemberOffloads,
-  topologyNames,
-  type Topology,
-} from './topology.js';
+import { ovsEngine } from './ovs-engine.js';
+import { ensureOvs } from './ovs-install.js';
+import type { EndToEndRun, EngineRun } from './results.js';
+import { formatColumns, medianRows, rowsOf, tableText, type MedianRow } from './table.js';
+import { createTopology, destroyTopology, destroyTopologySync, MEMBER_IF, topologyNames, type Topology } from './topology.js';
 import { vxswitchEngine } from './vxswitch-engine.js';
 
+export type { EndToEndRun, EngineRun } from './results.js';
+
 export interface EndToEndOptions {
-  /** Whole runs (both engines each time); medians are printed when more than one. */
+  /** Whole runs (every engine each time); medians are printed when more than one. */
   runs?: number;
   sizes?: number[];
   knee?: Partial<KneeOptions>;
   tcpSeconds?: number;
-  /** Engines to measure (default both; the ratios need both). */
-  engines?: ('kernel' | 'vxswitch')[];
+  /** Engines to measure, in this order (default all three; the ratios need vxswitch and the other). */
+  engines?: EngineName[];
+  /** The TCP variant with the member link's offloads off (default on). */
+  tcpVariant?: boolean;
   /** Nice value of generator, switch process and iperf3 (default -20; netns.ts). */
   nice?: number;
   /** Write a V8 CPU profile of every vxswitch process here. */
   cpuProfDir?: string;
+  /** Where to write the SVG chart (default docs/bench/e2e.svg in the repository); false: none. */
+  chart?: string | false;
+  /** The command line, for the chart's title (default: this process's). */
+  command?: string;
   log?: (line: string) => void;
 }
 
-export interface EngineRun {
-  engine: string;
-  knees: KneeResult[];
-  /** Member link offloads off (both engines). */
-  tcp?: TcpResult;
-  /** Kernel only: member link offloads on. */
-  tcpOffloadsOn?: TcpResult;
-  errors: string[];
-  notes: string[];
-}
-
-export interface EndToEndRun {
-  /** Generator ceiling per frame size: frames/s into the member port with no VTEP running. */
-  ceiling: Record<number, number>;
-  engines: EngineRun[];
-}
-
 export interface EndToEndResult {
+  /** ISO time the section started. */
+  date: string;
+  machine: string;
+  command: string;
+  engines: EngineName[];
+  sizes: number[];
+  knee: KneeOptions;
+  tcpSeconds: number;
   /** Why the section did not run (not root, a tool missing); absent when it ran. */
   skipped?: string;
   /** Why TCP was not measured, when it was not. */
   tcpSkipped?: string;
+  /** Why OVS was not measured, when it was wanted and could not be installed. */
+  ovsSkipped?: string;
   runs: EndToEndRun[];
+  /** The printed table: medians over runs, ratios (table.ts). */
+  table: MedianRow[];
+  /** Where the chart was written. */
+  chart?: string;
 }
 
 const SWITCH_PROCESS = fileURLToPath(new URL('./switch-process.js', import.meta.url));
+/** The chart the README shows: docs/bench/e2e.svg from the repository root (this file runs from dist/bench/e2e). */
+export const DEFAULT_CHART = fileURLToPath(new URL('../../../docs/bench/e2e.svg', import.meta.url));
 
 /** Why the section cannot run here, or undefined. */
 function missingPrerequisite(): string | undefined {
@@ -98,151 +106,33 @@ function missingPrerequisite(): string | undefined {
 function fmt(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-';
 }
-function pct(x: number, digits = 0): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(digits)} %` : '-';
-}
-function kfmt(rate: number): string {
-  return `${(rate / 1000).toFixed(0)}k`;
+
+function printTable(rows: MedianRow[], engines: readonly EngineName[], runs: number, passLoss: number, log: (l: string) => void): void {
+  const t = tableText(rows, engines, runs, passLoss);
+  for (const line of formatColumns(t.header, t.body)) log(line);
+  for (const note of t.notes) log(note);
 }
 
-function traceKnee(engine: string, r: KneeResult): string {
-  // rate asked (-> rate the generator made, when it fell short by 3 % or more): loss
-  const run = (x: LoadRun): string =>
-    `${kfmt(x.rate)}${x.offeredRate < 0.97 * x.rate ? `->${kfmt(x.offeredRate)}` : ''}:${(x.loss * 100).toFixed(2)}%`;
-  return (
-    `  ${engine} ${r.size} B: overload sent ${kfmt(r.overload.sent / r.overload.seconds)} delivered ${kfmt(r.overload.deliveredRate)}/s; ` +
-    `steps ${r.steps.map(run).join(' ')}; confirm ${r.confirm.map(run).join(' ')}; ` +
-    `CPU 1 there: busy ${pct(r.cpu.busy)}, softirq ${pct(r.cpu.softirq)}, switch process ${pct(r.cpu.process)}`
-  );
-}
-
-async function measureEngine(
-  t: Topology,
-  engine: Engine,
-  ceiling: Record<number, number>,
-  sizes: number[],
-  knee: KneeOptions,
-  tcpSeconds: number,
-  tcp: boolean,
-  log: (l: string) => void,
-): Promise<EngineRun> {
-  const out: EngineRun = { engine: engine.name, knees: [], errors: [], notes: [] };
-  try {
-    await setMemberOffloads(t, false);
-    await engine.start(t);
-    // The path must work before bisecting anything. The first run also
-    // warms up (a fresh switch process compiles its fast path while the
-    // first frames wait), so only the second one is judged.
-    const pid = engine.pid?.();
-    await loadRun(t, 64, 0.5, 10_000);
-    const check = await loadRun(t, 64, 0.5, 10_000);
-    if (check.loss > 0.5) throw new Error(`path check: ${pct(check.loss, 1)} of 10k frames/s lost; the VTEP does not forward`);
-    for (const size of sizes) {
-      const r = await findKnee(t, size, ceiling[size]!, knee, pid);
-      out.knees.push(r);
-      log(traceKnee(engine.name, r));
-    }
-    if (tcp) {
-      try {
-        out.tcp = await tcpRun(t, tcpSeconds, pid);
-        if (engine.name === 'kernel') {
-          await setMemberOffloads(t, true);
-          out.tcpOffloadsOn = await tcpRun(t, tcpSeconds);
-        }
-      } catch (e) {
-        out.errors.push(`TCP: ${(e as Error).message}`);
-      } finally {
-        await setMemberOffloads(t, false);
-      }
-    }
-  } catch (e) {
-    out.errors.push((e as Error).message);
-  } finally {
-    await engine.stop();
-    out.notes.push(...(engine.notes?.() ?? []));
+function engineOf(name: EngineName, o: EndToEndOptions): Engine {
+  switch (name) {
+    case 'kernel':
+      return kernelEngine();
+    case 'ovs':
+      return ovsEngine();
+    case 'vxswitch':
+      return vxswitchEngine(o.cpuProfDir !== undefined ? { cpuProfDir: o.cpuProfDir } : {});
   }
-  return out;
 }
 
-type Kind = 'rate' | 'share' | 'gbps';
-
-interface Row {
-  label: string;
-  kind: Kind;
-  kernel: number;
-  vxswitch: number;
-  /** Qualifiers per engine: generator-limited (">= "), not loss-free (" (loss x %)"). */
-  prefix?: [string, string];
-  suffix?: [string, string];
-  /** No ratio for this row. */
-  noRatio?: boolean;
-}
-
-function show(kind: Kind, v: number): string {
-  if (!Number.isFinite(v)) return '-';
-  if (kind === 'share') return pct(v);
-  if (kind === 'gbps') return v.toFixed(2);
-  return fmt(v);
-}
-
-function rowsOf(run: EndToEndRun, sizes: number[], passLoss: number): Row[] {
-  const e = (name: string): EngineRun | undefined => run.engines.find((x) => x.engine === name);
-  const kn = (name: string, size: number): KneeResult | undefined => e(name)?.knees.find((r) => r.size === size);
-  const rows: Row[] = [];
-  for (const size of sizes) {
-    const k = kn('kernel', size);
-    const v = kn('vxswitch', size);
-    const get = (f: (r: KneeResult) => number): { kernel: number; vxswitch: number } => ({
-      kernel: k === undefined ? NaN : f(k),
-      vxswitch: v === undefined ? NaN : f(v),
-    });
-    const pre = (r: KneeResult | undefined): string => (r?.generatorLimited ? '>= ' : '');
-    const suf = (r: KneeResult | undefined): string => (r !== undefined && r.loss >= passLoss ? ` (loss ${pct(r.loss, 1)})` : '');
-    rows.push({ label: `${size} B loss-free frames/s`, kind: 'rate', ...get((r) => r.rate), prefix: [pre(k), pre(v)], suffix: [suf(k), suf(v)] });
-    rows.push({ label: `${size} B CPU 1 busy at that rate`, kind: 'share', ...get((r) => r.cpu.busy), noRatio: true });
-    rows.push({ label: `${size} B CPU 1 softirq at that rate`, kind: 'share', ...get((r) => r.cpu.softirq), noRatio: true });
-    rows.push({ label: `${size} B switch process CPU at that rate`, kind: 'share', ...get((r) => (r === k ? NaN : r.cpu.process)), noRatio: true });
-    rows.push({ label: `${size} B overload: delivered/s`, kind: 'rate', ...get((r) => r.overload.deliveredRate) });
-  }
-  const tcp = (name: string, f: (t: TcpResult) => number): number => {
-    const t = e(name)?.tcp;
-    return t === undefined ? NaN : f(t);
-  };
-  rows.push({ label: 'TCP Gbps (member offloads off)', kind: 'gbps', kernel: tcp('kernel', (t) => t.gbps), vxswitch: tcp('vxswitch', (t) => t.gbps) });
-  rows.push({ label: 'TCP CPU 1 busy', kind: 'share', kernel: tcp('kernel', (t) => t.cpu.busy), vxswitch: tcp('vxswitch', (t) => t.cpu.busy), noRatio: true });
-  rows.push({ label: 'TCP CPU 1 softirq', kind: 'share', kernel: tcp('kernel', (t) => t.cpu.softirq), vxswitch: tcp('vxswitch', (t) => t.cpu.softirq), noRatio: true });
-  rows.push({ label: 'TCP switch process CPU', kind: 'share', kernel: NaN, vxswitch: tcp('vxswitch', (t) => t.cpu.process), noRatio: true });
-  const on = e('kernel')?.tcpOffloadsOn;
-  rows.push({ label: 'TCP Gbps (member offloads on)', kind: 'gbps', kernel: on?.gbps ?? NaN, vxswitch: NaN, noRatio: true });
-  return rows;
-}
-
-function printRows(header: string[], table: string[][], log: (l: string) => void): void {
-  const all = [header, ...table];
-  const w = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
-  for (const row of all) log(row.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join('  ').trimEnd());
-}
-
-function cell(r: Row, j: 0 | 1): string {
-  const v = j === 0 ? r.kernel : r.vxswitch;
-  if (!Number.isFinite(v)) return r.noRatio ? 'n/a' : '-';
-  return (r.prefix?.[j] ?? '') + show(r.kind, v) + (r.suffix?.[j] ?? '');
-}
-
-function printTable(rows: Row[], log: (l: string) => void): void {
-  printRows(
-    ['', 'kernel', 'vxswitch', 'vxswitch/kernel'],
-    rows.map((r) => {
-      const ratio = r.vxswitch / r.kernel;
-      return [
-        r.label,
-        cell(r, 0),
-        cell(r, 1),
-        r.noRatio || !Number.isFinite(ratio) ? '' : ratio.toFixed(2),
-      ];
-    }),
-    log,
-  );
+/** Errors of a run, one line each, for the log and the chart's footnotes. */
+function problems(e: EngineRun): string[] {
+  const who = ENGINE_LABELS[e.engine];
+  return [
+    ...(e.skipped !== undefined ? [`${who}: not measured: ${e.skipped}`] : []),
+    ...e.errors.map((err) => `${who}: ERROR ${err}`),
+    ...(e.tcpError !== undefined ? [`${who}: TCP (hosts at default offloads) gave no figure: ${e.tcpError}`] : []),
+    ...(e.tcpMemberOffloadsOffError !== undefined ? [`${who}: TCP variant (member offloads off) gave no figure: ${e.tcpMemberOffloadsOffError}`] : []),
+  ];
 }
 
 export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndToEndResult> {
@@ -252,30 +142,46 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
   const log = (l: string): void => {
     if (!interrupted) out(l);
   };
-  const skipped = missingPrerequisite();
-  if (skipped !== undefined) {
-    log(`end-to-end section skipped: ${skipped}`);
-    return { skipped, runs: [] };
-  }
-  let tcpSkipped: string | undefined;
-  for (const tool of ['iperf3', 'ping', 'ss']) {
-    if (!onPath(tool)) tcpSkipped ??= `${tool} is not installed (scripts/install-deps.sh)`;
-  }
-  if (tcpSkipped) log(`TCP part skipped: ${tcpSkipped}`);
-  if (options.nice !== undefined) setNice(options.nice);
+  const engines = options.engines ?? [...ENGINE_NAMES];
   const runs = options.runs ?? 1;
   const sizes = options.sizes ?? [64, 1400];
   const knee: KneeOptions = { ...DEFAULT_KNEE, ...options.knee };
   const tcpSeconds = options.tcpSeconds ?? 5;
+  const result: EndToEndResult = {
+    date: new Date().toISOString(),
+    machine: machineLine(),
+    command: options.command ?? process.argv.slice(1).join(' '),
+    engines,
+    sizes,
+    knee,
+    tcpSeconds,
+    runs: [],
+    table: [],
+  };
+  const skipped = missingPrerequisite();
+  if (skipped !== undefined) {
+    log(`end-to-end section skipped: ${skipped}`);
+    return { ...result, skipped };
+  }
+  for (const tool of ['iperf3', 'ping', 'ss']) {
+    if (!onPath(tool)) result.tcpSkipped ??= `${tool} is not installed (scripts/install-deps.sh)`;
+  }
+  if (result.tcpSkipped !== undefined) log(`TCP part skipped: ${result.tcpSkipped}`);
+  if (engines.includes('ovs')) {
+    result.ovsSkipped = await ensureOvs(log);
+    if (result.ovsSkipped !== undefined) log(`OVS not measured: ${result.ovsSkipped}`);
+  }
+  if (options.nice !== undefined) setNice(options.nice);
+  const tcpVariant = options.tcpVariant ?? true;
   log(
     [
-      'method (../shared/BENCH-NOTES.md): namespaces gen -> veth -> switch (VTEP) -> veth (MTU 1550) -> rx (no address);',
+      'method (docs/benchmarking.md): namespaces gen -> veth -> switch (VTEP) -> veth (MTU 1550) -> rx (no address), hosts at default offloads;',
       '  generator = the native addon (AF_PACKET sendmmsg, qdisc bypassed, 256 inner flows) on CPU 0, VTEP on CPU 1 (RPS too),',
-      `  generator, switch process and iperf3 at nice ${currentNice()}; known-unicast path (static remote FDB entry, same for both engines);`,
+      `  generator, VTEP process and iperf3 at nice ${currentNice()}; known-unicast path (a static entry for the destination MAC in every engine);`,
       `  delivered = rx veth rx_packets; loss-free = overload run, probe, bisection with ${knee.bisectSeconds} s runs,`,
       `  then median of ${knee.confirmRuns} x ${knee.confirmSeconds} s confirming runs (pass: loss < ${(knee.passLoss * 100).toFixed(1)} % of offered);`,
-      `  TCP: iperf3 ${tcpSeconds} s host A -> VTEP -> kernel VTEP -> host B, member link offloads off for both engines`,
-      '  (tx checksum, TSO, GSO; host B\'s vxlan device too); the kernel again with member offloads on, for information.',
+      `  TCP: iperf3 ${tcpSeconds} s host A -> VTEP -> kernel VTEP -> host B, every host at default offloads` +
+        (tcpVariant ? ';\n  variant: member link (tx checksum, TSO, GSO) and host B\'s vxlan device offloads off.' : '.'),
     ].join('\n'),
   );
 
@@ -286,7 +192,7 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
     destroyTopologySync(t0);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
-    log(`interrupted (${sig}): removing the bench namespaces`);
+    log(`interrupted (${sig}): stopping the VTEPs, removing the bench namespaces`);
     interrupted = true;
     void endChildren(1000).finally(() => {
       destroyTopologySync(t0);
@@ -296,37 +202,54 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
   process.on('exit', onExit);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const result: EndToEndResult = { runs: [], ...(tcpSkipped ? { tcpSkipped } : {}) };
   try {
     topo = await createTopology(String(process.pid));
     for (let n = 0; n < runs; n++) {
       const started = Date.now();
       if (runs > 1) log(`\nrun ${n + 1}/${runs}`);
       const ceiling: Record<number, number> = {};
-      await setMemberOffloads(topo, false);
       for (const size of sizes) {
         const c = await loadRun(topo, size, knee.bisectSeconds, 0, { countAt: { ns: topo.sw, ifname: MEMBER_IF } });
         ceiling[size] = c.deliveredRate;
       }
       log(`generator ceiling (no VTEP): ${sizes.map((s) => `${s} B ${fmt(ceiling[s]!)}/s`).join(', ')}`);
-      const engines: EngineRun[] = [];
-      const wanted = options.engines ?? ['kernel', 'vxswitch'];
-      const engineList: Engine[] = [];
-      if (wanted.includes('kernel')) engineList.push(kernelEngine());
-      if (wanted.includes('vxswitch')) engineList.push(vxswitchEngine(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}));
-      for (const engine of engineList) {
-        const r = await measureEngine(topo, engine, ceiling, sizes, knee, tcpSeconds, tcpSkipped === undefined, log);
-        for (const err of r.errors) log(`  ${engine.name}: ERROR ${err}`);
-        for (const note of r.notes) log(`  ${note}`);
-        engines.push(r);
+      const measured: EngineRun[] = [];
+      for (const name of engines) {
+        const r: EngineRun =
+          name === 'ovs' && result.ovsSkipped !== undefined
+            ? { engine: name, knees: [], errors: [], notes: [], skipped: result.ovsSkipped }
+            : await measureEngine(topo, engineOf(name, options), {
+                ceiling,
+                sizes,
+                knee,
+                tcpSeconds,
+                tcp: result.tcpSkipped === undefined,
+                tcpVariant,
+                log,
+              });
+        for (const line of [...problems(r), ...r.notes]) log(`  ${line}`);
+        measured.push(r);
       }
-      const run: EndToEndRun = { ceiling, engines };
+      const run: EndToEndRun = { ceiling, engines: measured, seconds: (Date.now() - started) / 1000 };
       result.runs.push(run);
       log('');
-      printTable(rowsOf(run, sizes, knee.passLoss), log);
-      log(`(run took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      printTable(medianRows([rowsOf(run, sizes, knee.passLoss)], engines), engines, 1, knee.passLoss, log);
+      log(`(run took ${run.seconds.toFixed(0)} s)`);
     }
-    if (runs > 1) printMedians(result.runs, sizes, knee.passLoss, log);
+    result.table = medianRows(result.runs.map((r) => rowsOf(r, sizes, knee.passLoss)), engines);
+    if (runs > 1) {
+      log(`\nmedians of ${runs} runs`);
+      printTable(result.table, engines, runs, knee.passLoss, log);
+    }
+    if (options.chart !== false) {
+      const path = resolve(options.chart ?? DEFAULT_CHART);
+      // Every run's problems, once each: a missing bar says why under the chart.
+      const footnotes = [...new Set(result.runs.flatMap((r) => r.engines.flatMap(problems)))].map((l) => l.slice(0, 150));
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, renderChart(result.table, engines, { date: result.date.slice(0, 10), command: result.command, runs, footnotes }));
+      result.chart = path;
+      log(`chart: ${path}`);
+    }
   } finally {
     await endChildren();
     if (topo !== undefined) await destroyTopology(topo);
@@ -338,34 +261,12 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
   return result;
 }
 
-/** Medians over runs of every value, and the median of the per-run ratios. */
-function printMedians(runs: EndToEndRun[], sizes: number[], passLoss: number, log: (l: string) => void): void {
-  const perRun = runs.map((r) => rowsOf(r, sizes, passLoss));
-  log(
-    `\nmedians of ${runs.length} runs (ratio: median of the per-run ratios; ">=": generator-limited in some run;` +
-      ` "*": in some run even the lowest confirmed rate lost ${(passLoss * 100).toFixed(1)} % or more)`,
+function usage(why: string): never {
+  process.stderr.write(
+    `${why}\nusage: node dist/bench/e2e/index.js [--runs N] [--engines ${ENGINE_NAMES.join(',')}] [--nice N]` +
+      ' [--chart PATH | --no-chart] [--no-variant] [--cpu-prof DIR] [--json]\n',
   );
-  printRows(
-    ['', 'kernel', 'vxswitch', 'vxswitch/kernel', 'per-run ratios'],
-    perRun[0]!.map((row, i) => {
-      const col = (j: 0 | 1): string => {
-        const vals = perRun.map((rows) => (j === 0 ? rows[i]!.kernel : rows[i]!.vxswitch)).filter(Number.isFinite);
-        if (vals.length === 0) return row.noRatio ? 'n/a' : '-';
-        const limited = perRun.some((rows) => rows[i]!.prefix?.[j] === '>= ');
-        const lossy = perRun.some((rows) => (rows[i]!.suffix?.[j] ?? '') !== '');
-        return (limited ? '>= ' : '') + show(row.kind, median(vals)) + (lossy ? ' *' : '');
-      };
-      const ratios = perRun.map((rows) => rows[i]!.vxswitch / rows[i]!.kernel).filter(Number.isFinite);
-      return [
-        row.label,
-        col(0),
-        col(1),
-        row.noRatio || ratios.length === 0 ? '' : median(ratios).toFixed(2),
-        row.noRatio ? '' : ratios.map((x) => x.toFixed(2)).join(' '),
-      ];
-    }),
-    log,
-  );
+  process.exit(2);
 }
 
 // Run alone.
@@ -373,15 +274,35 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const opt = (name: string): string | undefined => {
     const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : undefined;
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) usage(`--${name} needs a value`);
+    return v;
   };
-  const o: EndToEndOptions = { runs: Number(opt('runs') ?? '1') };
+  const runs = Number(opt('runs') ?? '1');
+  if (!Number.isInteger(runs) || runs < 1) usage(`--runs ${opt('runs')}: a whole number of runs, at least 1`);
+  const json = args.includes('--json');
+  const o: EndToEndOptions = {
+    runs,
+    command: `node dist/bench/e2e/index.js ${args.join(' ')}`.trim(),
+    // With --json, stdout carries the JSON alone; the running commentary goes to stderr.
+    ...(json ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}),
+  };
   const engines = opt('engines');
-  if (engines !== undefined) o.engines = engines.split(',') as ('kernel' | 'vxswitch')[];
+  if (engines !== undefined) {
+    const names = engines.split(',');
+    const bad = names.find((n) => !isEngineName(n));
+    if (bad !== undefined) usage(`--engines: "${bad}" is not one of ${ENGINE_NAMES.join(', ')}`);
+    o.engines = names.filter(isEngineName);
+  }
   const nice = opt('nice');
   if (nice !== undefined) o.nice = Number(nice);
   const prof = opt('cpu-prof');
   if (prof !== undefined) o.cpuProfDir = prof;
+  const chart = opt('chart');
+  if (args.includes('--no-chart')) o.chart = false;
+  else if (chart !== undefined) o.chart = chart;
+  if (args.includes('--no-variant')) o.tcpVariant = false;
   const res = await benchEndToEnd(o);
-  if (args.includes('--json')) console.log(JSON.stringify(res));
+  if (json) process.stdout.write(`${JSON.stringify(res)}\n`);
 }

@@ -1,9 +1,8 @@
 // The reference VTEP: Linux's bridge + vxlan device in the switch namespace
-// (../shared/BENCH-NOTES.md "Kernel vxlan as the reference"): frame in on
-// the member port -> br0 -> vxk0 (nolearning) -> underlay. The flood entry
-// and a static entry for the generator's destination MAC both point at the
-// receiver's address, so the measured path is known-unicast encapsulation,
-// as for vxswitch.
+// (docs/benchmarking.md "The engines"): frame in on the member port -> br0
+// -> vxk0 (nolearning) -> underlay. The flood entry and a static entry for
+// the generator's destination MAC both point at the receiver's address, so
+// the measured path is known-unicast encapsulation, as for OVS and vxswitch.
 
 import type { Engine } from './engine.js';
 import { ipn, nsWrite, run } from './netns.js';

@@ -1,5 +1,5 @@
 // The highest loss-free rate ("knee") of the VTEP under test, by bisection
-// of the offered rate (../shared/BENCH-NOTES.md "Method"):
+// of the offered rate (docs/benchmarking.md "Loss, the loss-free rate and overload"):
 //   1. overload: the generator at its maximum (also the warm-up run);
 //   2. probe the rate the overload run delivered, and while that passes,
 //      half again more, up to the generator's ceiling: a VTEP that passes

@@ -1,14 +1,15 @@
 // Commands the end-to-end bench runs: ip/ethtool/sysfs inside its network
 // namespaces, every one bounded in time, and the child processes it starts,
-// tracked so an interrupted run can still end them (cleanup.ts).
+// tracked so an interrupted run can still end them; daemons that detach
+// (Open vSwitch) register a synchronous cleanup instead (trackCleanup).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /** Run a command to completion (10 s at most); resolves stdout, rejects with its stderr. */
-export function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<string> {
+export function run(cmd: string, args: string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, env: env ?? process.env }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
@@ -58,8 +59,33 @@ export function start(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Chi
   return track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env }));
 }
 
-/** SIGTERM every child still running, then SIGKILL what is left after graceMs. */
+const cleanups = new Set<() => void>();
+
+/**
+ * Register a synchronous cleanup for something that is not a tracked child
+ * (a detached daemon, a temp dir): it runs on endChildren() and
+ * killChildrenNow(), so an interrupted or failed run still ends it. Returns
+ * the function that unregisters it (call it once the normal stop is done).
+ */
+export function trackCleanup(fn: () => void): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+function runCleanups(): void {
+  for (const fn of [...cleanups]) {
+    cleanups.delete(fn);
+    try {
+      fn();
+    } catch {
+      // best effort on the way out
+    }
+  }
+}
+
+/** SIGTERM every child still running, then SIGKILL what is left after graceMs; then the registered cleanups. */
 export async function endChildren(graceMs = 2000): Promise<void> {
+  runCleanups();
   const left = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
   for (const c of left) c.kill('SIGTERM');
   const deadline = Date.now() + graceMs;
@@ -71,6 +97,7 @@ export async function endChildren(graceMs = 2000): Promise<void> {
 
 /** Synchronous variant for process 'exit' handlers: SIGKILL every child still running. */
 export function killChildrenNow(): void {
+  runCleanups();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 

@@ -1,8 +1,9 @@
-// The end-to-end bench's veth topology (../shared/BENCH-NOTES.md "Method"),
-// built once per run and shared by both engines:
+// The end-to-end bench's veth topology (docs/benchmarking.md "Topology"),
+// built once per run and shared by every engine, hosts at their default
+// offloads:
 //
 //   gen ns                 switch ns (VTEP under test)               rx ns
-//   vxg0 ---------------- vxs0   [kernel br0+vxlan | vxswitch]
+//   vxg0 ---------------- vxs0   [kernel br0+vxlan | OVS | vxswitch]
 //   192.168.77.1/24       (member port)        vxu0 10.99.0.1/24 --- vxr0 (no address
 //   generator, host A                           MTU 1550              during frame runs)
 //
@@ -76,8 +77,9 @@ export async function createTopology(tag: string): Promise<Topology> {
 
 /**
  * Checksum and segmentation offloads of the member link (both veth ends,
- * vxg0 and vxs0). Off is what vxswitch needs (an AF_PACKET member must not
- * see partial checksums or GSO super-frames; BENCH-NOTES "Offloads").
+ * vxg0 and vxs0). On is every veth's default and the headline figures'
+ * setting; off only for the labelled TCP variant "member offloads off"
+ * (docs/benchmarking.md "Offloads").
  */
 export async function setMemberOffloads(t: Topology, on: boolean): Promise<void> {
   const v = on ? 'on' : 'off';
