@@ -3,6 +3,8 @@
 // kernel's own tables over rtnetlink and kept current, so that the dataplane
 // can write outer Ethernet + IP + UDP headers itself and send on the
 // underlay through AF_PACKET. Slow path: nothing here runs per packet.
+// How to use it, what the states mean, what was measured:
+// docs/next-hop-resolver.md.
 //
 // How it stays current (rtnetlink(7)), on one socket (netlink-socket.ts):
 // - It joins RTNLGRP_LINK, NEIGH, IPV4/IPV6 IFADDR, ROUTE and RULE, and
