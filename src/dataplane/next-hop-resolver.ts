@@ -38,7 +38,7 @@ import { getSystemErrorName } from 'node:util';
 import { formatIp, parseIp } from '../wire/ip-address.js';
 import { extackMessage } from '../wire/netlink-error.js';
 import * as netlinkHeader from '../wire/netlink-header.js';
-import { NETLINK_HEADER_LENGTH, NetlinkFlag, NetlinkMessageType, align4 } from '../wire/netlink-header.js';
+import { NETLINK_HEADER_LENGTH, NetlinkFlag, align4 } from '../wire/netlink-header.js';
 import * as rtnetlinkMessage from '../wire/rtnetlink-message.js';
 import { RtmType, RtnlGroup } from '../wire/rtnetlink-message.js';
 import { AddressFamily, RouteType } from '../wire/rtnetlink-route.js';
@@ -244,11 +244,6 @@ export class NextHopResolver extends EventEmitter<NextHopResolverEvents> {
 
   get(address: string): NextHop | undefined {
     return this.find(address)?.hop;
-  }
-
-  /** Every watched address's NextHop. */
-  all(): NextHop[] {
-    return [...this.watches.values()].map((w) => w.hop);
   }
 
   /**
