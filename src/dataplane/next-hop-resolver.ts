@@ -3,6 +3,8 @@
 // kernel's own tables over rtnetlink and kept current, so that the dataplane
 // can write outer Ethernet + IP + UDP headers itself and send on the
 // underlay through AF_PACKET. Slow path: nothing here runs per packet.
+// How to use it, what the states mean, what was measured:
+// docs/next-hop-resolver.md.
 //
 // How it stays current (rtnetlink(7)), on one socket (netlink-socket.ts):
 // - It joins RTNLGRP_LINK, NEIGH, IPV4/IPV6 IFADDR, ROUTE and RULE, and
@@ -36,7 +38,7 @@ import { getSystemErrorName } from 'node:util';
 import { formatIp, parseIp } from '../wire/ip-address.js';
 import { extackMessage } from '../wire/netlink-error.js';
 import * as netlinkHeader from '../wire/netlink-header.js';
-import { NETLINK_HEADER_LENGTH, NetlinkFlag, NetlinkMessageType, align4 } from '../wire/netlink-header.js';
+import { NETLINK_HEADER_LENGTH, NetlinkFlag, align4 } from '../wire/netlink-header.js';
 import * as rtnetlinkMessage from '../wire/rtnetlink-message.js';
 import { RtmType, RtnlGroup } from '../wire/rtnetlink-message.js';
 import { AddressFamily, RouteType } from '../wire/rtnetlink-route.js';
@@ -242,11 +244,6 @@ export class NextHopResolver extends EventEmitter<NextHopResolverEvents> {
 
   get(address: string): NextHop | undefined {
     return this.find(address)?.hop;
-  }
-
-  /** Every watched address's NextHop. */
-  all(): NextHop[] {
-    return [...this.watches.values()].map((w) => w.hop);
   }
 
   /**

@@ -19,22 +19,20 @@
 
 import { isIPv4 } from 'node:net';
 import { exactUtf8 } from './exact-utf8.js';
-import { checkInt32, checkUint } from './field-range.js';
-import { readS32, readU16, readU32, writeS32, writeU16, writeU32 } from './host-order.js';
+import { checkUint } from './field-range.js';
+import { readU16, readU32, writeU16, writeU32 } from './host-order.js';
 import { formatIp, parseIp } from './ip-address.js';
 import { align4 } from './netlink-header.js';
 import { ensureBytes, frameError } from './wire-error.js';
 
 export const ATTRIBUTE_HEADER_LENGTH = 4;
-export const NLA_F_NESTED = 0x8000;
-export const NLA_F_NET_BYTEORDER = 0x4000;
 /** Link-layer addresses are at most MAX_ADDR_LEN (32) bytes (include/linux/netdevice.h). */
 export const MAX_LINK_ADDRESS_LENGTH = 32;
 
 /** An attribute kept as its bytes: a table does not know its type (or it is not in the form the table expects). */
 export interface OtherAttribute {
   kind: 'other';
-  /** The full 16-bit type, flags included. */
+  /** The full 16-bit type, flags (NLA_F_NESTED 0x8000, NLA_F_NET_BYTEORDER 0x4000) included. */
   type: number;
   value: Buffer;
 }
@@ -191,9 +189,7 @@ export const u8Value: ValueCodec<number> = fixed(
   (b, v, o) => void (b[o] = v),
   (v, what) => checkUint(v, 0xff, what),
 );
-export const u16Value: ValueCodec<number> = fixed(2, readU16, writeU16, (v, what) => checkUint(v, 0xffff, what));
 export const u32Value: ValueCodec<number> = fixed(4, readU32, writeU32, (v, what) => checkUint(v, 0xffffffff, what));
-export const s32Value: ValueCodec<number> = fixed(4, readS32, writeS32, checkInt32);
 
 /** An IPv4 (4 bytes) or IPv6 (16 bytes) address, in network byte order as always. */
 export const ipAddressValue: ValueCodec<string> = {

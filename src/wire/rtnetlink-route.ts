@@ -78,9 +78,6 @@ export const RouteFlag = {
   Trap: 0x8000,
 } as const;
 
-/** rtm_scope (RT_SCOPE_*). */
-export const RouteScope = { Universe: 0, Site: 200, Link: 253, Host: 254, Nowhere: 255 } as const;
-
 /** rtnh_flags (RTNH_F_*). */
 export const NexthopFlag = {
   Dead: 0x1,

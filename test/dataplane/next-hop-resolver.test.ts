@@ -51,6 +51,15 @@ before(async () => {
   for (const [ns, ifname] of [[A, 'a0'], [A, 'a1'], [B, 'b0'], [B, 'b1']] as const) await topo.linkUp(ns, ifname);
   await run(A, 'ip', 'route', 'add', '10.213.252.0/24', 'via', NET.b0);
   await run(A, 'ip', '-6', 'route', 'add', 'fd00:213:252::/64', 'via', NET.b0v6);
+  // IPv6 starts on a link only once the kernel sees its carrier (linkwatch, up to a second
+  // after `up`); a neighbour solicitation sent before waits for the retransmission, 1 s later.
+  for (const ns of [A, B]) {
+    await waitFor(`${ns}: links up, no tentative IPv6 address`, async () => {
+      const links = JSON.parse(await run(ns, 'ip', '-j', 'link', 'show', 'type', 'veth')) as Array<{ operstate: string }>;
+      const tentative = await run(ns, 'ip', '-6', 'addr', 'show', 'tentative');
+      return links.every((l) => l.operstate === 'UP') && tentative.trim() === '';
+    });
+  }
 });
 
 after(() => topo.destroy());

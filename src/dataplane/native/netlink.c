@@ -141,26 +141,39 @@ fail_errno:
 fail:
   vx_netns_leave(saved);
   if (h->fd >= 0) close(h->fd);
-  {
-    char subject[VX_NAME_MAX];
-    snprintf(subject, sizeof subject, "%s", h->name);
-    free(h);
-    return vx_throw_errno(env, op, subject, err);
+  vx_throw_errno(env, op, h->name, err); /* the message is copied into a JS string */
+  free(h);
+  return NULL;
+}
+
+/* this -> netlink handle, and its buffer argument (argv[0]) with `want`
+ * arguments in all; NULL with an exception pending. */
+static vx_handle *netlink_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
+                               const char *usage, uint8_t **buf, size_t *buflen) {
+  size_t argc = want;
+  vx_handle *h = vx_this(env, info, VX_NETLINK, &argc, argv, 1);
+  if (!h) return NULL;
+  if (argc < want) {
+    vx_throw_type(env, usage);
+    return NULL;
   }
+  return vx_arg_bytes(env, argv[0], "buffer", buf, buflen) ? NULL : h;
+}
+
+static napi_value bytes_done(napi_env env, ssize_t n) {
+  napi_value v;
+  napi_create_uint32(env, (uint32_t)n, &v);
+  return v;
 }
 
 /* send(buffer, offset, length) -> bytes sent, to the kernel (port id 0). */
 napi_value vx_netlink_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  vx_handle *h = vx_this(env, info, VX_NETLINK, &argc, argv, 1);
-  if (!h) return NULL;
   uint8_t *buf;
   size_t buflen;
   uint32_t off, len;
-  if (argc < 3) return vx_throw_type(env, "send(buffer, offset, length)");
-  if (vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen) ||
-      vx_arg_u32(env, argv[1], "offset", &off) || vx_arg_u32(env, argv[2], "length", &len))
+  vx_handle *h = netlink_call(env, info, 3, argv, "send(buffer, offset, length)", &buf, &buflen);
+  if (!h || vx_arg_u32(env, argv[1], "offset", &off) || vx_arg_u32(env, argv[2], "length", &len))
     return NULL;
   if ((uint64_t)off + len > (uint64_t)buflen)
     return vx_throw_range(env, "offset + length is outside the buffer");
@@ -178,39 +191,30 @@ napi_value vx_netlink_send(napi_env env, napi_callback_info info) {
   }
   h->st.tx_frames += 1;
   h->st.tx_bytes += (double)r;
-  napi_value v;
-  napi_create_uint32(env, (uint32_t)r, &v);
-  return v;
+  return bytes_done(env, r);
 }
 
 /* recv(buffer) -> bytes of one datagram, 0 when none waits. */
 napi_value vx_netlink_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  vx_handle *h = vx_this(env, info, VX_NETLINK, &argc, argv, 1);
-  if (!h) return NULL;
   uint8_t *buf;
   size_t buflen;
-  if (argc < 1) return vx_throw_type(env, "recv(buffer)");
-  if (vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen)) return NULL;
+  vx_handle *h = netlink_call(env, info, 1, argv, "recv(buffer)", &buf, &buflen);
+  if (!h) return NULL;
   ssize_t r;
   /* MSG_TRUNC: the datagram's real length, so a cut one is noticed. */
   do {
     r = recv(h->fd, buf, buflen, MSG_DONTWAIT | MSG_TRUNC);
   } while (r < 0 && errno == EINTR);
   if (r < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) r = 0;
-    else return vx_throw_errno(env, "netlink recv", h->name, errno);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return bytes_done(env, 0);
+    return vx_throw_errno(env, "netlink recv", h->name, errno);
   }
   if ((size_t)r > buflen) {
     h->st.rx_truncated += 1;
     return vx_throw_errno(env, "netlink recv", h->name, EMSGSIZE);
   }
-  if (r > 0) {
-    h->st.rx_frames += 1;
-    h->st.rx_bytes += (double)r;
-  }
-  napi_value v;
-  napi_create_uint32(env, (uint32_t)r, &v);
-  return v;
+  h->st.rx_frames += r > 0;
+  h->st.rx_bytes += (double)r;
+  return bytes_done(env, r);
 }
