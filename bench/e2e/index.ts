@@ -5,7 +5,10 @@
 // Method: docs/benchmarking.md; topology.ts draws the namespaces.
 //
 //   node dist/bench/e2e/index.js [--runs N] [--engines kernel,ovs,vxswitch] [--nice N]
-//        [--chart PATH | --no-chart] [--no-variant] [--cpu-prof DIR] [--json]
+//        [--sizes 64,1400|none] [--vxswitch-config JSON] [--chart PATH | --no-chart]
+//        [--no-variant] [--cpu-prof DIR] [--json]
+//   --vxswitch-config merges into vxswitch's DataplaneConfig, to measure one
+//   lever against another, e.g. '{"rxMode":"recvmmsg"}' or '{"underlayLink":false}'.
 //
 // (bench/index.ts calls benchEndToEnd(); needs root, ip, bridge, taskset,
 // ethtool, iperf3 and the native addon, else it says why it is skipped;
@@ -39,6 +42,7 @@ import type { EndToEndRun, EngineRun } from './results.js';
 import { formatColumns, medianRows, rowsOf, tableText, type MedianRow } from './table.js';
 import { createTopology, destroyTopology, destroyTopologySync, MEMBER_IF, topologyNames, type Topology } from './topology.js';
 import { vxswitchEngine } from './vxswitch-engine.js';
+import type { DataplaneConfig } from '../../src/dataplane/dataplane-config.js';
 
 export type { EndToEndRun, EngineRun } from './results.js';
 
@@ -56,6 +60,8 @@ export interface EndToEndOptions {
   nice?: number;
   /** Write a V8 CPU profile of every vxswitch process here. */
   cpuProfDir?: string;
+  /** Merged into vxswitch's DataplaneConfig (rxMode, underlayLink, ...): to measure one lever against another. */
+  vxswitchConfig?: Partial<DataplaneConfig>;
   /** Where to write the SVG chart (default docs/bench/e2e.svg in the repository); false: none. */
   chart?: string | false;
   /** The command line, for the chart's title (default: this process's). */
@@ -120,7 +126,10 @@ function engineOf(name: EngineName, o: EndToEndOptions): Engine {
     case 'ovs':
       return ovsEngine();
     case 'vxswitch':
-      return vxswitchEngine(o.cpuProfDir !== undefined ? { cpuProfDir: o.cpuProfDir } : {});
+      return vxswitchEngine({
+        ...(o.cpuProfDir !== undefined ? { cpuProfDir: o.cpuProfDir } : {}),
+        ...(o.vxswitchConfig !== undefined ? { config: o.vxswitchConfig } : {}),
+      });
   }
 }
 
@@ -264,7 +273,7 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
 function usage(why: string): never {
   process.stderr.write(
     `${why}\nusage: node dist/bench/e2e/index.js [--runs N] [--engines ${ENGINE_NAMES.join(',')}] [--nice N]` +
-      ' [--chart PATH | --no-chart] [--no-variant] [--cpu-prof DIR] [--json]\n',
+      ' [--sizes 64,1400|none] [--vxswitch-config JSON] [--chart PATH | --no-chart] [--no-variant] [--cpu-prof DIR] [--json]\n',
   );
   process.exit(2);
 }
@@ -299,6 +308,19 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (nice !== undefined) o.nice = Number(nice);
   const prof = opt('cpu-prof');
   if (prof !== undefined) o.cpuProfDir = prof;
+  const vxConfig = opt('vxswitch-config');
+  if (vxConfig !== undefined) {
+    try {
+      o.vxswitchConfig = JSON.parse(vxConfig) as Partial<DataplaneConfig>;
+    } catch (e) {
+      usage(`--vxswitch-config: not JSON: ${(e as Error).message}`);
+    }
+  }
+  const sizes = opt('sizes');
+  if (sizes !== undefined) {
+    o.sizes = sizes === 'none' ? [] : sizes.split(',').map(Number);
+    if (o.sizes.some((n) => !Number.isInteger(n) || n < 64 || n > 1500)) usage(`--sizes ${sizes}: frame sizes 64..1500, comma-separated, or none`);
+  }
   const chart = opt('chart');
   if (args.includes('--no-chart')) o.chart = false;
   else if (chart !== undefined) o.chart = chart;

@@ -19,6 +19,8 @@ const SWITCH_PROCESS = fileURLToPath(new URL('./switch-process.js', import.meta.
 export interface VxswitchEngineOptions {
   /** Write a V8 CPU profile of the switch process into this directory (node --cpu-prof). */
   cpuProfDir?: string;
+  /** Merged into the bench's DataplaneConfig. */
+  config?: Partial<DataplaneConfig>;
   /** The CPU the switch process is pinned to (default 1). */
   cpu?: number;
 }
@@ -54,7 +56,7 @@ export function vxswitchEngine(options: VxswitchEngineOptions = {}): Engine {
         spawn(
           'ip',
           ['netns', 'exec', t.sw, ...niceCmd(['taskset', '-c', String(options.cpu ?? 1), process.execPath, ...nodeArgs, SWITCH_PROCESS,
-            JSON.stringify(benchDataplaneConfig()), JSON.stringify(extras)]).flat()],
+            JSON.stringify({ ...benchDataplaneConfig(), ...options.config }), JSON.stringify(extras)]).flat()],
           { stdio: ['pipe', 'pipe', 'pipe'] },
         ),
       );

@@ -257,6 +257,13 @@ export interface PacketPortOptions {
   ringBlockTimeoutMs?: number;
   /** PACKET_QDISC_BYPASS: send straight to the driver (default false). */
   qdiscBypass?: boolean;
+  /**
+   * Send through a PACKET_TX_RING of this many slots instead of sendmmsg
+   * (default 0: sendmmsg). Each slot holds one frame of up to
+   * txRingFrameSize bytes (default 128 KiB, a page multiple: a UDP GSO run).
+   */
+  txRingFrames?: number;
+  txRingFrameSize?: number;
   /** Give received frames back their VLAN tag, which the kernel strips into metadata (default true). */
   reinsertVlan?: boolean;
   /** SO_RCVBUF in bytes (default 4 MiB: the kernel's ~208 KiB overflows in one burst of full-size frames). */

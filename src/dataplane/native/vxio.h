@@ -57,10 +57,13 @@ typedef struct vx_stats {
 } vx_stats;
 
 typedef struct vx_ring {
-  uint8_t *map;
+  uint8_t *map; /* the whole mapping: RX ring, then TX ring */
   size_t map_len;
   uint32_t block_size, block_nr, cur_block, pkts_left;
   uint8_t *next_pkt;
+  /* TX ring (PACKET_TX_RING), when asked for: fixed frames after the RX ring. */
+  uint8_t *tx;
+  uint32_t tx_frame_size, tx_frame_nr, tx_cur;
 } vx_ring;
 
 typedef struct vx_handle {
