@@ -1,4 +1,4 @@
-# vxswitch's native I/O addon (src/dataplane/native): AF_PACKET, TAP and the
+# vxswitch's native I/O addon (src/dataplane/native): AF_PACKET, AF_XDP, TAP and the
 # UDP underlay for the dataplane. `npm install` builds it from source with
 # node-gyp against Node's own headers; nothing is downloaded. Linux only (its
 # syscalls are Linux's); elsewhere no target is built and vxswitch runs on the
@@ -14,7 +14,8 @@
             "src/dataplane/native/packet.c",
             "src/dataplane/native/tap.c",
             "src/dataplane/native/udp.c",
-            "src/dataplane/native/tcp.c"
+            "src/dataplane/native/tcp.c",
+            "src/dataplane/native/xdp.c"
           ],
           "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
           "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]

@@ -1,6 +1,7 @@
 /*
  * vxio module: the handle classes, polling through libuv, errors, argument
- * checks and network namespace switching shared by packet.c, tap.c, udp.c.
+ * checks and network namespace switching shared by packet.c, tap.c, udp.c,
+ * xdp.c.
  */
 #include "vxio.h"
 
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 typedef struct vx_module {
-  napi_ref cls[4]; /* indexed by enum vx_kind */
+  napi_ref cls[VX_KINDS]; /* indexed by enum vx_kind */
 } vx_module;
 
 /* ------------------------------------------------------------------ errors */
@@ -329,6 +330,7 @@ static void stop_polling(napi_env env, vx_handle *h) {
 
 static void close_fds(vx_handle *h) {
   if (h->kind == VX_PACKET) vx_packet_release(h);
+  if (h->kind == VX_XDP) vx_xdp_release(h); /* detaches the XDP program */
   if (h->fd >= 0) close(h->fd);
   if (h->tx_fd >= 0) close(h->tx_fd);
   h->fd = -1;
@@ -600,7 +602,7 @@ static int define_class(napi_env env, vx_module *m, int kind, const char *name,
 
 static void free_module(napi_env env, void *data, void *hint) {
   vx_module *m = data;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < VX_KINDS; i++)
     if (m->cls[i]) napi_delete_reference(env, m->cls[i]);
   free(m);
 }
@@ -613,19 +615,23 @@ static napi_value init(napi_env env, napi_value exports) {
   const method_def packet_methods[] = {
       {"recv", vx_packet_recv}, {"send", vx_packet_send}, {"stats", vx_packet_stats}};
   const method_def tap_methods[] = {{"recv", vx_tap_recv}, {"send", vx_tap_send}};
+  const method_def xdp_methods[] = {
+      {"recv", vx_xdp_recv}, {"send", vx_xdp_send}, {"stats", vx_xdp_stats}};
   const method_def udp_methods[] = {{"recv", vx_udp_recv},
                                     {"send", vx_udp_send},
                                     {"addMembership", vx_udp_add_membership},
                                     {"dropMembership", vx_udp_drop_membership}};
   if (define_class(env, m, VX_PACKET, "PacketHandle", packet_methods, 3) ||
       define_class(env, m, VX_TAP, "TapHandle", tap_methods, 2) ||
-      define_class(env, m, VX_UDP, "UdpHandle", udp_methods, 4))
+      define_class(env, m, VX_UDP, "UdpHandle", udp_methods, 4) ||
+      define_class(env, m, VX_XDP, "XdpHandle", xdp_methods, 3))
     return NULL;
 
   napi_property_descriptor fns[] = {
       {"openPacket", NULL, vx_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openTap", NULL, vx_open_tap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openUdp", NULL, vx_open_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openXdp", NULL, vx_open_xdp, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   if (vx_tcp_register(env, exports) != napi_ok) return NULL;

@@ -2,7 +2,8 @@
  * vxio: the native I/O of vxswitch's dataplane (DESIGN.md "Native I/O").
  *
  * This addon holds syscalls and no forwarding logic: AF_PACKET ports
- * (recvmmsg or a TPACKET_V3 ring), TAP devices, and the UDP underlay, each a
+ * (recvmmsg or a TPACKET_V3 ring), AF_XDP ports, TAP devices, and the UDP
+ * underlay, each a
  * file descriptor that libuv polls. Every receive lands in a JS-owned buffer
  * divided into fixed slots (frame i at i*slotSize + headroom, its length in a
  * JS-owned Uint32Array); every send takes (offset, length) pairs into a
@@ -37,7 +38,10 @@
  * (20) + UDP (8) = 28, rounded up. */
 #define VX_HDR_SCRATCH 32
 
-enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3 };
+enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3, VX_XDP = 4 };
+#define VX_KINDS 5 /* class slots, indexed by enum vx_kind */
+
+struct vx_xsk; /* xdp.c: UMEM, rings and BPF objects of an AF_XDP port */
 
 typedef struct vx_stats {
   double rx_frames, rx_bytes, rx_truncated;
@@ -73,6 +77,9 @@ typedef struct vx_handle {
   uint16_t port;
   uint8_t ttl, mc_ttl, tos;
   int mc_ifindex;
+
+  /* AF_XDP */
+  struct vx_xsk *xsk;
 
   /* Preallocated per-batch arrays (recvmmsg / sendmmsg). */
   uint32_t batch;
@@ -151,6 +158,13 @@ napi_value vx_udp_recv(napi_env env, napi_callback_info info);
 napi_value vx_udp_send(napi_env env, napi_callback_info info);
 napi_value vx_udp_add_membership(napi_env env, napi_callback_info info);
 napi_value vx_udp_drop_membership(napi_env env, napi_callback_info info);
+
+/* ---- xdp.c ---- */
+napi_value vx_open_xdp(napi_env env, napi_callback_info info);
+napi_value vx_xdp_recv(napi_env env, napi_callback_info info);
+napi_value vx_xdp_send(napi_env env, napi_callback_info info);
+napi_value vx_xdp_stats(napi_env env, napi_callback_info info);
+void vx_xdp_release(vx_handle *h);
 
 /* ---- tcp.c: TCP MD5 / GTSM for the BGP transport (src/control) ---- */
 napi_status vx_tcp_register(napi_env env, napi_value exports);
