@@ -24,7 +24,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { loadNativeIo, type RxMode } from '../src/dataplane/native-io.js';
-import { benchArgs, frameLatency, generate, measureRun, printTable, serveReceiver, summarise, withVethNamespace, type RunResult } from './veth-rig.js';
+import { benchArgs, frameLatency, generate, measureRun, printTable, runOptions, serveReceiver, summarise, withVethNamespace, type RunResult } from './veth-rig.js';
 
 const arg = benchArgs();
 const hasJson = process.argv.includes('--json');
@@ -62,11 +62,7 @@ function latency(ns: string, mode: RxMode, samples: number): Promise<{ p50: numb
 }
 
 async function orchestrate(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('afpacket-rx needs root (namespaces, AF_PACKET)');
-  const seconds = Number(arg('seconds', '3'));
-  const runs = Number(arg('runs', '3'));
-  const rate = Number(arg('rate', '100000'));
-  const sizes = arg('sizes', '64,1400').split(',').map(Number);
+  const { seconds, runs, rate, sizes } = runOptions(arg, 'afpacket-rx (namespaces, AF_PACKET)');
   const ns = `vxb-${process.pid}`;
   await withVethNamespace(ns, 'vxa0', 'vxb0', async () => {
     console.log(`AF_PACKET receive, recvmmsg vs TPACKET_V3 ring: ${runs} runs of ${seconds} s each, medians.`);

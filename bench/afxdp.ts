@@ -42,6 +42,7 @@ import {
   measureRun,
   median,
   printTable,
+  runOptions,
   serveReceiver,
   sh,
   summarise,
@@ -155,11 +156,7 @@ function txRun(ns: string, mode: TxBenchMode, size: number, seconds: number): Tx
 }
 
 async function orchestrate(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('afxdp needs root (namespaces, BPF, AF_XDP)');
-  const seconds = Number(arg('seconds', '3'));
-  const runs = Number(arg('runs', '3'));
-  const rate = Number(arg('rate', '100000'));
-  const sizes = arg('sizes', '64,1400').split(',').map(Number);
+  const { seconds, runs, rate, sizes } = runOptions(arg, 'afxdp (namespaces, BPF, AF_XDP)');
   const ns = `vxx-${process.pid}`;
   await withVethNamespace(ns, TX_IF, RX_IF, async () => {
     console.log(`AF_XDP vs AF_PACKET on one veth pair: ${runs} runs of ${seconds} s each, medians; kernel ${sh('uname', ['-r']).trim()}.`);

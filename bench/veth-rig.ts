@@ -29,6 +29,25 @@ export function benchArgs(): (key: string, fallback: string) => string {
   return (k, d) => args.get(k) ?? d;
 }
 
+export interface RunOptions {
+  /** Seconds of one generator run, runs per load point, the paced rate (frames/s), frame sizes. */
+  seconds: number;
+  runs: number;
+  rate: number;
+  sizes: number[];
+}
+
+/** --seconds (3), --runs (3), --rate (100000), --sizes (64,1400); the orchestrator needs root. */
+export function runOptions(arg: (key: string, fallback: string) => string, needsRootFor: string): RunOptions {
+  if (process.getuid?.() !== 0) throw new Error(`${needsRootFor} needs root`);
+  return {
+    seconds: Number(arg('seconds', '3')),
+    runs: Number(arg('runs', '3')),
+    rate: Number(arg('rate', '100000')),
+    sizes: arg('sizes', '64,1400').split(',').map(Number),
+  };
+}
+
 export function sh(cmd: string, a: string[]): string {
   return execFileSync(cmd, a, { encoding: 'utf8', timeout: 10_000 });
 }

@@ -9,8 +9,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
-  createRxBatch,
-  frameOffset,
   loadNativeIo,
   readAddress,
   writeAddress,
@@ -20,6 +18,7 @@ import {
   type UdpUnderlay,
 } from '../../src/dataplane/native-io.js';
 import { createJsFallbackIo, loadIo } from '../../src/dataplane/js-fallback-io.js';
+import { collect, freshBatch } from '../helpers/frame-collect.js';
 
 const isRoot = process.getuid?.() === 0;
 const needsRoot = isRoot ? false : 'needs root (network namespaces, AF_PACKET, TAP, raw sockets)';
@@ -124,58 +123,6 @@ interface TxBatch {
 
 function txBatch(count: number, slot = 2048): TxBatch {
   return { buffer: Buffer.alloc(count * slot), offsets: new Uint32Array(count), lengths: new Uint32Array(count) };
-}
-
-const HEADROOM_FILL = 0xee;
-
-function freshBatch(slots: number, slotSize = 2048, headroom = 64): RxBatch {
-  const b = createRxBatch(slots, slotSize, headroom);
-  b.buffer.fill(HEADROOM_FILL);
-  return b;
-}
-
-/**
- * Receive through onReadable until `want` accepted frames arrived or
- * timeoutMs passed; returns copies. Checks that nothing was written into a
- * slot's headroom.
- */
-function collect(
-  port: { onReadable: FramePort['onReadable']; stopReadable(): void },
-  receive: (batch: RxBatch) => number,
-  batch: RxBatch,
-  accept: (frame: Buffer, slot: number) => boolean,
-  want: number,
-  timeoutMs: number,
-): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const got: Buffer[] = [];
-    const finish = (err?: Error): void => {
-      clearTimeout(timer);
-      port.stopReadable();
-      if (err) reject(err);
-      else resolve(got);
-    };
-    const timer = setTimeout(() => finish(), timeoutMs);
-    port.onReadable((err) => {
-      if (err) return finish(err);
-      for (let round = 0; round < 64; round++) {
-        const n = receive(batch);
-        if (n === 0) break;
-        for (let i = 0; i < n; i++) {
-          const len = batch.lengths[i]!;
-          if (len === 0) continue;
-          const start = i * batch.slotSize;
-          const head = batch.buffer.subarray(start, start + batch.headroom);
-          if (!head.every((b) => b === HEADROOM_FILL)) return finish(new Error(`slot ${i}: headroom was written`));
-          const off = frameOffset(batch, i);
-          const frame = Buffer.from(batch.buffer.subarray(off, off + len));
-          if (accept(frame, i)) got.push(frame);
-        }
-        if (got.length >= want) return finish();
-      }
-      return undefined;
-    });
-  });
 }
 
 function collectFrames(port: FramePort, batch: RxBatch, want: number, timeoutMs: number): Promise<Buffer[]> {

@@ -7,16 +7,18 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRxBatch, frameOffset, loadNativeIo, type RxBatch } from '../../src/dataplane/native-io.js';
+import { loadNativeIo, type FramePort } from '../../src/dataplane/native-io.js';
 import { openXdpPort, type XdpAttachMode } from '../../src/dataplane/xdp-io.js';
+import { collect, freshBatch } from '../helpers/frame-collect.js';
 import { needsRoot, run, Topology, waitFor } from '../helpers/netns.js';
+
+type FramePortLike = Pick<FramePort, 'receive' | 'onReadable' | 'stopReadable'>;
 
 const topo = new Topology();
 after(() => topo.destroy());
 
 const FRAMES = 200;
 const MARK_TYPE = 0x88b5; // IEEE 802 local experimental EtherType
-const HEADROOM_FILL = 0xee;
 
 /** FRAMES test frames of lengths 60..1514 in one buffer: our MACs, 0x88b5, seq, a seq-dependent pattern. */
 function testFrames(): { buffer: Buffer; offsets: Uint32Array; lengths: Uint32Array } {
@@ -40,42 +42,10 @@ function frameAt(t: ReturnType<typeof testFrames>, seq: number): Buffer {
   return t.buffer.subarray(t.offsets[seq]!, t.offsets[seq]! + t.lengths[seq]!);
 }
 
-/** Our test frames (by EtherType) received on port until `want` or timeoutMs; checks no slot's headroom was written. */
-function collect(
-  port: { receive(b: RxBatch): number; onReadable(cb: (err: Error | null) => void): void; stopReadable(): void },
-  want: number,
-  timeoutMs: number,
-): Promise<Buffer[]> {
-  const batch = createRxBatch(64, 2048, 64);
-  batch.buffer.fill(HEADROOM_FILL);
-  return new Promise((resolve, reject) => {
-    const got: Buffer[] = [];
-    const finish = (err?: Error): void => {
-      clearTimeout(timer);
-      port.stopReadable();
-      if (err) reject(err);
-      else resolve(got);
-    };
-    const timer = setTimeout(() => finish(), timeoutMs);
-    port.onReadable((err) => {
-      if (err) return finish(err);
-      for (let round = 0; round < 16; round++) {
-        const n = port.receive(batch);
-        if (n === 0) break;
-        for (let i = 0; i < n; i++) {
-          const start = i * batch.slotSize;
-          if (!batch.buffer.subarray(start, start + batch.headroom).every((b) => b === HEADROOM_FILL)) {
-            return finish(new Error(`slot ${i}: headroom was written`));
-          }
-          const off = frameOffset(batch, i);
-          const frame = Buffer.from(batch.buffer.subarray(off, off + batch.lengths[i]!));
-          if (frame.length >= 18 && frame.readUInt16BE(12) === MARK_TYPE) got.push(frame);
-        }
-        if (got.length >= want) return finish();
-      }
-      return undefined;
-    });
-  });
+/** Our test frames (by EtherType) received on port until `want` or timeoutMs. */
+function collectTestFrames(port: FramePortLike, want: number, timeoutMs: number): Promise<Buffer[]> {
+  const isTestFrame = (f: Buffer): boolean => f.length >= 18 && f.readUInt16BE(12) === MARK_TYPE;
+  return collect(port, (b) => port.receive(b), freshBatch(64), isTestFrame, want, timeoutMs);
 }
 
 /** The XDP program ip-link reports on ns/ifname, or undefined. */
@@ -104,7 +74,7 @@ for (const attachMode of ['native', 'generic'] as XdpAttachMode[]) {
       assert.equal(rx.queue, 0);
       assert.equal(rx.zeroCopy, false);
       const frames = testFrames();
-      const arrived = collect(rx, FRAMES, 5_000);
+      const arrived = collectTestFrames(rx, FRAMES, 5_000);
       assert.equal(tx.send(frames.buffer, frames.offsets, frames.lengths, FRAMES), FRAMES);
       const got = await arrived;
       assert.equal(got.length, FRAMES);
@@ -126,7 +96,7 @@ test('AF_XDP: frames sent through the XDP socket arrive intact at the peer; one 
   const peer = loadNativeIo().openPacket('vxa0', { netns: ns });
   try {
     const frames = testFrames();
-    const arrived = collect(peer, FRAMES, 5_000);
+    const arrived = collectTestFrames(peer, FRAMES, 5_000);
     // 200 frames through 64 TX frames: completions are reaped as the batches go.
     let sent = 0;
     for (let round = 0; round < 100 && sent < FRAMES; round++) {

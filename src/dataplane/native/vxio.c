@@ -235,6 +235,37 @@ int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, vx_tx_args *tx) {
   return vx_check_tx(env, buflen, tx->offs, offs_len, tx->lens, lens_len, tx->count);
 }
 
+vx_handle *vx_this_recv(napi_env env, napi_callback_info info, int kind, vx_rx_args *rx) {
+  size_t argc = 5, buflen, lens_len;
+  napi_value argv[5];
+  vx_handle *h = vx_this(env, info, kind, &argc, argv, 1);
+  if (!h) return NULL;
+  if (argc < 5) {
+    vx_throw_type(env, "recv(buffer, slotSize, headroom, lengths, max)");
+    return NULL;
+  }
+  if (vx_arg_bytes(env, argv[0], "buffer", &rx->buf, &buflen) ||
+      vx_arg_u32(env, argv[1], "slotSize", &rx->slot) ||
+      vx_arg_u32(env, argv[2], "headroom", &rx->headroom) ||
+      vx_arg_u32array(env, argv[3], "lengths", &rx->lens, &lens_len) ||
+      vx_arg_u32(env, argv[4], "max", &rx->max))
+    return NULL;
+  rx->cap = vx_check_rx(env, buflen, rx->slot, rx->headroom, lens_len, rx->max);
+  return rx->cap ? h : NULL;
+}
+
+vx_handle *vx_this_send(napi_env env, napi_callback_info info, int kind, vx_tx_args *tx) {
+  size_t argc = 4;
+  napi_value argv[4];
+  vx_handle *h = vx_this(env, info, kind, &argc, argv, 1);
+  if (!h) return NULL;
+  if (argc < 4) {
+    vx_throw_type(env, "send(buffer, offsets, lengths, count)");
+    return NULL;
+  }
+  return vx_arg_tx(env, argv, 3, tx) ? NULL : h;
+}
+
 /* --------------------------------------------------------------- netns */
 
 int vx_netns_enter(const char *ns, int *saved) {

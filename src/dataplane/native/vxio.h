@@ -173,6 +173,19 @@ napi_status vx_tcp_register(napi_env env, napi_value exports);
  * capacity per slot (slotSize - headroom), or 0 after throwing. */
 uint32_t vx_check_rx(napi_env env, size_t buflen, uint32_t slot_size, uint32_t headroom,
                      size_t lens_len, uint32_t max);
+/* The slots a receive call fills: frame i at buf + i*slot + headroom, at
+ * most cap bytes, its length in lens[i]; at most max frames. */
+typedef struct {
+  uint8_t *buf;
+  uint32_t slot, headroom, cap, max;
+  uint32_t *lens;
+} vx_rx_args;
+
+/* this -> handle of the kind, and the slots of recv(buffer, slotSize,
+ * headroom, lengths, max), checked with vx_check_rx; NULL with a JS
+ * exception pending. */
+vx_handle *vx_this_recv(napi_env env, napi_callback_info info, int kind, vx_rx_args *rx);
+
 /* The frames a send call names: (offset, length) pairs into one JS buffer. */
 typedef struct {
   uint8_t *buf;
@@ -185,5 +198,9 @@ typedef struct {
  * and count from argv[count_at], and check every frame lies inside the
  * buffer. Returns -1 with a JS exception pending. */
 int vx_arg_tx(napi_env env, napi_value *argv, size_t count_at, vx_tx_args *tx);
+
+/* this -> handle of the kind, and the frames of send(buffer, offsets,
+ * lengths, count) as vx_arg_tx reads them; NULL with a JS exception pending. */
+vx_handle *vx_this_send(napi_env env, napi_callback_info info, int kind, vx_tx_args *tx);
 
 #endif

@@ -365,37 +365,25 @@ fail:
 
 /* recv(buffer, slotSize, headroom, lengths, max): as AF_PACKET's. */
 napi_value vx_xdp_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  vx_handle *h = vx_this(env, info, VX_XDP, &argc, argv, 1);
+  vx_rx_args to; /* the JS slots frames are copied to */
+  vx_handle *h = vx_this_recv(env, info, VX_XDP, &to);
   if (!h) return NULL;
-  uint8_t *buf;
-  size_t buflen, lens_len;
-  uint32_t slot, headroom, max, *lens;
-  if (argc < 5 || vx_arg_bytes(env, argv[0], "buffer", &buf, &buflen) ||
-      vx_arg_u32(env, argv[1], "slotSize", &slot) ||
-      vx_arg_u32(env, argv[2], "headroom", &headroom) ||
-      vx_arg_u32array(env, argv[3], "lengths", &lens, &lens_len) ||
-      vx_arg_u32(env, argv[4], "max", &max))
-    return argc < 5 ? vx_throw_type(env, "recv(buffer, slotSize, headroom, lengths, max)") : NULL;
-  uint32_t cap = vx_check_rx(env, buflen, slot, headroom, lens_len, max);
-  if (!cap) return NULL;
   struct vx_xsk *x = h->xsk;
   /* Acquire: descriptors up to producer are written before we read them. */
   uint32_t cons = *x->rx.consumer;
   uint32_t avail = __atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE) - cons;
-  uint32_t n = avail < max ? avail : max;
+  uint32_t n = avail < to.max ? avail : to.max;
   const struct xdp_desc *rd = x->rx.desc;
   uint64_t *fq = x->fill.desc;
   uint32_t fprod = *x->fill.producer;
   for (uint32_t i = 0; i < n; i++) {
     const struct xdp_desc *d = &rd[(cons + i) & x->rx.mask];
-    if (d->len > cap) {
-      lens[i] = 0;
+    if (d->len > to.cap) {
+      to.lens[i] = 0;
       h->st.rx_truncated += 1;
     } else {
-      memcpy(buf + (size_t)i * slot + headroom, x->umem + d->addr, d->len);
-      lens[i] = d->len;
+      memcpy(to.buf + (size_t)i * to.slot + to.headroom, x->umem + d->addr, d->len);
+      to.lens[i] = d->len;
       h->st.rx_frames += 1;
       h->st.rx_bytes += d->len;
     }
@@ -454,13 +442,9 @@ static int kick_tx(vx_handle *h, struct vx_xsk *x) {
  * AF_PACKET's: frames that fit no UMEM frame count as txErrors (EMSGSIZE),
  * frames with no free UMEM frame or TX slot as txQueueFull. */
 napi_value vx_xdp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  vx_handle *h = vx_this(env, info, VX_XDP, &argc, argv, 1);
-  if (!h) return NULL;
-  if (argc < 4) return vx_throw_type(env, "send(buffer, offsets, lengths, count)");
   vx_tx_args tx;
-  if (vx_arg_tx(env, argv, 3, &tx)) return NULL;
+  vx_handle *h = vx_this_send(env, info, VX_XDP, &tx);
+  if (!h) return NULL;
   struct vx_xsk *x = h->xsk;
   reap_completions(x);
   uint32_t prod = *x->tx.producer;
