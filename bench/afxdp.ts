@@ -25,9 +25,10 @@
 // machine too).
 //
 // Send: frames/s one core gets out, AF_PACKET sendmmsg with
-// PACKET_QDISC_BYPASS against AF_XDP copy-mode TX (the kernel's default
-// budget of 32 descriptors per syscall, and XDP_MAX_TX_SKB_BUDGET 256), and
-// how many of them the peer received (its rx_packets).
+// PACKET_QDISC_BYPASS against AF_XDP copy-mode TX on a send-only port
+// (attachMode 'none': no XDP program), with the kernel's default budget of
+// 32 descriptors per syscall and with XDP_MAX_TX_SKB_BUDGET 256, and how
+// many of them the peer received (its rx_packets).
 //
 // Then latency: one 64-byte frame every 2 ms, AF_XDP native vs the ring.
 
@@ -82,7 +83,7 @@ function generator(): void {
   const port =
     mode === 'packet'
       ? loadNativeIo().openPacket(ifname, { netns: ns, qdiscBypass: true, promiscuous: false, sndbuf: 4 << 20 })
-      : openXdpRetrying(ifname, ns, 'native', mode === 'xdp-budget256' ? 256 : undefined);
+      : openXdpRetrying(ifname, ns, 'none', mode === 'xdp-budget256' ? 256 : undefined);
   const result = generate(port, Number(arg('size', '64')), Number(arg('seconds', '3')), Number(arg('rate', '0')));
   port.close();
   process.stdout.write(JSON.stringify(result) + '\n');

@@ -12,9 +12,11 @@ import { loadAddon, NativeFramePort, type Addon, type AddonFrameHandle, type Fra
 /**
  * How the XDP program runs: 'native' in the driver (veth, most 10G+ NICs),
  * 'generic' in the kernel's receive path after the skb is built (any
- * interface; the AF_XDP socket then always copies).
+ * interface; the AF_XDP socket then always copies), or 'none': no program,
+ * a send-only port (copy-mode TX needs none; receive() returns 0) that
+ * leaves the interface's receive path as it is.
  */
-export type XdpAttachMode = 'native' | 'generic';
+export type XdpAttachMode = 'native' | 'generic' | 'none';
 
 export interface XdpPortOptions {
   /** The receive queue to bind (default 0). Frames of other queues go on to the kernel stack. */

@@ -90,36 +90,40 @@ for (const attachMode of ['native', 'generic'] as XdpAttachMode[]) {
   });
 }
 
-test('AF_XDP: frames sent through the XDP socket arrive intact at the peer; one too large for a UMEM frame is refused', { skip: needsRoot }, async () => {
-  const ns = await vethNs();
-  const port = openXdpPort('vxb0', { netns: ns, ringSize: 64 });
-  const peer = loadNativeIo().openPacket('vxa0', { netns: ns });
-  try {
-    const frames = testFrames();
-    const arrived = collectTestFrames(peer, FRAMES, 5_000);
-    // 200 frames through 64 TX frames: completions are reaped as the batches go.
-    let sent = 0;
-    for (let round = 0; round < 100 && sent < FRAMES; round++) {
-      const n = Math.min(32, FRAMES - sent);
-      const offsets = frames.offsets.subarray(sent, sent + n);
-      sent += port.send(frames.buffer, offsets, frames.lengths.subarray(sent, sent + n), n);
-    }
-    assert.equal(sent, FRAMES);
-    const got = await arrived;
-    assert.equal(got.length, FRAMES);
-    for (let seq = 0; seq < FRAMES; seq++) assert.deepEqual(got[seq], frameAt(frames, seq), `frame ${seq}`);
+for (const attachMode of ['native', 'none'] as XdpAttachMode[]) {
+  test(`AF_XDP (${attachMode}): frames sent through the XDP socket arrive intact at the peer; one too large for a UMEM frame is refused`, { skip: needsRoot }, async () => {
+    const ns = await vethNs();
+    const port = openXdpPort('vxb0', { netns: ns, ringSize: 64, attachMode });
+    const peer = loadNativeIo().openPacket('vxa0', { netns: ns });
+    try {
+      // A send-only port leaves the interface without a program.
+      assert.equal((await xdpProgram(ns, 'vxb0'))?.name, attachMode === 'none' ? undefined : 'vxio_xsk');
+      const frames = testFrames();
+      const arrived = collectTestFrames(peer, FRAMES, 5_000);
+      // 200 frames through 64 TX frames: completions are reaped as the batches go.
+      let sent = 0;
+      for (let round = 0; round < 100 && sent < FRAMES; round++) {
+        const n = Math.min(32, FRAMES - sent);
+        const offsets = frames.offsets.subarray(sent, sent + n);
+        sent += port.send(frames.buffer, offsets, frames.lengths.subarray(sent, sent + n), n);
+      }
+      assert.equal(sent, FRAMES);
+      const got = await arrived;
+      assert.equal(got.length, FRAMES);
+      for (let seq = 0; seq < FRAMES; seq++) assert.deepEqual(got[seq], frameAt(frames, seq), `frame ${seq}`);
 
-    const big = Buffer.alloc(2049);
-    assert.equal(port.send(big, Uint32Array.of(0), Uint32Array.of(2049), 1), 0);
-    const st = port.stats();
-    assert.equal(st.txFrames, FRAMES);
-    assert.equal(st.txErrors, 1);
-    assert.equal(st.lastTxError, 'EMSGSIZE');
-  } finally {
-    port.close();
-    peer.close();
-  }
-});
+      const big = Buffer.alloc(2049);
+      assert.equal(port.send(big, Uint32Array.of(0), Uint32Array.of(2049), 1), 0);
+      const st = port.stats();
+      assert.equal(st.txFrames, FRAMES);
+      assert.equal(st.txErrors, 1);
+      assert.equal(st.lastTxError, 'EMSGSIZE');
+    } finally {
+      port.close();
+      peer.close();
+    }
+  });
+}
 
 test('AF_XDP: the program is on the interface while the port is open and gone after close; a second port gets EBUSY', { skip: needsRoot }, async () => {
   const ns = await vethNs();

@@ -205,7 +205,7 @@ static int set_int(int fd, int opt, uint32_t v) {
   return setsockopt(fd, SOL_XDP, opt, &i, sizeof i) == 0 ? 0 : errno;
 }
 
-/* openXdp(ifname, { queue, attachMode: 'native'|'generic', zeroCopy,
+/* openXdp(ifname, { queue, attachMode: 'native'|'generic'|'none', zeroCopy,
  *   frameSize, ringSize, txBudget, netns }) */
 napi_value vx_open_xdp(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -224,13 +224,15 @@ napi_value vx_open_xdp(napi_env env, napi_callback_info info) {
       vx_opt_u32(env, o, "txBudget", 0, &tx_budget) ||
       vx_opt_string(env, o, "netns", ns, sizeof ns))
     return NULL;
-  uint32_t xdp_flags;
+  /* 'none': no program, so nothing is redirected to the socket and it only
+   * sends; copy-mode TX needs no program (af_xdp.rst, "XDP_COPY"). */
+  uint32_t xdp_flags = 0;
   if (mode[0] == 0 || strcmp(mode, "native") == 0)
     xdp_flags = XDP_FLAGS_DRV_MODE;
   else if (strcmp(mode, "generic") == 0)
     xdp_flags = XDP_FLAGS_SKB_MODE;
-  else
-    return vx_throw_type(env, "attachMode must be 'native' or 'generic'");
+  else if (strcmp(mode, "none") != 0)
+    return vx_throw_type(env, "attachMode must be 'native', 'generic' or 'none'");
   /* Aligned-chunk UMEM: a power of two between 2048 and the page size. */
   long page = sysconf(_SC_PAGESIZE);
   if (frame_size < 2048 || frame_size > (uint32_t)page || (frame_size & (frame_size - 1)))
@@ -329,24 +331,29 @@ napi_value vx_open_xdp(napi_env env, napi_callback_info info) {
   op = "AF_XDP bind";
   if (bind(h->fd, (struct sockaddr *)&sxdp, sizeof sxdp) < 0) goto fail_errno;
 
-  op = "AF_XDP XSKMAP";
-  x->map_fd = create_xskmap(queue + 1);
-  if (x->map_fd < 0) goto fail_errno;
-  if (map_set(x->map_fd, queue, h->fd) < 0) goto fail_errno;
-  op = "AF_XDP BPF_PROG_LOAD";
-  x->prog_fd = load_program(x->map_fd);
-  if (x->prog_fd < 0) goto fail_errno;
-  /* EBUSY: the interface has an XDP program already (another handle's, or
-   * someone else's); EOPNOTSUPP: its driver has no native XDP. */
-  op = "AF_XDP attach";
-  x->link_fd = attach_link(x->prog_fd, h->ifindex, xdp_flags);
-  if (x->link_fd < 0) goto fail_errno;
+  if (xdp_flags) {
+    op = "AF_XDP XSKMAP";
+    x->map_fd = create_xskmap(queue + 1);
+    if (x->map_fd < 0) goto fail_errno;
+    if (map_set(x->map_fd, queue, h->fd) < 0) goto fail_errno;
+    op = "AF_XDP BPF_PROG_LOAD";
+    x->prog_fd = load_program(x->map_fd);
+    if (x->prog_fd < 0) goto fail_errno;
+    /* EBUSY: the interface has an XDP program already (another handle's, or
+     * someone else's); EOPNOTSUPP: its driver has no native XDP. */
+    op = "AF_XDP attach";
+    x->link_fd = attach_link(x->prog_fd, h->ifindex, xdp_flags);
+    if (x->link_fd < 0) goto fail_errno;
+  }
   vx_netns_leave(saved);
   saved = -1;
 
   napi_value obj = vx_handle_wrap(env, h);
   if (!obj) return NULL;
-  vx_set_str(env, obj, "attachMode", xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
+  vx_set_str(env, obj, "attachMode",
+             xdp_flags == XDP_FLAGS_DRV_MODE   ? "native"
+             : xdp_flags == XDP_FLAGS_SKB_MODE ? "generic"
+                                               : "none");
   vx_set_num(env, obj, "queue", queue);
   napi_value zc;
   napi_get_boolean(env, zero_copy, &zc);
