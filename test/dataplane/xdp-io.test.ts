@@ -68,6 +68,8 @@ for (const attachMode of ['native', 'generic'] as XdpAttachMode[]) {
     const ns = await vethNs();
     const rx = openXdpPort('vxb0', { netns: ns, attachMode });
     const tx = loadNativeIo().openPacket('vxa0', { netns: ns });
+    // An AF_PACKET socket on the same interface, as tcpdump would open.
+    const tap = loadNativeIo().openPacket('vxb0', { netns: ns, rxMode: 'recvmmsg' });
     try {
       assert.equal(rx.kind, 'af-xdp');
       assert.equal(rx.attachMode, attachMode);
@@ -75,8 +77,11 @@ for (const attachMode of ['native', 'generic'] as XdpAttachMode[]) {
       assert.equal(rx.zeroCopy, false);
       const frames = testFrames();
       const arrived = collectTestFrames(rx, FRAMES, 5_000);
+      const tapped = collectTestFrames(tap, 1, 1_000);
       assert.equal(tx.send(frames.buffer, frames.offsets, frames.lengths, FRAMES), FRAMES);
       const got = await arrived;
+      // The program redirects before the packet taps: packet sockets see none of them.
+      assert.equal((await tapped).length, 0);
       assert.equal(got.length, FRAMES);
       for (let seq = 0; seq < FRAMES; seq++) assert.deepEqual(got[seq], frameAt(frames, seq), `frame ${seq}`);
       const st = rx.stats();
@@ -86,6 +91,7 @@ for (const attachMode of ['native', 'generic'] as XdpAttachMode[]) {
     } finally {
       rx.close();
       tx.close();
+      tap.close();
     }
   });
 }
