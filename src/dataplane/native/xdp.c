@@ -422,25 +422,29 @@ static void reap_completions(struct vx_xsk *x) {
 
 /* In copy mode the kernel turns TX descriptors into skbs inside sendto(),
  * at most its budget (32 by default, XDP_MAX_TX_SKB_BUDGET) per call, with
- * EAGAIN when it stopped on the budget or a busy device: call again until
- * TX is drained or a call makes no progress. Returns 0 or the errno that
- * ended it. */
+ * EAGAIN when it stopped on the budget or a busy device: call again while
+ * each call makes progress. What a busy device leaves on the ring goes out
+ * with the next send(). Returns 0 or the errno that ended it. */
 static int kick_tx(vx_handle *h, struct vx_xsk *x) {
+  if (x->zero_copy) {
+    /* The driver sends from the ring itself and needs a wakeup only when
+     * it says so. */
+    if (__atomic_load_n(x->tx.flags, __ATOMIC_ACQUIRE) & XDP_RING_NEED_WAKEUP)
+      sendto(h->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+    return 0;
+  }
   uint32_t prod = *x->tx.producer;
   for (;;) {
     uint32_t before = __atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE);
     if (before == prod) return 0;
-    if (x->zero_copy && !(__atomic_load_n(x->tx.flags, __ATOMIC_ACQUIRE) & XDP_RING_NEED_WAKEUP))
-      return 0;
-    if (sendto(h->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0) continue;
-    int e = errno;
+    int e = sendto(h->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 ? errno : 0;
     if (e == EINTR) continue;
-    if (e == EAGAIN || e == EBUSY || e == ENOBUFS || e == ENETDOWN) {
-      /* EBUSY: the device dropped one frame (NET_XMIT_DROP), its descriptor
-       * is consumed and completed; go on while the ring moves. */
-      if (e == EBUSY) h->st.tx_errors += 1;
-      if (__atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE) != before) continue;
-    }
+    /* EBUSY: the device dropped one frame (NET_XMIT_DROP); its descriptor
+     * is consumed and completed. */
+    if (e == EBUSY) h->st.tx_errors += 1;
+    if ((e == 0 || e == EAGAIN || e == EBUSY || e == ENOBUFS) &&
+        __atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE) != before)
+      continue;
     return e;
   }
 }
