@@ -2,6 +2,7 @@
 // (docs/afxdp.md has the table and what it means).
 //
 //   node dist/bench/afxdp.js [--seconds 3] [--runs 3] [--rate 100000] [--sizes 64,1400] [--json 1]
+//                            [--rx-modes ring,xdp-native,...] [--tx-modes packet,xdp,...]
 //
 // Needs root. The rig of bench/afpacket-rx.ts (bench/veth-rig.ts): one
 // namespace vxx-<pid>, a veth pair xt<n> -> xr<n>; the generator pinned to
@@ -18,7 +19,11 @@
 //                  the receiving side keeps one core as in the other modes;
 //   - xdp-native-softirq: the same without the thread: veth's NAPI runs as a
 //                  softirq on the CPU that sent (CPU 0, the generator's),
-//                  which is what a plain setup gets (RPS runs after XDP).
+//                  which is what a plain setup gets (RPS runs after XDP);
+//   - xdp-native-1ms (only with --rx-modes): xdp-native, the receiver
+//                  pausing its polling 1 ms after each wakeup, as the ring's
+//                  block timer makes it wait.
+// --rx-modes / --tx-modes pick a subset; ratios are to the first one.
 // Two load points: overload (frames/s delivered to JS, loss) and a paced
 // --rate (loss, the receiver process's CPU per frame, CPU 1's busy time per
 // frame: softirq and kernel threads included, other work on a shared
@@ -56,10 +61,19 @@ const SELF = fileURLToPath(import.meta.url);
 const TX_IF = `xt${process.pid % 1_000_000}`;
 const RX_IF = `xr${process.pid % 1_000_000}`;
 
-const RX_MODES = ['ring', 'xdp-generic', 'xdp-native', 'xdp-native-softirq'] as const;
-type RxBenchMode = (typeof RX_MODES)[number];
-const TX_MODES = ['packet', 'xdp', 'xdp-budget256'] as const;
-type TxBenchMode = (typeof TX_MODES)[number];
+const ALL_RX_MODES = ['ring', 'xdp-generic', 'xdp-native', 'xdp-native-softirq', 'xdp-native-1ms'] as const;
+type RxBenchMode = (typeof ALL_RX_MODES)[number];
+const ALL_TX_MODES = ['packet', 'xdp', 'xdp-budget256'] as const;
+type TxBenchMode = (typeof ALL_TX_MODES)[number];
+/** --rx-modes / --tx-modes: a comma-separated subset ('' for none); the first is the ratios' base. */
+function modes<T extends string>(key: string, all: readonly T[], fallback: readonly T[]): T[] {
+  const v = arg(key, fallback.join(','));
+  const picked = v === '' ? [] : v.split(',');
+  for (const m of picked) if (!all.includes(m as T)) throw new Error(`--${key}: unknown mode ${m} (${all.join(', ')})`);
+  return picked as T[];
+}
+const RX_MODES = modes('rx-modes', ALL_RX_MODES, ['ring', 'xdp-generic', 'xdp-native', 'xdp-native-softirq']);
+const TX_MODES = modes('tx-modes', ALL_TX_MODES, ALL_TX_MODES);
 
 /** The kernel frees an XDP socket's queue shortly after close: a reopen waits for it (at most 2 s). */
 function openXdpRetrying(ifname: string, ns: string, attachMode: XdpAttachMode, txBudget?: number): XdpPort {
@@ -98,10 +112,11 @@ function receiver(): void {
     serveReceiver(port, () => port.stats().kernelDrops);
   } else {
     const port = openXdpRetrying(ifname, ns, mode === 'xdp-generic' ? 'generic' : 'native');
-    serveReceiver(port, () => {
+    const drops = (): number => {
       const st = port.stats();
       return st.kernelDrops + st.rxRingFull + st.fillRingEmpty;
-    });
+    };
+    serveReceiver(port, drops, mode === 'xdp-native-1ms' ? 1 : 0);
   }
 }
 
@@ -131,7 +146,7 @@ function rxRun(ns: string, mode: RxBenchMode, size: number, seconds: number, rat
     rxArgs: ['--ns', ns, '--mode', mode, '--if', RX_IF],
     txArgs: ['--ns', ns, '--port', 'packet', '--if', TX_IF, '--size', String(size), '--seconds', String(seconds), '--rate', String(rate)],
     whenReady: () => {
-      if (mode === 'xdp-native' || mode === 'xdp-native-softirq') placeNapi(ns, RX_IF, mode === 'xdp-native');
+      if (mode.startsWith('xdp-native')) placeNapi(ns, RX_IF, mode !== 'xdp-native-softirq');
     },
   });
 }
@@ -162,9 +177,9 @@ async function orchestrate(): Promise<void> {
   await withVethNamespace(ns, TX_IF, RX_IF, async () => {
     console.log(`AF_XDP vs AF_PACKET on one veth pair: ${runs} runs of ${seconds} s each, medians; kernel ${sh('uname', ['-r']).trim()}.`);
     console.log(`generator on CPU 0, receiver + ${RX_IF} softirq (RPS) on CPU 1; fixed rate ${rate} frames/s.`);
-    console.log('\n## Receive (generator: AF_PACKET sendmmsg, qdisc bypass)');
+    if (RX_MODES.length) console.log('\n## Receive (generator: AF_PACKET sendmmsg, qdisc bypass)');
     const rows: string[][] = [
-      ['mode', 'frame B', 'overload: offered/s', 'delivered/s', 'loss %', 'x ring', `at ${rate / 1000}k/s: loss %`, 'rx ns/frame', 'CPU1 ns/frame', 'CPU1 %'],
+      ['mode', 'frame B', 'overload: offered/s', 'delivered/s', 'loss %', `x ${RX_MODES[0]}`, `at ${rate / 1000}k/s: loss %`, 'rx ns/frame', 'CPU1 ns/frame', 'CPU1 %'],
     ];
     const summary: Record<string, unknown>[] = [];
     for (const size of sizes) {
@@ -177,7 +192,7 @@ async function orchestrate(): Promise<void> {
           fixed.get(mode)!.push(await rxRun(ns, mode, size, seconds, rate));
         }
       }
-      const ring = over.get('ring')!;
+      const ring = over.get(RX_MODES[0]!)!;
       for (const mode of RX_MODES) {
         const o = over.get(mode)!;
         const p = summarise(o, fixed.get(mode)!);
@@ -189,14 +204,14 @@ async function orchestrate(): Promise<void> {
         summary.push({ side: 'rx', mode, size, ...p, ratioToRing: ratio, runs: { over: o, fixed: fixed.get(mode) } });
       }
     }
-    printTable(rows);
+    if (RX_MODES.length) printTable(rows);
 
-    console.log('\n## Send: frames/s out of one core (CPU 0), and received by the peer');
-    const txRows: string[][] = [['mode', 'frame B', 'sent/s', 'x packet', 'peer received/s']];
+    if (TX_MODES.length) console.log('\n## Send: frames/s out of one core (CPU 0), and received by the peer');
+    const txRows: string[][] = [['mode', 'frame B', 'sent/s', `x ${TX_MODES[0]}`, 'peer received/s']];
     for (const size of sizes) {
       const res = new Map<TxBenchMode, TxRun[]>(TX_MODES.map((m) => [m, []]));
       for (let r = 0; r < runs; r++) for (const mode of TX_MODES) res.get(mode)!.push(txRun(ns, mode, size, seconds));
-      const base = res.get('packet')!;
+      const base = res.get(TX_MODES[0]!)!;
       for (const mode of TX_MODES) {
         const t = res.get(mode)!;
         const sent = median(t.map((x) => x.sent / x.seconds));
@@ -206,7 +221,7 @@ async function orchestrate(): Promise<void> {
         summary.push({ side: 'tx', mode, size, sent, ratioToPacket: ratio, delivered, runs: t });
       }
     }
-    printTable(txRows);
+    if (TX_MODES.length) printTable(txRows);
 
     console.log('\n## Latency: one 64-byte frame every 2 ms');
     const io = loadNativeIo();

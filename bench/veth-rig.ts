@@ -115,6 +115,7 @@ export function generate(port: Sender, size: number, seconds: number, rate: numb
 interface Receiver {
   receive(batch: RxBatch, max?: number): number;
   onReadable(callback: ReadableCallback): void;
+  stopReadable(): void;
   close(): void;
 }
 
@@ -123,20 +124,31 @@ interface Receiver {
  * number of batches per wakeup as the forwarder does. Talks to the
  * orchestrator over stdio: prints `ready`; `reset` zeroes the counts,
  * `stop` prints them as JSON and closes the port. drops() is the port's
- * cumulative count of frames the kernel lost for it.
+ * cumulative count of frames the kernel lost for it. With coalesceMs, the
+ * receiver stops polling for that long after each wakeup, so frames
+ * gather between wakeups as in a TPACKET_V3 block.
  */
-export function serveReceiver(port: Receiver, drops: () => number): void {
+export function serveReceiver(port: Receiver, drops: () => number, coalesceMs = 0): void {
   const batch = createRxBatch(256, SLOT, 64);
   let frames = 0;
   let drops0 = drops();
   let cpu0 = process.cpuUsage();
-  port.onReadable(() => {
+  let stopped = false;
+  const rearm = (): void => {
+    if (!stopped) port.onReadable(onReadable);
+  };
+  const onReadable = (): void => {
     for (let round = 0; round < 16; round++) {
       const n = port.receive(batch);
       if (n === 0) break;
       frames += n;
     }
-  });
+    if (coalesceMs > 0) {
+      port.stopReadable();
+      setTimeout(rearm, coalesceMs);
+    }
+  };
+  port.onReadable(onReadable);
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     if (line === 'reset') {
@@ -147,6 +159,7 @@ export function serveReceiver(port: Receiver, drops: () => number): void {
     } else if (line === 'stop') {
       const cpu = process.cpuUsage(cpu0);
       const kernelDrops = drops() - drops0;
+      stopped = true;
       port.close();
       rl.close();
       process.stdout.write(JSON.stringify({ frames, cpuMicros: cpu.user + cpu.system, kernelDrops }) + '\n');
