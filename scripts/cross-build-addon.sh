@@ -24,7 +24,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/cross}
 src=$root/src/dataplane/native
-sources=(vxio.c packet.c tap.c udp.c tcp.c netlink.c)
+sources=(vxio.c packet.c tap.c udp.c tcp.c netlink.c xdp.c)
 
 # Node's headers: node_api.h and uv.h. Debian's nodejs and NodeSource's
 # package put them in /usr/include/node; a tarball install next to the binary.

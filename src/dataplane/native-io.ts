@@ -383,7 +383,7 @@ export function readAddress(arr: Uint32Array, index: number, family: 4 | 6): str
 
 // ---- the addon's own surface (what src/dataplane/native exports) ----
 
-interface AddonHandle {
+export interface AddonHandle {
   readonly fd: number;
   readonly ifindex: number;
   readonly name: string;
@@ -392,7 +392,7 @@ interface AddonHandle {
   close(): void;
   isOpen(): boolean;
 }
-interface AddonFrameHandle extends AddonHandle {
+export interface AddonFrameHandle extends AddonHandle {
   readonly vnetHdr: boolean;
   recv(buf: Buffer, offsets: Uint32Array, lens: Uint32Array, vnet: Uint8Array | null, headroom: number, frameMax: number, max: number): number;
   send(
@@ -444,14 +444,15 @@ interface AddonUdpHandle extends AddonHandle {
   dropMembership(group: string, ifname?: string): void;
   stats(): IoStats;
 }
-interface Addon {
+export interface Addon {
   openPacket(ifname: string, options: PacketPortOptions): AddonPacketHandle;
   openTap(name: string, options: TapOptions): AddonTapHandle;
   openUdp(options: UdpUnderlayOptions): AddonUdpHandle;
   readonly batchMax: number;
 }
 
-class NativeFramePort<H extends AddonPacketHandle | AddonTapHandle> {
+/** A FramePort's common half over any addon frame handle (AF_PACKET, TAP, AF_XDP in xdp-io.ts). */
+export class NativeFramePort<H extends AddonFrameHandle> {
   readonly fd: number;
   readonly name: string;
   readonly ifindex: number;
@@ -460,7 +461,7 @@ class NativeFramePort<H extends AddonPacketHandle | AddonTapHandle> {
     this.fd = h.fd;
     this.name = h.name;
     this.ifindex = h.ifindex;
-    this.vnetHdr = h.vnetHdr;
+    this.vnetHdr = h.vnetHdr === true;
   }
   get closed(): boolean {
     return !this.h.isOpen();
@@ -560,21 +561,25 @@ export function nativeAddonPath(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
-let cached: NativeIo | undefined;
-
-/**
- * Load the addon and wrap it. Throws (with the loader's error as cause) when
- * it is missing or does not load; js-fallback-io.ts's loadIo() catches that.
- */
-export function loadNativeIo(): NativeIo {
-  if (cached) return cached;
+/** The addon itself, loaded once; throws (the loader's error as cause) when it is missing or does not load. */
+export function loadAddon(): Addon {
   const file = nativeAddonPath();
-  let addon: Addon;
   try {
-    addon = createRequire(import.meta.url)(file) as Addon;
+    return createRequire(import.meta.url)(file) as Addon;
   } catch (cause) {
     throw new Error(`the native I/O addon did not load from ${file}: ${(cause as Error).message}`, { cause });
   }
+}
+
+let cached: NativeIo | undefined;
+
+/**
+ * Load the addon and wrap it. Throws when it is missing or does not load;
+ * js-fallback-io.ts's loadIo() catches that.
+ */
+export function loadNativeIo(): NativeIo {
+  if (cached) return cached;
+  const addon = loadAddon();
   cached = {
     kind: 'native',
     openPacket: (ifname, options = {}) => new NativePacketPort(addon.openPacket(ifname, options)),

@@ -47,7 +47,7 @@ test('cross-build-addon.sh: vxio.node for arm64 and armv7', { skip: missing(), t
       const dyn = execFileSync('readelf', ['--dyn-syms', '-W', so], { encoding: 'utf8' });
       assert.match(dyn, /\bGLOBAL\s+DEFAULT\s+\d+\s+napi_register_module_v1$/m);
       const objects = readdirSync(path.join(out, t.arch)).filter((f) => f.endsWith('.o')).sort();
-      assert.deepEqual(objects, ['netlink.o', 'packet.o', 'tap.o', 'tcp.o', 'udp.o', 'vxio.o']);
+      assert.deepEqual(objects, ['netlink.o', 'packet.o', 'tap.o', 'tcp.o', 'udp.o', 'vxio.o', 'xdp.o']);
       for (const o of objects) assert.match(execFileSync('file', ['-b', path.join(out, t.arch, o)], { encoding: 'utf8' }), t.object);
     }
   } finally {

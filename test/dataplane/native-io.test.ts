@@ -9,9 +9,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
-  createRxBatch,
-  DatagramTx,
-  FrameTx,
   loadNativeIo,
   readAddress,
   writeAddress,
@@ -21,6 +18,7 @@ import {
   type UdpUnderlay,
 } from '../../src/dataplane/native-io.js';
 import { createJsFallbackIo, loadIo } from '../../src/dataplane/js-fallback-io.js';
+import { collect, freshBatch, sendDatagrams, sendFrames } from '../helpers/frame-collect.js';
 
 const isRoot = process.getuid?.() === 0;
 const needsRoot = isRoot ? false : 'needs root (network namespaces, AF_PACKET, TAP, raw sockets)';
@@ -125,91 +123,6 @@ interface TxBatch {
 
 function txBatch(count: number, slot = 2048): TxBatch {
   return { buffer: Buffer.alloc(count * slot), offsets: new Uint32Array(count), lengths: new Uint32Array(count) };
-}
-
-const HEADROOM_FILL = 0xee;
-
-function freshBatch(slots: number, frameMax = 1984, headroom = 64): RxBatch {
-  const b = createRxBatch({ slots, frameMax, headroom });
-  b.buffer.fill(HEADROOM_FILL);
-  return b;
-}
-
-/** One send call of frames i < count, lengths[i] bytes at offsets[i] of buffer (no arena parts, no virtio_net_hdr). */
-function sendFrames(port: FramePort, buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
-  const tx = new FrameTx(Math.max(count, 1), Buffer.alloc(0));
-  tx.src = buffer;
-  tx.offsets.set(offsets.subarray(0, count));
-  tx.lengths.set(lengths.subarray(0, count));
-  tx.count = count;
-  return port.send(tx);
-}
-
-/** One send call through a UDP underlay (payloads from buffer). */
-function sendDatagrams(
-  u: UdpUnderlay,
-  buffer: Buffer,
-  offsets: Uint32Array,
-  lengths: Uint32Array,
-  dst: Uint32Array,
-  dports: Uint32Array,
-  sports: Uint32Array,
-  count: number,
-): number {
-  const tx = new DatagramTx(Math.max(count, 1), Buffer.alloc(0), u.addressStride);
-  tx.src = buffer;
-  tx.offsets.set(offsets.subarray(0, count));
-  tx.lengths.set(lengths.subarray(0, count));
-  tx.dstAddrs.set(dst.subarray(0, count * u.addressStride));
-  tx.dstPorts.set(dports.subarray(0, count));
-  tx.srcPorts.set(sports.subarray(0, count));
-  tx.count = count;
-  return u.send(tx);
-}
-
-/**
- * Receive through onReadable until `want` accepted frames arrived or
- * timeoutMs passed; returns copies. Checks that nothing was written into a
- * slot's headroom.
- */
-function collect(
-  port: { onReadable: FramePort['onReadable']; stopReadable(): void },
-  receive: (batch: RxBatch) => number,
-  batch: RxBatch,
-  accept: (frame: Buffer, slot: number) => boolean,
-  want: number,
-  timeoutMs: number,
-): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const got: Buffer[] = [];
-    const finish = (err?: Error): void => {
-      clearTimeout(timer);
-      port.stopReadable();
-      if (err) reject(err);
-      else resolve(got);
-    };
-    const timer = setTimeout(() => finish(), timeoutMs);
-    port.onReadable((err) => {
-      if (err) return finish(err);
-      for (let round = 0; round < 64; round++) {
-        // Frames are packed anew by each call: fill first, so the check below sees only this call's writes.
-        batch.buffer.fill(HEADROOM_FILL);
-        const n = receive(batch);
-        if (n === 0) break;
-        for (let i = 0; i < n; i++) {
-          const len = batch.lengths[i]!;
-          if (len === 0) continue;
-          const off = batch.offsets[i]!;
-          const head = batch.buffer.subarray(off - batch.headroom, off);
-          if (!head.every((b) => b === HEADROOM_FILL)) return finish(new Error(`slot ${i}: headroom was written`));
-          const frame = Buffer.from(batch.buffer.subarray(off, off + len));
-          if (accept(frame, i)) got.push(frame);
-        }
-        if (got.length >= want) return finish();
-      }
-      return undefined;
-    });
-  });
 }
 
 function collectFrames(port: FramePort, batch: RxBatch, want: number, timeoutMs: number): Promise<Buffer[]> {

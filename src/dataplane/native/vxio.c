@@ -1,7 +1,7 @@
 /*
  * vxio module: the handle classes, polling through libuv, errors, argument
  * checks and network namespace switching shared by packet.c, tap.c, udp.c,
- * netlink.c.
+ * netlink.c and xdp.c.
  */
 #include "vxio.h"
 
@@ -304,6 +304,8 @@ int vx_tx_iov(const vx_handle *h, const vx_tx_args *tx, uint32_t i, struct iovec
   return k;
 }
 
+
+
 /* --------------------------------------------------------------- netns */
 
 int vx_netns_enter(const char *ns, int *saved) {
@@ -399,6 +401,7 @@ static void stop_polling(napi_env env, vx_handle *h) {
 
 static void close_fds(vx_handle *h) {
   if (h->kind == VX_PACKET) vx_packet_release(h);
+  if (h->kind == VX_XDP) vx_xdp_release(h); /* detaches the XDP program */
   if (h->fd >= 0) close(h->fd);
   if (h->tx_fd >= 0) close(h->tx_fd);
   h->fd = -1;
@@ -691,6 +694,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"stats", vx_packet_stats},
       {"setFilter", vx_packet_set_filter}};
   const method_def tap_methods[] = {{"recv", vx_tap_recv}, {"send", vx_tap_send}};
+  const method_def xdp_methods[] = {
+      {"recv", vx_xdp_recv}, {"send", vx_xdp_send}, {"stats", vx_xdp_stats}};
   const method_def udp_methods[] = {{"recv", vx_udp_recv},
                                     {"send", vx_udp_send},
                                     {"addMembership", vx_udp_add_membership},
@@ -699,7 +704,8 @@ static napi_value init(napi_env env, napi_value exports) {
   if (define_class(env, m, VX_PACKET, "PacketHandle", packet_methods, 4) ||
       define_class(env, m, VX_TAP, "TapHandle", tap_methods, 2) ||
       define_class(env, m, VX_UDP, "UdpHandle", udp_methods, 4) ||
-      define_class(env, m, VX_NETLINK, "NetlinkHandle", netlink_methods, 2))
+      define_class(env, m, VX_NETLINK, "NetlinkHandle", netlink_methods, 2) ||
+      define_class(env, m, VX_XDP, "XdpHandle", xdp_methods, 3))
     return NULL;
 
   napi_property_descriptor fns[] = {
@@ -707,6 +713,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"openTap", NULL, vx_open_tap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openUdp", NULL, vx_open_udp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openNetlink", NULL, vx_open_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openXdp", NULL, vx_open_xdp, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   if (vx_tcp_register(env, exports) != napi_ok) return NULL;

@@ -2,13 +2,13 @@
  * vxio: the native I/O of vxswitch's dataplane (DESIGN.md "Native I/O").
  *
  * This addon holds syscalls and no forwarding logic: AF_PACKET ports
- * (recvmmsg or a TPACKET_V3 ring), TAP devices, the UDP underlay and an
- * rtnetlink socket, each a file descriptor that libuv polls. Every receive
- * lands in a JS-owned buffer: frame i at offsets[i] with `headroom` free
- * bytes before it, its length in lengths[i], and (on handles opened with
- * virtio-net headers) its 10-byte virtio_net_hdr at vnet[i*10]. Every send
- * takes (offset, length) pairs into a JS-owned buffer, optionally a header
- * and a virtio_net_hdr per frame. Nothing is allocated per packet.
+ * (recvmmsg or a TPACKET_V3 ring), AF_XDP ports, TAP devices, the UDP
+ * underlay and an rtnetlink socket, each a file descriptor that libuv polls.
+ * Every receive lands in a JS-owned buffer: frame i at offsets[i] with
+ * `headroom` free bytes before it, its length in lengths[i], and (on handles
+ * opened with virtio-net headers) its 10-byte virtio_net_hdr at vnet[i*10].
+ * Every send takes (offset, length) pairs into a JS-owned buffer, optionally
+ * a header and a virtio_net_hdr per frame. Nothing is allocated per packet.
  *
  * Plain Linux syscalls and GCC builtins only: it builds on x86-64, arm64 and
  * armv7 (Raspberry Pi) alike.
@@ -46,7 +46,9 @@
 /* Received frames start at offsets aligned to this. */
 #define VX_RX_ALIGN 64
 
-enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3, VX_NETLINK = 4, VX_KIND_END };
+enum vx_kind { VX_PACKET = 1, VX_TAP = 2, VX_UDP = 3, VX_NETLINK = 4, VX_XDP = 5, VX_KIND_END };
+
+struct vx_xsk; /* xdp.c: UMEM, rings and BPF objects of an AF_XDP port */
 
 typedef struct vx_stats {
   double rx_frames, rx_bytes, rx_truncated;
@@ -86,6 +88,9 @@ typedef struct vx_handle {
   uint16_t port;
   uint8_t ttl, mc_ttl, tos;
   int mc_ifindex;
+
+  /* AF_XDP */
+  struct vx_xsk *xsk;
 
   /* Preallocated per-batch arrays (recvmmsg / sendmmsg). */
   uint32_t batch;
@@ -170,6 +175,13 @@ napi_value vx_udp_drop_membership(napi_env env, napi_callback_info info);
 napi_value vx_open_netlink(napi_env env, napi_callback_info info);
 napi_value vx_netlink_send(napi_env env, napi_callback_info info);
 napi_value vx_netlink_recv(napi_env env, napi_callback_info info);
+
+/* ---- xdp.c ---- */
+napi_value vx_open_xdp(napi_env env, napi_callback_info info);
+napi_value vx_xdp_recv(napi_env env, napi_callback_info info);
+napi_value vx_xdp_send(napi_env env, napi_callback_info info);
+napi_value vx_xdp_stats(napi_env env, napi_callback_info info);
+void vx_xdp_release(vx_handle *h);
 
 /* ---- tcp.c: TCP MD5 / GTSM for the BGP transport (src/control) ---- */
 napi_status vx_tcp_register(napi_env env, napi_value exports);
