@@ -1,6 +1,6 @@
 // Putting a next hop together (src/dataplane/next-hop.ts) from the kernel's
 // own answers: the route answers, link and neighbour messages of the
-// captured fixture (test/fixtures/rtnetlink-resolver.pcap), so what is
+// captured fixture (test/fixtures/netlink/rtnetlink-resolver.pcap), so what is
 // tested is what this kernel says. No namespaces: the resolver's test
 // (next-hop-resolver.test.ts) follows a live kernel.
 

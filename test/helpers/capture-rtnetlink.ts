@@ -1,4 +1,4 @@
-// Records the rtnetlink fixture test/fixtures/rtnetlink-resolver.pcap (and
+// Records the rtnetlink fixture test/fixtures/netlink/rtnetlink-resolver.pcap (and
 // the iproute2 view of the same moments, rtnetlink-resolver.json) from this
 // kernel, in two namespaces it makes and removes:
 //
@@ -61,8 +61,11 @@ export interface CaptureStep {
   iproute2?: unknown;
 }
 
-export const CAPTURE_FILE = path.join(FIXTURES, 'rtnetlink-resolver.pcap');
-export const CAPTURE_STEPS_FILE = path.join(FIXTURES, 'rtnetlink-resolver.json');
+// Apart from the network captures in test/fixtures: `vxswitch decode` and its
+// tshark comparison read those, and a netlink capture is not theirs.
+export const NETLINK_FIXTURES = path.join(FIXTURES, 'netlink');
+export const CAPTURE_FILE = path.join(NETLINK_FIXTURES, 'rtnetlink-resolver.pcap');
+export const CAPTURE_STEPS_FILE = path.join(NETLINK_FIXTURES, 'rtnetlink-resolver.json');
 
 /** One datagram of the capture and the messages in it. */
 export interface CapturedDatagram {
@@ -100,7 +103,7 @@ function cooked(outgoing: boolean, datagram: Buffer): Buffer {
 }
 
 async function main(): Promise<void> {
-  const out = process.argv[2] ?? FIXTURES;
+  const out = process.argv[2] ?? NETLINK_FIXTURES;
   const topo = new Topology();
   const records: Array<{ time: number; data: Buffer }> = [];
   const steps: CaptureStep[] = [];

@@ -1,5 +1,5 @@
 // The rtnetlink codecs against real bytes from this kernel:
-// test/fixtures/rtnetlink-resolver.pcap, recorded by
+// test/fixtures/netlink/rtnetlink-resolver.pcap, recorded by
 // test/helpers/capture-rtnetlink.ts (its header says what each step holds).
 // Every message must decode and re-encode to the very same bytes; the header
 // fields, and the body fields tshark's netlink-route dissector knows, are
