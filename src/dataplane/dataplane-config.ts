@@ -5,6 +5,8 @@
 
 import type { RxMode } from './native-io.js';
 
+export type UnderlaySender = 'socket' | 'tx-ring' | 'af-xdp';
+
 /** How a VNI learns its remote VTEPs (DESIGN.md "Modes"). */
 export type VniMode = 'evpn' | 'static' | 'multicast';
 
@@ -78,5 +80,14 @@ export interface DataplaneConfig {
    * datagrams known. false: everything through the UDP socket.
    */
   underlayLink?: boolean;
+  /**
+   * How the underlay link sends datagrams the kernel has nothing to finish
+   * (IPv4, not a GSO run): 'socket' (sendmmsg on the link's own socket),
+   * 'tx-ring' (a send-only AF_PACKET socket with a PACKET_TX_RING of small
+   * slots) or 'af-xdp' (a send-only AF_XDP socket). GSO runs and IPv6
+   * datagrams always go through the link's socket. Measured by
+   * bench/e2e (--vxswitch-config); default: see dataplane.ts.
+   */
+  underlaySender?: UnderlaySender;
   vnis: VniConfig[];
 }

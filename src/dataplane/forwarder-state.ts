@@ -110,12 +110,20 @@ export class Underlay {
  */
 export class UnderlayLink {
   readonly tx: FrameTx;
+  /**
+   * Where datagrams that need nothing of the kernel go (IPv4, no GSO run):
+   * a sender cheaper per frame than the offload-capable socket (a TX ring
+   * of small slots, an AF_XDP socket), or null: the socket itself.
+   */
+  readonly plain: { readonly io: Pick<FramePort, 'send' | 'close' | 'stats'>; readonly tx: FrameTx } | null;
   constructor(
     readonly io: FramePort,
     readonly rx: RxBatch,
     arena: Buffer,
+    plain: Pick<FramePort, 'send' | 'close' | 'stats'> | null = null,
   ) {
     this.tx = new FrameTx(rx.slots * 8, arena);
+    this.plain = plain === null ? null : { io: plain, tx: new FrameTx(rx.slots * 8, arena) };
   }
 }
 

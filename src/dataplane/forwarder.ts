@@ -124,6 +124,8 @@ export class Forwarder {
   private readonly neighbors: NeighborTable;
   private readonly vtepAddr: Uint8Array;
   private readonly maxInner: number;
+  /** The largest outer frame the underlay MTU lets out: Ethernet + MTU. */
+  readonly maxFrame: number;
   private readonly portLow: number;
   private readonly portSpan: number;
   private readonly addrScratch = Buffer.alloc(16);
@@ -154,6 +156,7 @@ export class Forwarder {
     this.neighbors = o.neighbors;
     this.vtepAddr = Uint8Array.from(o.vtepAddress);
     this.maxInner = o.underlayMtu - (this.vtepAddr.length === 4 ? IPV4_ENCAP_OVERHEAD : IPV6_ENCAP_OVERHEAD);
+    this.maxFrame = o.underlayMtu + ETH_HEADER_LENGTH;
     this.portLow = o.sourcePortLow;
     this.portSpan = o.sourcePortHigh - o.sourcePortLow + 1;
     this.arena = Buffer.alloc(o.arenaBytes ?? ARENA_BYTES);
@@ -397,7 +400,9 @@ export class Forwarder {
   private queueLink(vs: VniState, buf: Buffer, at: number, len: number, idx: number, srcPort: number, gsoSize: number): void {
     const link = this.link!;
     const outer = this.outer!;
-    const tx = link.tx;
+    // A datagram the kernel has nothing to finish goes to the plain sender.
+    const plain = gsoSize === 0 && outer.family === 4 ? link.plain : null;
+    const tx = plain === null ? link.tx : plain.tx;
     let sel = this.sourceOf(tx, buf);
     if (sel < 0 || tx.count === tx.capacity) {
       this.flushLink();
@@ -418,6 +423,7 @@ export class Forwarder {
     tx.lengths[i] = len;
     tx.hdrOffsets[i] = h;
     tx.hdrLengths[i] = outer.length;
+    if (plain !== null) return;
     const v = i * 10;
     const w = i * 5;
     const vn = tx.vnet;
@@ -907,10 +913,18 @@ export class Forwarder {
 
   flushLink(): void {
     const link = this.link;
-    if (link === null || link.tx.count === 0) return;
-    link.io.send(link.tx);
-    link.tx.count = 0;
-    link.tx.src = null;
+    if (link === null) return;
+    if (link.tx.count > 0) {
+      link.io.send(link.tx);
+      link.tx.count = 0;
+      link.tx.src = null;
+    }
+    const plain = link.plain;
+    if (plain !== null && plain.tx.count > 0) {
+      plain.io.send(plain.tx);
+      plain.tx.count = 0;
+      plain.tx.src = null;
+    }
   }
 
   /** Send everything queued; called before a receive buffer may be reused. */

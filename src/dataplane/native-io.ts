@@ -278,6 +278,8 @@ export interface PacketPortOptions {
   vnetHdr?: boolean;
   /** A classic BPF program (8-byte host-order struct sock_filter each) applied before bind. */
   filter?: Uint8Array;
+  /** false: a send-only socket, bound with protocol 0 so the kernel hands it no frame (default true). */
+  receive?: boolean;
   /** Open in this network namespace (a name under /run/netns, or a path). */
   netns?: string;
 }

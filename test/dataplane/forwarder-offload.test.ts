@@ -58,7 +58,8 @@ interface Lab {
 async function open(partial: Partial<DataplaneConfig> & Pick<DataplaneConfig, 'vnis'>): Promise<Lab> {
   const io = new MemoryIo();
   const hops = new FakeNextHops(0);
-  const dp = await Dataplane.open({ vtepAddress: '10.0.0.1', underlayMtu: 1550, ...partial }, { io, nextHops: async () => hops });
+  // The link's own socket sends everything unless a test asks for a plain sender.
+  const dp = await Dataplane.open({ vtepAddress: '10.0.0.1', underlayMtu: 1550, underlaySender: 'socket', ...partial }, { io, nextHops: async () => hops });
   return { dp, io, hops };
 }
 
@@ -273,6 +274,26 @@ test('link sends: outer Ethernet/IPv4/UDP written here to the resolved next hop;
   const viaKernel = io.underlay().sent.length;
   io.port('p1').inject(ethernet.encode({ dst: REMOTE, src: HOST_A, vlans: [], etherType: 0x88b5 }));
   assert.equal(io.underlay().sent.length, viaKernel + 1);
+  await dp.close();
+});
+
+test('link sends with a plain sender (underlay-sender tx-ring): plain IPv4 datagrams go there without a virtio_net_hdr, GSO runs to the link socket', async () => {
+  const { dp, io } = await open({ underlayInterface: 'ul0', underlaySender: 'tx-ring', vnis: [{ vni: 100, mode: 'static', ports: [{ name: 'p1', kind: 'packet' }] }] });
+  const REMOTE = '02:00:00:00:0b:01';
+  dp.addRemote(100, REMOTE, '10.0.0.2');
+  const plain = io.port('ul0:send');
+  assert.equal(plain.vnetHdr, false);
+  io.port('p1').inject(ethernet.encode({ dst: REMOTE, src: HOST_A, vlans: [], etherType: 0x88b5 }));
+  assert.equal(plain.sent.length, 1);
+  assert.equal(io.port('ul0').sent.length, 0);
+  const f = plain.sent[0]!;
+  assert.ok(ipv4.isHeaderChecksumValid(f, 14));
+  assert.equal(vxlan.decode(f, 42).vni, 100);
+  const sf = addressed(superFrame({ family: 4, protocol: 'tcp', payloadLength: 20000, gsoSize: 1448 }), REMOTE);
+  io.port('p1').injectWithVnet(sf.frame, sf.vnet);
+  assert.equal(io.port('ul0').sentWithVnet.length, 1, 'one UDP GSO run on the link socket');
+  assert.equal(vnetHdr.decode(io.port('ul0').sentWithVnet[0]!.vnet!).gsoType, vnetHdr.VNET_GSO_UDP_L4);
+  assert.equal(plain.sent.length, 1);
   await dp.close();
 });
 

@@ -195,9 +195,10 @@ export class MemoryIo implements NativeIo {
   readonly kind = 'native' as const;
   readonly ports = new Map<string, MemoryPort>();
   readonly underlays = new Map<number, MemoryUnderlay>();
+  /** A send-only socket (receive: false) is kept as `${ifname}:send`, beside the interface's receiving one. */
   openPacket(ifname: string, options: PacketPortOptions = {}): PacketPort {
     const p = new MemoryPort(ifname, 'af-packet' as 'af-packet' & 'tap', options.vnetHdr === true);
-    this.ports.set(ifname, p);
+    this.ports.set(options.receive === false ? `${ifname}:send` : ifname, p);
     return p;
   }
   openTap(name: string, options: TapOptions = {}): TapPort {

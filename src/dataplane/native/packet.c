@@ -70,7 +70,8 @@ static void vnet_vlan_shift(uint8_t *vnet) {
 
 /* openPacket(ifname, { rxMode: 'recvmmsg'|'ring', promiscuous, ignoreOutgoing,
  *   batchSize, ringBlockSize, ringBlockCount, ringBlockTimeoutMs, qdiscBypass,
- *   reinsertVlan, rcvbuf, sndbuf, vnetHdr, filter, netns }). filter is a
+ *   reinsertVlan, rcvbuf, sndbuf, vnetHdr, filter, receive, txRingFrames,
+ *   txRingFrameSize, netns }). receive false: a send-only socket. filter is a
  *   classic BPF program (struct sock_filter[], 8 bytes each, host order) the
  *   socket applies before bind, so no other frame reaches it. */
 napi_value vx_open_packet(napi_env env, napi_callback_info info) {
@@ -79,7 +80,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char ifname[IF_NAMESIZE], mode[16], ns[200];
   uint32_t batch, block_size, block_nr, tov, rcvbuf, sndbuf;
-  int promisc, ignore_out, bypass, reinsert, vnet;
+  int promisc, ignore_out, bypass, reinsert, vnet, receive;
   uint32_t tx_frames, tx_frame_size;
   if (argc < 1 || vx_arg_string(env, argv[0], "interface name", ifname, sizeof ifname)) return NULL;
   napi_value o = argc > 1 ? argv[1] : NULL;
@@ -104,6 +105,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   if (vx_opt_bool(env, o, "vnetHdr", 0, &vnet) ||
       vx_opt_string(env, o, "rxMode", mode, sizeof mode) ||
       vx_opt_bool(env, o, "promiscuous", 1, &promisc) ||
+      vx_opt_bool(env, o, "receive", 1, &receive) ||
       vx_opt_bool(env, o, "ignoreOutgoing", 1, &ignore_out) ||
       vx_opt_bool(env, o, "qdiscBypass", 0, &bypass) ||
       vx_opt_bool(env, o, "reinsertVlan", 1, &reinsert) ||
@@ -242,11 +244,12 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   struct sockaddr_ll sll;
   memset(&sll, 0, sizeof sll);
   sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ALL);
+  /* Protocol 0: a send-only socket that the kernel hands no frame at all. */
+  sll.sll_protocol = receive ? htons(ETH_P_ALL) : 0;
   sll.sll_ifindex = h->ifindex;
   if (bind(h->fd, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail_errno;
 
-  if (promisc) {
+  if (promisc && receive) {
     /* Membership is per socket and dropped by the kernel when it closes. */
     op = "AF_PACKET PACKET_MR_PROMISC";
     struct packet_mreq mr;
