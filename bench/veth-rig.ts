@@ -68,6 +68,16 @@ interface Sender {
   send(tx: FrameTx): number;
 }
 
+/** Writes generator frame i (`size` bytes) at buf[o]. */
+export type FrameWriter = (buf: Buffer, o: number, size: number, i: number) => void;
+
+/** The default frame: local experimental EtherType 0x88b5 and a sequence number. */
+function writeTestFrame(buf: Buffer, o: number, _size: number, i: number): void {
+  buf.set([0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa], o);
+  buf.writeUInt16BE(0x88b5, o + 12);
+  buf.writeUInt32BE(i, o + 14);
+}
+
 export interface GeneratorResult {
   offered: number;
   /** Frames the port took (send()'s return values, summed). */
@@ -80,7 +90,7 @@ export interface GeneratorResult {
  * number) for `seconds`, at `rate` frames/s (0: as fast as the port takes
  * them, spinning: the generator's core is its own).
  */
-export function generate(port: Sender, size: number, seconds: number, rate: number): GeneratorResult {
+export function generate(port: Sender, size: number, seconds: number, rate: number, write: FrameWriter = writeTestFrame): GeneratorResult {
   const buf = Buffer.alloc(GEN_BATCH * SLOT);
   const tx = new FrameTx(GEN_BATCH, Buffer.alloc(0));
   tx.src = buf;
@@ -88,9 +98,7 @@ export function generate(port: Sender, size: number, seconds: number, rate: numb
   for (let i = 0; i < GEN_BATCH; i++) {
     const o = i * SLOT;
     tx.offsets[i] = o;
-    buf.set([0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa], o);
-    buf.writeUInt16BE(0x88b5, o + 12);
-    buf.writeUInt32BE(i, o + 14);
+    write(buf, o, size, i);
   }
   const start = process.hrtime.bigint();
   const end = start + BigInt(Math.round(seconds * 1e9));
@@ -130,8 +138,12 @@ interface Receiver {
  * receiver stops polling for that long after each wakeup, so frames
  * gather between wakeups as in a TPACKET_V3 block.
  */
-export function serveReceiver(port: Receiver, drops: () => number, coalesceMs = 0): void {
-  const batch = createRxBatch({ slots: 256, frameMax: SLOT - 64, headroom: 64 });
+export function serveReceiver(
+  port: Receiver,
+  drops: () => number,
+  coalesceMs = 0,
+  batch: RxBatch = createRxBatch({ slots: 256, frameMax: SLOT - 64, headroom: 64 }),
+): void {
   let frames = 0;
   let drops0 = drops();
   let cpu0 = process.cpuUsage();
