@@ -101,7 +101,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   }
 
   // ---- ports
-  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull'): void =>
+  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops'): void =>
     counter(`vxswitch_port_${suffix}_total`, help, ['port', 'kind'], (s, add) => {
       for (const p of s.counters.ports) add({ port: p.name, kind: p.kind }, p[key]);
     });
@@ -114,6 +114,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   portCounter('rx_truncated', 'Frames larger than a receive slot (GSO with offloads on).', 'rxTruncated');
   portCounter('tx_errors', 'Frames the kernel refused on send.', 'txErrors');
   portCounter('tx_queue_full', 'Frames not sent because the send queue was full.', 'txQueueFull');
+  portCounter('kernel_drops', 'Frames the kernel dropped before vxswitch read them (AF_PACKET ring full).', 'kernelDrops');
   gauge('vxswitch_port_vni_info', 'A local port carries a VNI (always 1).', ['port', 'vni'], (s, set) => {
     for (const p of s.counters.ports) for (const vni of p.vnis) set({ port: p.name, vni }, 1);
   });

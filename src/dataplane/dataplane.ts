@@ -46,7 +46,7 @@ import {
   V_TX_FRAMES,
 } from './forwarder.js';
 import { loadIo } from './js-fallback-io.js';
-import type { FramePort, IoStats, NativeIo, PacketPort } from './native-io.js';
+import type { FramePort, IoStats, NativeIo, PacketPort, PacketStats } from './native-io.js';
 import { createRxBatch, GSO_FRAME_MAX } from './native-io.js';
 import type { NextHop, NextHopSource } from './next-hop-source.js';
 import { OuterHeaders } from './outer-header.js';
@@ -79,6 +79,8 @@ export interface PortCounters {
   rxTruncated: number;
   txErrors: number;
   txQueueFull: number;
+  /** AF_PACKET ports: frames the kernel dropped because the socket's ring was full (0 for TAP ports). */
+  kernelDrops: number;
 }
 
 export interface VniCounters {
@@ -762,6 +764,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         rxTruncated: s.rxTruncated,
         txErrors: s.txErrors,
         txQueueFull: s.txQueueFull,
+        kernelDrops: 'kernelDrops' in s ? (s as PacketStats).kernelDrops : 0,
       };
     });
     const underlays: UnderlayCounters[] = fwd.underlays.map((u) => {

@@ -34,8 +34,8 @@ function fakeCounters(): DataplaneCounters {
   return {
     drops: drops({ 'no-vni': 2, 'unknown-vtep': 1 }),
     ports: [
-      { name: 'eth1', kind: 'packet', vnis: [100], rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, flooded: 1, drops: 2, rxTruncated: 0, txErrors: 0, txQueueFull: 0 },
-      { name: 'tap0', kind: 'tap', vnis: [100, 200], rxFrames: 5, rxBytes: 500, txFrames: 4, txBytes: 400, flooded: 0, drops: 0, rxTruncated: 0, txErrors: 0, txQueueFull: 0 },
+      { name: 'eth1', kind: 'packet', vnis: [100], rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, flooded: 1, drops: 2, rxTruncated: 0, txErrors: 0, txQueueFull: 0, kernelDrops: 3 },
+      { name: 'tap0', kind: 'tap', vnis: [100, 200], rxFrames: 5, rxBytes: 500, txFrames: 4, txBytes: 400, flooded: 0, drops: 0, rxTruncated: 0, txErrors: 0, txQueueFull: 0, kernelDrops: 0 },
     ],
     vnis: [
       { vni: 100, mode: 'evpn', rxFrames: 15, rxBytes: 1500, txFrames: 13, txBytes: 1300, encapsulated: 14, decapsulated: 12, flooded: 1, arpSuppressed: 3, segmented: 0, coalesced: 0, drops: drops({ 'unknown-vtep': 1 }) },
@@ -107,6 +107,7 @@ test('metric names, labels and values from a fake VTEP; the text parses as expos
   assert.equal(value(e, 'vxswitch_port_tx_frames_total', { port: 'tap0', kind: 'tap' }), 4);
   assert.equal(value(e, 'vxswitch_port_tx_bytes_total', { port: 'tap0' }), 400);
   assert.equal(value(e, 'vxswitch_port_drops_total', { port: 'eth1' }), 2);
+  assert.equal(value(e, 'vxswitch_port_kernel_drops_total', { port: 'eth1' }), 3);
   assert.deepEqual(
     samples(e, 'vxswitch_port_vni_info').map((s) => `${s.labels['port']}/${s.labels['vni']}`).sort(),
     ['eth1/100', 'tap0/100', 'tap0/200'],
