@@ -108,6 +108,12 @@ export class Underlay {
  * picks them) with the kernel's offload state, and sends datagrams whose
  * Ethernet, IP and UDP headers the forwarder wrote (outer-header.ts).
  */
+/** A send-only handle beside the underlay link and its queue (UnderlayLink.plain). */
+export interface PlainSender {
+  readonly io: Pick<FramePort, 'send' | 'close' | 'stats'>;
+  readonly tx: FrameTx;
+}
+
 export class UnderlayLink {
   readonly tx: FrameTx;
   /**
@@ -115,7 +121,7 @@ export class UnderlayLink {
    * a sender cheaper per frame than the offload-capable socket (a TX ring
    * of small slots, an AF_XDP socket), or null: the socket itself.
    */
-  readonly plain: { readonly io: Pick<FramePort, 'send' | 'close' | 'stats'>; readonly tx: FrameTx } | null;
+  readonly plain: PlainSender | null;
   constructor(
     readonly io: FramePort,
     readonly rx: RxBatch,

@@ -45,6 +45,7 @@ import {
   P_TX_FRAMES,
   Underlay,
   UnderlayLink,
+  type PlainSender,
   U_RX_BYTES,
   U_RX_DATAGRAMS,
   U_TX_BYTES,
@@ -87,6 +88,11 @@ const ARENA_BYTES = 2 << 20;
  * (the outer IP total length is 16 bits).
  */
 const GSO_MESSAGE_SEGMENTS = 64;
+/** Underlay senders, for orderUnderlay. */
+const SENDER_NONE = 0;
+const SENDER_LINK = 1;
+const SENDER_PLAIN = 2;
+const SENDER_RAW = 3;
 const GSO_MESSAGE_BYTES = 65535 - 40 - 8;
 
 export interface ForwarderOptions {
@@ -131,6 +137,9 @@ export class Forwarder {
   private readonly addrScratch = Buffer.alloc(16);
   private readonly seg = new Segmenter();
   private readonly co = new TcpCoalescer();
+  /** The underlay sender that has datagrams queued (orderUnderlay), and for SENDER_RAW its socket. */
+  private pendingSender = SENDER_NONE;
+  private pendingRaw: Underlay | null = null;
   /**
    * Set while a frame built in the arena (segments, a merged frame) is being
    * queued: the arena must not be flushed and reset under it, so running
@@ -403,6 +412,7 @@ export class Forwarder {
     // A datagram the kernel has nothing to finish goes to the plain sender.
     const plain = gsoSize === 0 && outer.family === 4 ? link.plain : null;
     const tx = plain === null ? link.tx : plain.tx;
+    this.orderUnderlay(plain === null ? SENDER_LINK : SENDER_PLAIN, null);
     let sel = this.sourceOf(tx, buf);
     if (sel < 0 || tx.count === tx.capacity) {
       this.flushLink();
@@ -455,6 +465,7 @@ export class Forwarder {
 
   /** One datagram through the UDP socket (the kernel routes it and resolves its next hop). */
   private queueRaw(u: Underlay, buf: Buffer, at: number, len: number, idx: number, srcPort: number): void {
+    this.orderUnderlay(SENDER_RAW, u);
     const tx = u.tx;
     let sel = this.sourceOf(tx, buf);
     if (sel < 0 || tx.count === tx.capacity) {
@@ -914,17 +925,44 @@ export class Forwarder {
   flushLink(): void {
     const link = this.link;
     if (link === null) return;
-    if (link.tx.count > 0) {
-      link.io.send(link.tx);
-      link.tx.count = 0;
-      link.tx.src = null;
+    // At most one underlay sender has anything queued (orderUnderlay), so
+    // the order here does not reorder the wire.
+    this.flushLinkSocket(link);
+    if (link.plain !== null) this.flushPlain(link.plain);
+  }
+
+  /**
+   * Wire order is queue order across the underlay senders (the link socket,
+   * the plain sender, a UDP socket): before a datagram is queued on one,
+   * what waits on another leaves. Queued per sender and flushed one sender
+   * after the other, a TCP flow's short segment overtook the GSO run before
+   * it, and a super-frame sent through the kernel (a nudge) arrived after
+   * the ones behind it: the receiver saw reordering and its sender
+   * retransmitted a whole window (spurious fast retransmits).
+   */
+  private orderUnderlay(kind: number, u: Underlay | null): void {
+    const was = this.pendingSender;
+    if (was !== SENDER_NONE && (was !== kind || this.pendingRaw !== u)) {
+      if (was === SENDER_LINK) this.flushLinkSocket(this.link!);
+      else if (was === SENDER_PLAIN) this.flushPlain(this.link!.plain!);
+      else this.flushUnderlay(this.pendingRaw!);
     }
-    const plain = link.plain;
-    if (plain !== null && plain.tx.count > 0) {
-      plain.io.send(plain.tx);
-      plain.tx.count = 0;
-      plain.tx.src = null;
-    }
+    this.pendingSender = kind;
+    this.pendingRaw = u;
+  }
+
+  private flushLinkSocket(link: UnderlayLink): void {
+    if (link.tx.count === 0) return;
+    link.io.send(link.tx);
+    link.tx.count = 0;
+    link.tx.src = null;
+  }
+
+  private flushPlain(plain: PlainSender): void {
+    if (plain.tx.count === 0) return;
+    plain.io.send(plain.tx);
+    plain.tx.count = 0;
+    plain.tx.src = null;
   }
 
   /** Send everything queued; called before a receive buffer may be reused. */
@@ -934,6 +972,8 @@ export class Forwarder {
     this.flushLink();
     const us = this.underlays;
     for (let i = 0; i < us.length; i++) this.flushUnderlay(us[i]!);
+    this.pendingSender = SENDER_NONE;
+    this.pendingRaw = null;
     this.arenaUsed = 0;
   }
 

@@ -297,6 +297,44 @@ test('link sends with a plain sender (underlay-sender tx-ring): plain IPv4 datag
   await dp.close();
 });
 
+test('link sends with a plain sender: one flow\'s datagrams leave in the order they came, across the two senders', async () => {
+  // A TCP flow's super-frames go out as UDP GSO runs on the link socket and
+  // its short segments through the plain sender; queued per sender and sent
+  // one sender after the other, a short segment overtook the run before it
+  // and the receiver saw reordering (spurious fast retransmits).
+  const { dp, io } = await open({ underlayInterface: 'ul0', underlaySender: 'tx-ring', vnis: [{ vni: 100, mode: 'static', ports: [{ name: 'p1', kind: 'packet' }] }] });
+  const REMOTE = '02:00:00:00:0b:01';
+  dp.addRemote(100, REMOTE, '10.0.0.2');
+  const p1 = io.port('p1');
+  const sf = addressed(superFrame({ family: 4, protocol: 'tcp', payloadLength: 20000, gsoSize: 1448 }), REMOTE);
+  const small = (tag: number): Buffer => {
+    const f = ethernet.encode({ dst: REMOTE, src: HOST_A, vlans: [], etherType: 0x88b5 });
+    return Buffer.concat([f, Buffer.from([tag])]);
+  };
+  // One receive batch: small, super-frame, small, super-frame, small.
+  p1.rxQueue.push({ frame: small(1) }, { frame: sf.frame, vnet: sf.vnet }, { frame: small(2) }, { frame: sf.frame, vnet: sf.vnet }, { frame: small(3) });
+  p1.inject();
+  const order = io.wire.filter((w) => w.handle === 'ul0').map((w) => (w.frame.length > 1000 ? 'run' : `small ${w.frame.at(-1)}`));
+  assert.deepEqual(order, ['small 1', 'run', 'small 2', 'run', 'small 3']);
+  await dp.close();
+});
+
+test('link sends: a super-frame sent through the kernel (the once-a-second nudge) does not arrive after the one behind it', async () => {
+  const { dp, io } = await open({ underlayInterface: 'ul0', underlaySender: 'tx-ring', vnis: [{ vni: 100, mode: 'static', ports: [{ name: 'p1', kind: 'packet' }] }] });
+  const REMOTE = '02:00:00:00:0b:01';
+  dp.addRemote(100, REMOTE, '10.0.0.2');
+  // The dataplane's 1 s tick arms the nudge: the next datagram (here a
+  // whole super-frame's run) to each resolved VTEP goes through the kernel.
+  await new Promise((r) => setTimeout(r, 1100));
+  const p1 = io.port('p1');
+  const frames = [1, 2].map((k) => addressed(superFrame({ family: 4, protocol: 'tcp', payloadLength: 4 * 1448, gsoSize: 1448, seq: k * 4 * 1448 }), REMOTE));
+  for (const f of frames) p1.rxQueue.push({ frame: f.frame, vnet: f.vnet });
+  p1.inject();
+  const order = io.wire.filter((w) => w.handle !== 'p1').map((w) => w.handle);
+  assert.deepEqual(order, ['udp:4789', 'udp:4789', 'udp:4789', 'udp:4789', 'ul0'], 'the nudged super-frame (4 datagrams through the kernel), then the next one as one run on the link');
+  await dp.close();
+});
+
 test('link sends over IPv6: the UDP checksum is left to the kernel as a partial one (RFC 8200 §8.1)', async () => {
   const { dp, io } = await open({
     vtepAddress: 'fd00::1',

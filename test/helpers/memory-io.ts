@@ -54,6 +54,12 @@ export interface SentFrame {
   vnet?: Buffer;
 }
 
+/** One frame as it left a handle (MemoryIo.wire). */
+export interface WireEntry {
+  handle: string;
+  frame: Buffer;
+}
+
 export class MemoryPort implements PacketPort, TapPort {
   readonly fd = -1;
   readonly ifindex = 0;
@@ -69,6 +75,8 @@ export class MemoryPort implements PacketPort, TapPort {
     readonly name: string,
     readonly kind: 'af-packet' & 'tap',
     readonly vnetHdr = false,
+    /** Shared by every handle of one MemoryIo: what left, in the order it left. */
+    private readonly wire: WireEntry[] = [],
   ) {}
   onReadable(cb: ReadableCallback): void {
     this.cb = cb;
@@ -111,6 +119,7 @@ export class MemoryPort implements PacketPort, TapPort {
       const hdr = tx.hdrLengths[i]! > 0 ? tx.arena.subarray(tx.hdrOffsets[i]!, tx.hdrOffsets[i]! + tx.hdrLengths[i]!) : Buffer.alloc(0);
       const frame = Buffer.concat([hdr, payload]);
       this.sent.push(frame);
+      this.wire.push({ handle: this.name, frame });
       this.sentWithVnet.push(this.vnetHdr ? { frame, vnet: Buffer.from(tx.vnet.subarray(i * VNET_LEN, i * VNET_LEN + VNET_LEN)) } : { frame });
     }
     return tx.count;
@@ -139,6 +148,8 @@ export class MemoryUnderlay implements UdpUnderlay {
   constructor(
     readonly address: string,
     readonly port: number,
+    /** Shared by every handle of one MemoryIo (MemoryIo.wire); entries named `udp:${port}`. */
+    private readonly wire: WireEntry[] = [],
   ) {}
   onReadable(cb: ReadableCallback): void {
     this.cb = cb;
@@ -170,6 +181,7 @@ export class MemoryUnderlay implements UdpUnderlay {
   send(tx: DatagramTx): number {
     for (let i = 0; i < tx.count; i++) {
       const from = tx.sel[i] === 1 ? tx.arena : tx.src!;
+      this.wire.push({ handle: `udp:${this.port}`, frame: Buffer.from(from.subarray(tx.offsets[i]!, tx.offsets[i]! + tx.lengths[i]!)) });
       this.sent.push({
         dst: readAddress(tx.dstAddrs, i, 4),
         dstPort: tx.dstPorts[i]!,
@@ -195,19 +207,21 @@ export class MemoryIo implements NativeIo {
   readonly kind = 'native' as const;
   readonly ports = new Map<string, MemoryPort>();
   readonly underlays = new Map<number, MemoryUnderlay>();
+  /** Every frame any port or link handle sent, in order: the wire order across handles. */
+  readonly wire: WireEntry[] = [];
   /** A send-only socket (receive: false) is kept as `${ifname}:send`, beside the interface's receiving one. */
   openPacket(ifname: string, options: PacketPortOptions = {}): PacketPort {
-    const p = new MemoryPort(ifname, 'af-packet' as 'af-packet' & 'tap', options.vnetHdr === true);
+    const p = new MemoryPort(ifname, 'af-packet' as 'af-packet' & 'tap', options.vnetHdr === true, this.wire);
     this.ports.set(options.receive === false ? `${ifname}:send` : ifname, p);
     return p;
   }
   openTap(name: string, options: TapOptions = {}): TapPort {
-    const p = new MemoryPort(name, 'tap' as 'af-packet' & 'tap', options.vnetHdr === true);
+    const p = new MemoryPort(name, 'tap' as 'af-packet' & 'tap', options.vnetHdr === true, this.wire);
     this.ports.set(name, p);
     return p;
   }
   async openUdp(o: UdpUnderlayOptions): Promise<UdpUnderlay> {
-    const u = new MemoryUnderlay(o.address, o.port ?? 4789);
+    const u = new MemoryUnderlay(o.address, o.port ?? 4789, this.wire);
     this.underlays.set(u.port, u);
     return u;
   }
