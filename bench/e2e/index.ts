@@ -140,6 +140,7 @@ function problems(e: EngineRun): string[] {
     ...(e.skipped !== undefined ? [`${who}: not measured: ${e.skipped}`] : []),
     ...e.errors.map((err) => `${who}: ERROR ${err}`),
     ...(e.tcpError !== undefined ? [`${who}: TCP (hosts at default offloads) gave no figure: ${e.tcpError}`] : []),
+    ...(e.tcpReverseError !== undefined ? [`${who}: TCP the other way (B -> A) gave no figure: ${e.tcpReverseError}`] : []),
     ...(e.tcpMemberOffloadsOffError !== undefined ? [`${who}: TCP variant (member offloads off) gave no figure: ${e.tcpMemberOffloadsOffError}`] : []),
   ];
 }
@@ -189,7 +190,7 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
       `  generator, VTEP process and iperf3 at nice ${currentNice()}; known-unicast path (a static entry for the destination MAC in every engine);`,
       `  delivered = rx veth rx_packets; loss-free = overload run, probe, bisection with ${knee.bisectSeconds} s runs,`,
       `  then median of ${knee.confirmRuns} x ${knee.confirmSeconds} s confirming runs (pass: loss < ${(knee.passLoss * 100).toFixed(1)} % of offered);`,
-      `  TCP: iperf3 ${tcpSeconds} s host A -> VTEP -> kernel VTEP -> host B, every host at default offloads` +
+      `  TCP: iperf3 ${tcpSeconds} s host A -> VTEP -> kernel VTEP -> host B, and the other way (-R), every host at default offloads` +
         (tcpVariant ? ';\n  variant: member link (tx checksum, TSO, GSO) and host B\'s vxlan device offloads off.' : '.'),
     ].join('\n'),
   );

@@ -84,6 +84,11 @@ async function measureTcp(t: Topology, engine: Engine, out: EngineRun, o: Measur
     } catch (e) {
       out.tcpError = message(e);
     }
+    try {
+      out.tcpReverse = await tcpRun(t, o.tcpSeconds, pid, { reverse: true });
+    } catch (e) {
+      out.tcpReverseError = message(e);
+    }
     if (o.tcpVariant) {
       try {
         await setMemberOffloads(t, false);

@@ -13,6 +13,9 @@ export interface EngineRun {
   tcp?: TcpResult;
   /** Why the headline TCP run gave no figure. */
   tcpError?: string;
+  /** TCP the other way (host B -> host A: decapsulation), hosts at default offloads. */
+  tcpReverse?: TcpResult;
+  tcpReverseError?: string;
   /** The engine's TCP workaround, when one was applied to its TCP runs (engine.ts TcpWorkaround). */
   tcpWorkaround?: string;
   /** The labelled variant: member link (and host B's vxlan device) offloads off. */

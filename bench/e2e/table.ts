@@ -90,17 +90,19 @@ export function rowsOf(run: EndToEndRun, sizes: readonly number[], passLoss: num
       e.engine === 'kernel' ? undefined : of((k) => k.cpu.process)(e),
     );
   }
-  const tcp = (f: (t: TcpResult) => number) => (e: EngineRun) =>
-    e.tcp === undefined ? undefined : cellOf(f(e.tcp), e.tcpWorkaround !== undefined ? { workaround: e.tcpWorkaround } : {});
-  row('tcp-gbps', 'TCP Gbps, hosts at default offloads', 'Gbps', 'TCP, hosts at default offloads', tcp((t) => t.gbps));
+  const tcpOf = (pick: (e: EngineRun) => TcpResult | undefined) => (f: (t: TcpResult) => number) => (e: EngineRun) => {
+    const r = pick(e);
+    return r === undefined ? undefined : cellOf(f(r), e.tcpWorkaround !== undefined ? { workaround: e.tcpWorkaround } : {});
+  };
+  const tcp = tcpOf((e) => e.tcp);
+  const reverse = tcpOf((e) => e.tcpReverse);
+  row('tcp-gbps', 'TCP Gbps, hosts at default offloads', 'Gbps', 'TCP A -> B, hosts at default offloads', tcp((t) => t.gbps));
   row('tcp-retransmits', 'TCP retransmits', 'count', 'TCP retransmits', tcp((t) => t.retransmits));
+  row('tcp-reverse-gbps', 'TCP Gbps, other way (B -> A), default offloads', 'Gbps', 'TCP B -> A, hosts at default offloads', reverse((t) => t.gbps));
+  row('tcp-reverse-retransmits', 'TCP retransmits, other way', 'count', undefined, reverse((t) => t.retransmits));
   row('tcp-cpu-busy', 'TCP CPU 1 busy', 'share', undefined, tcp((t) => t.cpu.busy));
   row('tcp-cpu-process', 'TCP VTEP process CPU', 'share', undefined, (e) => (e.engine === 'kernel' ? undefined : tcp((t) => t.cpu.process)(e)));
-  row('tcp-gbps-offloads-off', 'TCP Gbps, variant: member offloads off', 'Gbps', undefined, (e) =>
-    e.tcpMemberOffloadsOff === undefined
-      ? undefined
-      : cellOf(e.tcpMemberOffloadsOff.gbps, e.tcpWorkaround !== undefined ? { workaround: e.tcpWorkaround } : {}),
-  );
+  row('tcp-gbps-offloads-off', 'TCP Gbps, variant: member offloads off', 'Gbps', undefined, tcpOf((e) => e.tcpMemberOffloadsOff)((t) => t.gbps));
   return rows;
 }
 

@@ -8,7 +8,8 @@
 // receiver has no address, so the datagrams are counted and dropped). Client
 // and server are pinned to CPU 0 with the receiver VTEP's softirq; CPU 1 is
 // the switch's. Data flows host A -> switch (encapsulation) -> host B; ACKs
-// come back through the switch's decapsulation path.
+// come back through the switch's decapsulation path. The reverse run (-R)
+// sends the data the other way.
 
 import { sampleCpu, shares, type CpuShares } from './cpu-stat.js';
 import { collect, ipn, niceCmd, nsRun, run, start, waitExit } from './netns.js';
@@ -29,6 +30,12 @@ export interface TcpOptions {
    * the headline figure has every host at its default offloads.
    */
   hostOffloadsOff?: boolean;
+  /**
+   * Host B sends to host A (iperf3 -R): data comes through the switch's
+   * decapsulation path and, for vxswitch, its receive coalescing; ACKs go
+   * the other way.
+   */
+  reverse?: boolean;
 }
 
 const RX_VXLAN = 'vxv0';
@@ -75,7 +82,7 @@ export async function tcpRun(t: Topology, seconds: number, switchPid?: number, o
         if (ss.includes('5201')) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      const client = start('ip', ['netns', 'exec', t.gen, ...niceCmd(['taskset', '-c', '0', 'iperf3', '-c', HOST_B_IP, '-t', String(seconds), '-J', '--connect-timeout', '3000']).flat()]);
+      const client = start('ip', ['netns', 'exec', t.gen, ...niceCmd(['taskset', '-c', '0', 'iperf3', '-c', HOST_B_IP, '-t', String(seconds), '-J', '--connect-timeout', '3000', ...(o.reverse === true ? ['-R'] : [])]).flat()]);
       const out = collect(client);
       const c0 = sampleCpu(1, switchPid);
       // Bounded: a VTEP that stalls the connection (GSO frames it cannot
