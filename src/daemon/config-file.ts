@@ -165,6 +165,7 @@ const fileSchema = z
         'max-entries': z.number().int().min(1).max(16777216).optional(),
         'source-port-range': z.tuple([port, port]).optional(),
         'rx-mode': z.enum(['ring', 'recvmmsg']).optional(),
+        'underlay-sender': z.enum(['af-xdp', 'tx-ring', 'socket']).optional(),
         'virtual-network-list': z.array(vniSchema).optional(),
       })
       .strict()
@@ -260,7 +261,9 @@ function describeIssues(origin: OriginOf, doc: unknown, issues: readonly z.core.
     const at = keyPath(issue.path);
     const value = valueAt(doc, issue.path);
     const shown = value === undefined ? 'missing' : JSON.stringify(value);
-    lines.push(`${origin(issue.path)}: ${at === '' ? '(top level)' : at} = ${shown}: expected ${issue.message.replace(/^Invalid input: expected /, '')}`);
+    // zod words an enum's refusal "Invalid option: expected one of ..."; the line already says "expected".
+    const what = issue.code === 'invalid_value' && issue.message.startsWith('Invalid option') ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message.replace(/^Invalid input: expected /, '');
+    lines.push(`${origin(issue.path)}: ${at === '' ? '(top level)' : at} = ${shown}: expected ${what}`);
   }
   return lines;
 }
@@ -376,6 +379,7 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   if (dp?.['max-entries'] !== undefined) dataplane.maxEntries = dp['max-entries'];
   if (dp?.['source-port-range'] !== undefined) dataplane.sourcePortRange = dp['source-port-range'];
   if (dp?.['rx-mode'] !== undefined) dataplane.rxMode = dp['rx-mode'];
+  if (dp?.['underlay-sender'] !== undefined) dataplane.underlaySender = dp['underlay-sender'];
   const out: VtepConfig = { speaker, dataplane, logLevel: f.log?.level ?? 'info' };
   if (f.log?.['drop-summary-interval'] !== undefined) out.dropSummarySeconds = f.log['drop-summary-interval'];
   if (f.api?.socket !== undefined) out.apiSocket = f.api.socket;

@@ -65,6 +65,7 @@ export function diffConfig(old: VtepConfig, next: VtepConfig): ConfigDiff {
   check('dataplane.max-entries', old.dataplane.maxEntries, next.dataplane.maxEntries);
   check('dataplane.source-port-range', old.dataplane.sourcePortRange, next.dataplane.sourcePortRange);
   check('dataplane.rx-mode', old.dataplane.rxMode, next.dataplane.rxMode);
+  check('dataplane.underlay-sender', old.dataplane.underlaySender, next.dataplane.underlaySender);
   check('api.socket', old.apiSocket, next.apiSocket);
   return { neighbors, vnis, needRestart };
 }

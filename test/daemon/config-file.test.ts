@@ -119,6 +119,11 @@ const broken: Array<[name: string, text: string, lines: string[]]> = [
     [`${F}: dataplane.type = "netlink": expected "userspace" (vxswitch is the dataplane; goplane's "netlink" does not apply)`],
   ],
   [
+    'an underlay sender that does not exist',
+    toml().replace('type = "userspace"', 'type = "userspace"\nunderlay-sender = "xdp"'),
+    [`${F}: dataplane.underlay-sender = "xdp": expected one of "af-xdp", "tx-ring", "socket"`],
+  ],
+  [
     'several problems at once, one line each',
     toml({ global: 'as = 0\nrouter-id = "x"', vni: 'vni = 0\nvxlan-port = 70000' }),
     [
@@ -199,6 +204,7 @@ type = "userspace"
 vtep-address = "10.1.0.1"
 underlay-interface = "eth1"
 aging-time = 120
+underlay-sender = "tx-ring"
 
 [[dataplane.virtual-network-list]]
 vni = 100
@@ -258,6 +264,7 @@ level = "debug"
       ],
       underlayInterface: 'eth1',
       agingSeconds: 120,
+      underlaySender: 'tx-ring',
     },
     logLevel: 'debug',
   };
