@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   table(
     (await benchForwarder()).map((r): [string, string] => [
       `${r.path} ${r.frameSize} B`,
-      `${fmt(r.framesPerSecond).padStart(12)} frames/s over ${fmt(r.frames)} frames, heap growth ${fmt(r.heapGrowthBytes)} bytes`,
+      `${fmt(r.framesPerSecond).padStart(12)} frames/s over ${fmt(r.frames)} frames` +
+        (r.segmentsPerFrame > 1 ? ` (${fmt(r.framesPerSecond * r.segmentsPerFrame)} segments/s over ${fmt(r.frames * r.segmentsPerFrame)})` : '') +
+        `, heap growth ${fmt(r.heapGrowthBytes)} bytes`,
     ]),
   );
 

@@ -51,8 +51,9 @@ function barOf(r: MedianRow, e: EngineName, marks: Map<string, string>): Bar {
 
 export function chartOf(rows: readonly MedianRow[], engines: readonly EngineName[], meta: ChartMeta): BarChart {
   const marks = workaroundMarks(rows);
+  // A figure no engine has (a run that measured nothing there) draws no empty group.
   const groups = rows.flatMap((r) =>
-    r.chart === undefined ? [] : [{ title: `${r.chart} (${r.unit === 'share' ? '%' : r.unit})`, bars: engines.map((e) => barOf(r, e, marks)) }],
+    r.chart === undefined || engines.every((e) => r.values[e] === undefined) ? [] : [{ title: `${r.chart} (${r.unit === 'share' ? '%' : r.unit})`, bars: engines.map((e) => barOf(r, e, marks)) }],
   );
   return {
     title: `vxswitch end to end: ${engines.map((e) => ENGINE_LABELS[e]).join(', ')} on one veth topology — ${meta.date}`,

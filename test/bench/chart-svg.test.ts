@@ -173,7 +173,7 @@ test('chart of the table: the figures marked for it, ratios on the vxswitch bar,
     '64 B overload: delivered (frames/s)',
     '64 B overload / loss-free (%)',
     '64 B CPU 1 per frame (µs)',
-    'TCP, hosts at default offloads (Gbps)',
+    'TCP A -> B, hosts at default offloads (Gbps)',
     'TCP retransmits (count)',
   ]);
   assert.deepEqual(c.groups[0]!.bars.map((b) => b.label), ['≥ 400k', '100k', '200k']);

@@ -397,7 +397,9 @@ test('FDB: the sweep is incremental: a bounded number of slots per call', () => 
   assert.equal(d.sweepSlots, Math.ceil(d.capacity / 75));
 });
 
-test('FDB: one default sweep call over 1M learned entries is short', () => {
+test('FDB: one default sweep call over 1M learned entries does bounded work; repeated calls age them all', (t) => {
+  // Bounded in work, not in milliseconds (a timed assertion fails on a slow
+  // or shared machine; `npm run bench` prints the time of one call).
   const fdb = new Fdb({ maxEntries: 1 << 20, seed: 3 });
   const b = Buffer.alloc(6);
   b[0] = 2;
@@ -405,15 +407,21 @@ test('FDB: one default sweep call over 1M learned entries is short', () => {
     b.writeUInt32BE(i, 2);
     fdb.learnLocal(1 + (i & 15), b, 0, 1, 0);
   }
+  // A default call looks at a small share of the table, so one call's work is bounded.
+  assert.ok(fdb.sweepSlots <= (1 << 21) / 64, `sweepSlots ${fdb.sweepSlots}`);
   // Everything expires at once: the worst case for one call.
   let worst = 0;
-  for (let k = 0; k < 20; k++) {
-    const t0 = performance.now();
-    fdb.sweep(1000);
-    worst = Math.max(worst, performance.now() - t0);
+  let calls = 0;
+  const t0 = performance.now();
+  while (fdb.size > 0 && calls < 10_000) {
+    const aged = fdb.sweep(1000);
+    assert.ok(aged <= fdb.sweepSlots, `one call aged ${aged}, more than the ${fdb.sweepSlots} slots it may look at`);
+    worst = Math.max(worst, aged);
+    calls++;
   }
-  assert.ok(worst < 50, `a sweep call took ${worst.toFixed(1)} ms`);
-  assert.ok(fdb.size < 1_000_000);
+  t.diagnostic(`${calls} calls aged 1M entries, at most ${worst} per call, ${((performance.now() - t0) / calls).toFixed(2)} ms per call on average`);
+  assert.equal(fdb.size, 0, 'every entry aged');
+  assert.ok(calls > 1, 'spread over several calls');
 });
 
 test('FDB: per-VNI limit refuses learning, counts it, reports once per interval', () => {

@@ -7,47 +7,22 @@
 // is resolved.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { Segmenter } from '../../src/dataplane/gso.js';
 import type { DataplaneConfig } from '../../src/dataplane/dataplane-config.js';
-import type { NextHop, NextHopSource } from '../../src/dataplane/next-hop-source.js';
 import * as ethernet from '../../src/wire/ethernet.js';
 import { fold, onesComplementSum } from '../../src/wire/inet-checksum.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
 import * as vnetHdr from '../../src/wire/virtio-net-hdr.js';
 import * as vxlan from '../../src/wire/vxlan.js';
-import { checkSegment, superFrame, type SuperFrame } from '../helpers/gso-frames.js';
+import { checkSegment, superFrame, udpGsoRunVnet, underlayFrame, vxlanTcpRun, type SuperFrame, type VxlanTcpRun } from '../helpers/gso-frames.js';
+import { FakeNextHops } from '../helpers/fake-next-hops.js';
 import { MemoryIo } from '../helpers/memory-io.js';
 
 const HOST_A = '02:00:00:00:0a:01';
 const NEXT_HOP_MAC = '02:00:00:00:99:01';
 const LINK_MAC = '02:00:00:00:77:01';
-
-/** A next-hop source the test drives: every VTEP resolves to NEXT_HOP_MAC unless told otherwise. */
-class FakeNextHops extends EventEmitter<{ change: [NextHop] }> implements NextHopSource {
-  readonly hops = new Map<string, NextHop>();
-  constructor(private readonly ifindex: number) {
-    super();
-  }
-  watch(address: string): NextHop {
-    const hop = this.hops.get(address) ?? { address, state: 'resolved', ifindex: this.ifindex, ifname: 'ul0', dstMac: NEXT_HOP_MAC, srcMac: LINK_MAC };
-    this.hops.set(address, hop);
-    return hop;
-  }
-  unwatch(address: string): void {
-    this.hops.delete(address);
-  }
-  set(address: string, dstMac: string | undefined): void {
-    const hop: NextHop = dstMac === undefined
-      ? { address, state: 'unresolved', ifindex: this.ifindex, ifname: 'ul0' }
-      : { address, state: 'resolved', ifindex: this.ifindex, ifname: 'ul0', dstMac, srcMac: LINK_MAC };
-    this.hops.set(address, hop);
-    this.emit('change', hop);
-  }
-  close(): void {}
-}
 
 interface Lab {
   dp: Dataplane;
@@ -57,7 +32,7 @@ interface Lab {
 
 async function open(partial: Partial<DataplaneConfig> & Pick<DataplaneConfig, 'vnis'>): Promise<Lab> {
   const io = new MemoryIo();
-  const hops = new FakeNextHops(0);
+  const hops = new FakeNextHops(0, NEXT_HOP_MAC, LINK_MAC);
   // The link's own socket sends everything unless a test asks for a plain sender.
   const dp = await Dataplane.open({ vtepAddress: '10.0.0.1', underlayMtu: 1550, underlaySender: 'socket', ...partial }, { io, nextHops: async () => hops });
   return { dp, io, hops };
@@ -178,13 +153,7 @@ function linkFrame(src: string, vni: number, inner: Buffer, innerVnet?: Buffer):
 
 /** Ethernet + IPv4 + UDP from `src` to 10.0.0.1:4789 around `body`. */
 function udpFrame(src: string, body: Buffer): Buffer {
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(50000, 0);
-  udp.writeUInt16BE(4789, 2);
-  udp.writeUInt16BE(8 + body.length, 4);
-  const ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 28 + body.length, identification: 0, reservedFlag: false, dontFragment: true, moreFragments: false, fragmentOffset: 0, ttl: 64, protocol: 17, src, dst: '10.0.0.1', options: Buffer.alloc(0) });
-  const eth = ethernet.encode({ dst: LINK_MAC, src: '02:00:00:00:00:09', vlans: [], etherType: 0x0800 });
-  return Buffer.concat([eth, ip, udp, body]);
+  return underlayFrame(src, '10.0.0.1', LINK_MAC, body);
 }
 
 test('from the link: a TSO frame goes to a port with virtio-net headers whole, its GSO header moved to the inner frame', async () => {
@@ -357,20 +326,8 @@ test('link sends over IPv6: the UDP checksum is left to the kernel as a partial 
 });
 
 
-/** Segments of one TCP flow as VXLAN datagrams, laid end to end as a UDP GSO run (each `size` bytes but the last). */
-function tcpRun(family: 4 | 6, payloadLength: number, mss: number, dst: string): { run: Buffer; size: number; sf: SuperFrame; count: number } {
-  const sf = addressed(superFrame({ family, protocol: 'tcp', payloadLength, gsoSize: mss }), dst);
-  const seg = new Segmenter();
-  const v = vnetHdr.decode(sf.vnet);
-  const room = seg.room(sf.frame, 0, sf.frame.length, v.gsoType, v.gsoSize, v.csumStart, 8);
-  const out = Buffer.alloc(room);
-  assert.ok(seg.segment(sf.frame, 0, sf.frame.length, v.gsoType, v.gsoSize, v.csumStart, out, new DataView(out.buffer), 0, 8));
-  for (let k = 0; k < seg.count; k++) vxlan.encode({ vni: 100 }, out, k * seg.stride);
-  return { run: out, size: seg.stride, sf, count: seg.count };
-}
-
-function runVnet(size: number, trusted: boolean): Buffer {
-  return vnetHdr.encode({ needsChecksum: trusted, dataValid: false, gsoType: vnetHdr.VNET_GSO_UDP_L4, ecn: false, hdrLen: 42, gsoSize: size, csumStart: 34, csumOffset: 6 });
+function tcpRun(family: 4 | 6, payloadLength: number, mss: number, dst: string): VxlanTcpRun {
+  return vxlanTcpRun(addressed(superFrame({ family, protocol: 'tcp', payloadLength, gsoSize: mss }), dst), 100);
 }
 
 test('receive coalescing: a UDP GSO run of one TCP flow reaches the port as one GSO frame; an untrusted one segment by segment', async () => {
@@ -380,7 +337,7 @@ test('receive coalescing: a UDP GSO run of one TCP flow reaches the port as one 
     const mss = family === 4 ? 1448 : 1428;
     const { run, size, sf, count } = tcpRun(family, 40000, mss, 'ff:ff:ff:ff:ff:ff');
     const before = p1.sentWithVnet.length;
-    io.port('ul0').injectWithVnet(udpFrame('10.0.0.9', run), runVnet(size, true));
+    io.port('ul0').injectWithVnet(udpFrame('10.0.0.9', run), udpGsoRunVnet(size, true));
     const got = p1.sentWithVnet.slice(before);
     assert.equal(got.length, 1, `IPv${family}: ${count} segments merged into one frame`);
     const v = vnetHdr.decode(got[0]!.vnet!);
@@ -401,14 +358,14 @@ test('receive coalescing: a UDP GSO run of one TCP flow reaches the port as one 
   // Untrusted (no checksum state from the kernel): each datagram as it came.
   const { run, size, count } = tcpRun(4, 10000, 1448, 'ff:ff:ff:ff:ff:ff');
   const before = p1.sentWithVnet.length;
-  io.port('ul0').injectWithVnet(udpFrame('10.0.0.9', run), runVnet(size, false));
+  io.port('ul0').injectWithVnet(udpFrame('10.0.0.9', run), udpGsoRunVnet(size, false));
   assert.equal(p1.sentWithVnet.length - before, count);
   // A sequence number off by one in segment 3 of 4: 1-2 merge, 3 and 4 continue nothing.
   const gap = tcpRun(4, 1448 * 4, 1448, 'ff:ff:ff:ff:ff:ff');
   const third = 2 * gap.size + 8 + 14 + 20 + 4;
   gap.run.writeUInt32BE((gap.run.readUInt32BE(third) + 1) >>> 0, third);
   const b2 = p1.sentWithVnet.length;
-  io.port('ul0').injectWithVnet(udpFrame('10.0.0.9', gap.run), runVnet(gap.size, true));
+  io.port('ul0').injectWithVnet(udpFrame('10.0.0.9', gap.run), udpGsoRunVnet(gap.size, true));
   assert.deepEqual(
     p1.sentWithVnet.slice(b2).map((x) => vnetHdr.decode(x.vnet!).gsoType),
     [vnetHdr.VNET_GSO_TCPV4, vnetHdr.VNET_GSO_NONE, vnetHdr.VNET_GSO_NONE],

@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { EtherType } from '../../src/wire/ethernet.js';
 import { fold, onesComplementSum } from '../../src/wire/inet-checksum.js';
+import { Segmenter } from '../../src/dataplane/gso.js';
+import * as ethernet from '../../src/wire/ethernet.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import { IpProtocol } from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
 import * as tcp from '../../src/wire/tcp.js';
 import * as udp from '../../src/wire/udp.js';
 import * as vnetHdr from '../../src/wire/virtio-net-hdr.js';
+import * as vxlan from '../../src/wire/vxlan.js';
 import { ethernetFrame } from './frame-builder.js';
 
 export interface SuperFrame {
@@ -160,4 +163,36 @@ export function checkSegment(buf: Buffer, at: number, len: number, family: 4 | 6
   }
   assert.equal(udp.readLength(f, l4), l4Length, 'UDP length');
   return { payload: Buffer.from(f.subarray(l4 + 8)), seq: 0, flags: 0, id };
+}
+
+export interface VxlanTcpRun {
+  /** The datagrams end to end, each `size` bytes but the last. */
+  run: Buffer;
+  size: number;
+  sf: SuperFrame;
+  count: number;
+}
+
+/** A super-frame's segments as VXLAN datagrams of `vni`, laid end to end as a sender's UDP GSO run. */
+export function vxlanTcpRun(sf: SuperFrame, vni: number): VxlanTcpRun {
+  const seg = new Segmenter();
+  const v = vnetHdr.decode(sf.vnet);
+  const room = seg.room(sf.frame, 0, sf.frame.length, v.gsoType, v.gsoSize, v.csumStart, vxlan.VXLAN_HEADER_LENGTH);
+  const out = Buffer.alloc(room);
+  assert.ok(seg.segment(sf.frame, 0, sf.frame.length, v.gsoType, v.gsoSize, v.csumStart, out, new DataView(out.buffer), 0, vxlan.VXLAN_HEADER_LENGTH));
+  for (let k = 0; k < seg.count; k++) vxlan.encode({ vni }, out, k * seg.stride);
+  return { run: out, size: seg.stride, sf, count: seg.count };
+}
+
+/** The virtio_net_hdr of a UDP GSO run of `size`-byte datagrams behind Ethernet + IPv4 + UDP; trusted: the kernel vouches for the checksums. */
+export function udpGsoRunVnet(size: number, trusted: boolean): Buffer {
+  return vnetHdr.encode({ needsChecksum: trusted, dataValid: false, gsoType: vnetHdr.VNET_GSO_UDP_L4, ecn: false, hdrLen: 42, gsoSize: size, csumStart: 34, csumOffset: 6 });
+}
+
+/** Ethernet (to `dstMac`) + IPv4 + UDP from `src`:50000 to `dst`:4789 around `body`, as it arrives on the underlay link. */
+export function underlayFrame(src: string, dst: string, dstMac: string, body: Buffer): Buffer {
+  const udpHeader = udp.encode({ srcPort: 50000, dstPort: 4789, length: 8 + body.length, checksum: 0 });
+  const ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 28 + body.length, identification: 0, reservedFlag: false, dontFragment: true, moreFragments: false, fragmentOffset: 0, ttl: 64, protocol: IpProtocol.Udp, src, dst, options: Buffer.alloc(0) });
+  const eth = ethernet.encode({ dst: dstMac, src: '02:00:00:00:00:09', vlans: [], etherType: EtherType.Ipv4 });
+  return Buffer.concat([eth, ip, udpHeader, body]);
 }

@@ -228,8 +228,16 @@ export class DemoLab {
         );
         last = r.stdout + r.stderr;
         if (r.code === 0) {
-          const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number }; sum_sent?: { retransmits?: number } } };
-          return { from: hostName(tenant, a), to: hostName(tenant, b), bitsPerSecond: j.end?.sum_received?.bits_per_second ?? 0, retransmits: j.end?.sum_sent?.retransmits ?? 0 };
+          const j = JSON.parse(r.stdout) as { error?: string; end?: { sum_received?: { bits_per_second?: number; bytes?: number }; sum_sent?: { retransmits?: number; bytes?: number } } };
+          const received = j.end?.sum_received;
+          // What iperf3 said, when it measured nothing: the demo's error shows it.
+          if (received?.bits_per_second === undefined || j.error !== undefined) {
+            throw new Error(`iperf3 ${hostName(tenant, a)} -> ${hostName(tenant, b)} gave no result: ${j.error ?? r.stdout.slice(-400)}`);
+          }
+          if (received.bits_per_second === 0) {
+            throw new Error(`iperf3 ${hostName(tenant, a)} -> ${hostName(tenant, b)}: 0 bytes received of ${j.end?.sum_sent?.bytes ?? '?'} sent, ${j.end?.sum_sent?.retransmits ?? '?'} retransmits`);
+          }
+          return { from: hostName(tenant, a), to: hostName(tenant, b), bitsPerSecond: received.bits_per_second, retransmits: j.end?.sum_sent?.retransmits ?? 0 };
         }
         if (!/refused/i.test(last)) break;
         await new Promise((r) => setTimeout(r, 100));
