@@ -19,20 +19,11 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import type { DataplaneConfig, VniConfig } from '../../src/dataplane/dataplane-config.js';
-import * as vxlan from '../../src/wire/vxlan.js';
+import { vxlanBroadcast } from '../helpers/frame-builder.js';
 import { Topology, delay, exec, inNs, needsRoot, run, waitFor } from '../helpers/netns.js';
 
 const S_VTEP = '10.213.0.1';
 const K_VTEP = '10.213.0.2';
-
-/** A VXLAN datagram: VNI `vni`, inner broadcast frame from `srcMac` (local experimental EtherType). */
-function datagram(vni: number, srcMac: string): Buffer {
-  const inner = Buffer.alloc(60);
-  inner.fill(0xff, 0, 6);
-  Buffer.from(srcMac.split(':').map((x) => parseInt(x, 16))).copy(inner, 6);
-  inner.writeUInt16BE(0x88b5, 12);
-  return Buffer.concat([vxlan.encode({ vni }), inner]);
-}
 
 /** Send `count` copies of `payload` from src:40000 to dst:4789, inside namespace ns (a short node child). */
 async function sendUdp(ns: string, src: string, dst: string, payload: Buffer, count: number): Promise<void> {
@@ -82,7 +73,7 @@ for (const variant of ['no underlay interface', 'underlay interface, UDP socket'
       dp = await Dataplane.open(config, { warn: (m) => warnings.push(m) });
 
       // Genuine: K, on the underlay, into VNI 20. It arrives (and K's address is now a known VTEP).
-      await sendUdp(k, K_VTEP, S_VTEP, datagram(20, '02:13:00:00:0f:01'), 1);
+      await sendUdp(k, K_VTEP, S_VTEP, vxlanBroadcast(20, '02:13:00:00:0f:01'), 1);
       const d = dp;
       await waitFor('the genuine datagram decapsulated in VNI 20', () => vniOf(d, 20).decapsulated === 1);
       assert.equal(vniOf(dp, 20).txFrames, 1, 'the genuine frame left the VNI 20 port');
@@ -93,7 +84,7 @@ for (const variant of ['no underlay interface', 'underlay interface, UDP socket'
       await run(h10.ns, 'ip', 'route', 'add', `${S_VTEP}/32`, 'dev', 'eth0', 'src', K_VTEP);
       const peerMac = (await run(s, 'cat', `/sys/class/net/${h10.peer}/address`)).trim();
       await run(h10.ns, 'ip', 'neigh', 'replace', S_VTEP, 'lladdr', peerMac, 'dev', 'eth0', 'nud', 'permanent');
-      await sendUdp(h10.ns, K_VTEP, S_VTEP, datagram(20, '02:13:00:00:0f:02'), 3);
+      await sendUdp(h10.ns, K_VTEP, S_VTEP, vxlanBroadcast(20, '02:13:00:00:0f:02'), 3);
 
       if (variant === 'no underlay interface') {
         // Received by the socket, refused by the ingress check, counted.

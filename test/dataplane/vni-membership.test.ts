@@ -6,17 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import type { VniConfig } from '../../src/dataplane/dataplane-config.js';
-import * as vxlan from '../../src/wire/vxlan.js';
+import { vxlanBroadcast } from '../helpers/frame-builder.js';
 import { MemoryIo } from '../helpers/memory-io.js';
-
-/** A VXLAN datagram carrying a broadcast frame from `srcMac`. */
-function datagram(vni: number, srcMac: string): Buffer {
-  const inner = Buffer.alloc(60);
-  inner.fill(0xff, 0, 6);
-  Buffer.from(srcMac.split(':').map((x) => parseInt(x, 16))).copy(inner, 6);
-  inner.writeUInt16BE(0x88b5, 12);
-  return Buffer.concat([vxlan.encode({ vni }), inner]);
-}
 
 const vni = (n: number, mode: VniConfig['mode']): VniConfig => ({ vni: n, mode, ports: [{ name: `p${n}`, kind: 'packet' }] });
 
@@ -35,9 +26,9 @@ test('evpn: a VTEP learned in a static VNI is not accepted into an evpn VNI', as
   const { dp, io, unknownVtep, out } = await open();
   try {
     const u = io.underlay();
-    u.inject('198.51.100.66', datagram(10, '02:00:00:00:66:01'));
+    u.inject('198.51.100.66', vxlanBroadcast(10, '02:00:00:00:66:01'));
     assert.equal(out(10), 1, 'the static VNI takes it (and learns the VTEP)');
-    u.inject('198.51.100.66', datagram(20, '02:00:00:00:66:02'));
+    u.inject('198.51.100.66', vxlanBroadcast(20, '02:00:00:00:66:02'));
     assert.equal(out(20), 0, 'nothing reached the evpn VNI');
     assert.equal(unknownVtep(20), 1);
   } finally {
@@ -50,13 +41,13 @@ test('evpn: a VTEP in one VNI\'s flood list is accepted there and nowhere else',
   try {
     const u = io.underlay();
     dp.setFloodList(20, ['192.0.2.20']);
-    u.inject('192.0.2.20', datagram(30, '02:00:00:00:20:01'));
+    u.inject('192.0.2.20', vxlanBroadcast(30, '02:00:00:00:20:01'));
     assert.equal(out(30), 0, 'a VTEP known only in VNI 20 is refused for VNI 30');
     assert.equal(unknownVtep(30), 1);
-    u.inject('192.0.2.20', datagram(20, '02:00:00:00:20:02'));
+    u.inject('192.0.2.20', vxlanBroadcast(20, '02:00:00:00:20:02'));
     assert.equal(out(20), 1, 'accepted in its own VNI');
     dp.setFloodList(20, []);
-    u.inject('192.0.2.20', datagram(20, '02:00:00:00:20:03'));
+    u.inject('192.0.2.20', vxlanBroadcast(20, '02:00:00:00:20:03'));
     assert.equal(out(20), 1, 'refused once its Type 3 is gone');
     assert.equal(unknownVtep(20), 1);
   } finally {
@@ -70,20 +61,20 @@ test('evpn: a Type 2 next hop is a member of its VNI until its last route there 
     const u = io.underlay();
     dp.addRemote(30, '02:00:00:00:31:01', '192.0.2.31');
     dp.addRemote(30, '02:00:00:00:31:02', '192.0.2.31');
-    u.inject('192.0.2.31', datagram(30, '02:00:00:00:31:01'));
+    u.inject('192.0.2.31', vxlanBroadcast(30, '02:00:00:00:31:01'));
     assert.equal(out(30), 1, 'accepted from the next hop of a Type 2 in VNI 30');
-    u.inject('192.0.2.31', datagram(20, '02:00:00:00:31:01'));
+    u.inject('192.0.2.31', vxlanBroadcast(20, '02:00:00:00:31:01'));
     assert.equal(out(20), 0, 'not in VNI 20');
     assert.equal(unknownVtep(20), 1);
     // One route moves to another VTEP, one is withdrawn: then no route of VNI 30 names 192.0.2.31.
     dp.addRemote(30, '02:00:00:00:31:01', '192.0.2.32', { seq: 1 });
-    u.inject('192.0.2.31', datagram(30, '02:00:00:00:31:02'));
+    u.inject('192.0.2.31', vxlanBroadcast(30, '02:00:00:00:31:02'));
     assert.equal(out(30), 2, 'still one route there');
     assert.equal(dp.removeRemote(30, '02:00:00:00:31:02', '192.0.2.31'), true);
-    u.inject('192.0.2.31', datagram(30, '02:00:00:00:31:02'));
+    u.inject('192.0.2.31', vxlanBroadcast(30, '02:00:00:00:31:02'));
     assert.equal(out(30), 2, 'refused after its last route in the VNI went');
     assert.equal(unknownVtep(30), 1);
-    u.inject('192.0.2.32', datagram(30, '02:00:00:00:31:01'));
+    u.inject('192.0.2.32', vxlanBroadcast(30, '02:00:00:00:31:01'));
     assert.equal(out(30), 3, 'the new next hop is accepted');
   } finally {
     await dp.close();

@@ -60,12 +60,9 @@ export interface WireEntry {
   frame: Buffer;
 }
 
-/** Interface indexes handed to memory ports, as the kernel numbers interfaces (1 is lo). */
-let nextIfindex = 2;
-
 export class MemoryPort implements PacketPort, TapPort {
   readonly fd = -1;
-  readonly ifindex = nextIfindex++;
+  readonly ifindex = 0;
   readonly rxMode = 'recvmmsg' as const;
   closed = false;
   readonly rxQueue: Array<{ frame: Buffer; vnet?: Buffer }> = [];
