@@ -133,6 +133,8 @@ const vniSchema = z
     'export-route-targets': z.array(rt.refine((s) => !s.startsWith('*'), 'a route target without "*"')).optional(),
     'arp-suppression': z.boolean().optional(),
     'max-entries': z.number().int().min(1).optional(),
+    // VLAN-tagged frames on this VNI's untagged ports (and second tags on its vlan-members): dropped by default.
+    'tagged-frames': z.enum(['drop', 'pass']).optional(),
     'static-macs': z.array(z.string().refine(isMac, 'a MAC address')).optional(),
   })
   .strict();
@@ -312,6 +314,7 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
       ...(v['tap-interfaces'] ?? []).map((name): PortConfig => ({ name, kind: 'tap' })),
       ...(v['vlan-members'] ?? []).map((m): PortConfig => ({ name: m.interface, kind: 'packet', vlan: m.vlan })),
     ];
+    if (v['tagged-frames'] === 'pass') for (const p of ports) p.tagged = 'pass';
     const vc: VniConfig = { vni: v.vni, mode, ports };
     if (v['vxlan-port'] !== undefined) vc.vxlanPort = v['vxlan-port'];
     if (v['flood-list'] !== undefined) vc.floodList = v['flood-list'];

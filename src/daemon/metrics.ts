@@ -13,7 +13,9 @@
 //   vxswitch_vni_{rx,tx}_{frames,bytes}_total{vni}, _encapsulated_total,
 //     _decapsulated_total, _flooded_total, _arp_suppressed_total
 //   vxswitch_vni_drops_total{vni,reason}, vxswitch_drops_total{reason}
+//   vxswitch_port_rx_errors_total{port,kind}, vxswitch_underlay_rx_errors_total{udp_port}
 //   vxswitch_underlay_{rx,tx}_{datagrams,bytes}_total{udp_port}, _tx_errors_total
+//   vxswitch_vtep_table_entries{kind}, vxswitch_vtep_refused_total{origin}
 //   vxswitch_fdb_entries{kind}, vxswitch_fdb_{learned,moved,aged}_total,
 //     vxswitch_fdb_refused_total{reason}
 //   vxswitch_bgp_routes_{received,accepted,advertised}{neighbor}
@@ -101,9 +103,9 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   }
 
   // ---- ports
-  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops'): void =>
+  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops' | 'rxErrors'): void =>
     counter(`vxswitch_port_${suffix}_total`, help, ['port', 'kind'], (s, add) => {
-      for (const p of s.counters.ports) add({ port: p.name, kind: p.kind }, p[key]);
+      for (const p of s.counters.ports) add({ port: p.name, kind: p.kind }, p[key] ?? 0);
     });
   portCounter('rx_frames', 'Frames received on a local port (AF_PACKET member or TAP).', 'rxFrames');
   portCounter('rx_bytes', 'Bytes of frames received on a local port.', 'rxBytes');
@@ -115,6 +117,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   portCounter('tx_errors', 'Frames the kernel refused on send.', 'txErrors');
   portCounter('tx_queue_full', 'Frames not sent because the send queue was full.', 'txQueueFull');
   portCounter('kernel_drops', 'Frames the kernel dropped before vxswitch read them (AF_PACKET ring full).', 'kernelDrops');
+  portCounter('rx_errors', 'Receive calls on a local port that failed (the port goes on, or is reopened).', 'rxErrors');
   gauge('vxswitch_port_vni_info', 'A local port carries a VNI (always 1).', ['port', 'vni'], (s, set) => {
     for (const p of s.counters.ports) for (const vni of p.vnis) set({ port: p.name, vni }, 1);
   });
@@ -140,15 +143,28 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   });
 
   // ---- underlay sockets (one per VXLAN UDP port)
-  const underlayCounter = (suffix: string, help: string, key: 'rxDatagrams' | 'rxBytes' | 'txDatagrams' | 'txBytes' | 'txErrors'): void =>
+  const underlayCounter = (suffix: string, help: string, key: 'rxDatagrams' | 'rxBytes' | 'txDatagrams' | 'txBytes' | 'txErrors' | 'rxErrors'): void =>
     counter(`vxswitch_underlay_${suffix}_total`, help, ['udp_port'], (s, add) => {
-      for (const u of s.counters.underlays) add({ udp_port: u.port }, u[key]);
+      for (const u of s.counters.underlays) add({ udp_port: u.port }, u[key] ?? 0);
     });
   underlayCounter('rx_datagrams', 'UDP datagrams received on an underlay socket.', 'rxDatagrams');
   underlayCounter('rx_bytes', 'Bytes of UDP payload received on an underlay socket.', 'rxBytes');
   underlayCounter('tx_datagrams', 'UDP datagrams sent on an underlay socket.', 'txDatagrams');
   underlayCounter('tx_bytes', 'Bytes of UDP payload sent on an underlay socket.', 'txBytes');
   underlayCounter('tx_errors', 'Datagrams the kernel refused on an underlay socket.', 'txErrors');
+  underlayCounter('rx_errors', 'Receive calls on an underlay socket that failed.', 'rxErrors');
+  gauge('vxswitch_vtep_table_entries', 'Remote VTEP addresses held, all and learned by the data plane.', ['kind'], (s, set) => {
+    const v = s.counters.vteps;
+    if (v === undefined) return;
+    set({ kind: 'all' }, v.entries);
+    set({ kind: 'learned' }, v.learned);
+  });
+  counter('vxswitch_vtep_refused_total', 'VTEP addresses refused: learned share full (learned) or table full (control).', ['origin'], (s, add) => {
+    const v = s.counters.vteps;
+    if (v === undefined) return;
+    add({ origin: 'learned' }, v.learnRefused);
+    add({ origin: 'control' }, v.controlRefused);
+  });
 
   // ---- FDB
   gauge('vxswitch_fdb_entries', 'FDB entries by kind.', ['kind'], (s, set) => {

@@ -21,6 +21,15 @@ export interface PortConfig {
   name: string;
   kind: 'packet' | 'tap';
   vlan?: number;
+  /**
+   * VLAN-tagged frames where this port takes none (untagged VNI: an access
+   * port or a trunk's native VNI; a second tag behind a trunk's own):
+   * 'drop' (default, counted as unexpected-tag) or 'pass' (they enter the
+   * VNI with their tag, as a QinQ customer port wants). 'pass' on any port
+   * of a VNI also lets that VNI's decapsulated frames keep an inner tag
+   * (RFC 7348 §6.1 says discard them unless configured otherwise).
+   */
+  tagged?: 'drop' | 'pass';
 }
 
 export interface VniConfig {

@@ -14,7 +14,7 @@ import { parseIp } from '../wire/ip-address.js';
 import { VXLAN_MAX_VNI, VXLAN_PORT_IANA } from '../wire/vxlan.js';
 import type { DataplaneConfig, VniConfig } from './dataplane-config.js';
 import { Drop, dropsByName, DROP_REASON_COUNT, DROP_REASON_NAMES } from './drop-reason.js';
-import { Fdb } from './fdb.js';
+import { Fdb, FDB_REMOTE } from './fdb.js';
 import type { FdbCounters, FdbEntry, FdbLimitReport, FdbLocation } from './fdb.js';
 import { FloodLists } from './flood-list.js';
 import {
@@ -25,7 +25,9 @@ import {
   U_RX_DATAGRAMS,
   U_TX_BYTES,
   U_TX_DATAGRAMS,
+  U_RX_ERRORS,
   P_DROPS,
+  P_RX_ERRORS,
   P_FLOODED,
   P_RX_BYTES,
   P_RX_FRAMES,
@@ -46,7 +48,7 @@ import {
   V_TX_FRAMES,
 } from './forwarder.js';
 import { loadIo } from './js-fallback-io.js';
-import type { FramePort, IoStats, NativeIo, PacketPort, PacketStats } from './native-io.js';
+import type { FramePort, IoStats, NativeIo, PacketPort, PacketStats, ReadableCallback } from './native-io.js';
 import { createRxBatch, GSO_FRAME_MAX } from './native-io.js';
 import type { NextHop, NextHopSource } from './next-hop-source.js';
 import { OuterHeaders } from './outer-header.js';
@@ -64,6 +66,8 @@ const PLAIN_SENDERS: readonly UnderlaySender[] = ['af-xdp', 'tx-ring', 'socket']
 import { underlayFilter } from './underlay-filter.js';
 import { NeighborTable } from './neighbor-table.js';
 import { VtepTable } from './vtep-table.js';
+import { VniVteps } from './vni-vteps.js';
+import { ReceiveErrors } from './receive-errors.js';
 
 export interface PortCounters {
   name: string;
@@ -81,6 +85,8 @@ export interface PortCounters {
   txQueueFull: number;
   /** AF_PACKET ports: frames the kernel dropped because the socket's ring was full (0 for TAP ports). */
   kernelDrops: number;
+  /** Receive calls that failed (an errno other than EAGAIN): counted, logged, the port reopened if it keeps failing. */
+  rxErrors?: number;
 }
 
 export interface VniCounters {
@@ -110,6 +116,21 @@ export interface UnderlayCounters {
   txErrors: number;
   txQueueFull: number;
   lastTxError: string;
+  /** Receive calls on the socket that failed (an errno other than EAGAIN). */
+  rxErrors?: number;
+}
+
+/** The shared VTEP table: the data plane's learned share and what was refused (issue 9 item 4). */
+export interface VtepTableCounters {
+  entries: number;
+  capacity: number;
+  /** Addresses held for data-plane learning only (static / multicast VNIs). */
+  learned: number;
+  learnedLimit: number;
+  /** Outer source addresses not learned: the learned share was full. */
+  learnRefused: number;
+  /** Control-plane VTEPs (flood lists) refused: the whole table was full. */
+  controlRefused: number;
 }
 
 /** The AF_PACKET link on the underlay interface (absent when there is none). */
@@ -127,6 +148,8 @@ export interface LinkCounters {
   lastTxError: string;
   /** Frames the kernel dropped because the ring was full. */
   kernelDrops: number;
+  /** Receive calls on the link that failed (an errno other than EAGAIN). */
+  rxErrors?: number;
 }
 
 export interface DataplaneCounters {
@@ -138,6 +161,7 @@ export interface DataplaneCounters {
   link?: LinkCounters;
   /** FDB entries by kind, learns, moves, ages, limit refusals. */
   fdb: FdbCounters;
+  vteps?: VtepTableCounters;
 }
 
 export interface DataplaneFdbEntry {
@@ -186,6 +210,8 @@ const HEADROOM = 128;
  */
 const PACKED_BYTES = 512 << 10;
 const UNDERLAY_SOCKET_BUFFER = 4 << 20;
+/** VTEP-table refusals are logged at most once per this many milliseconds. */
+const VTEP_REFUSAL_LOG_MS = 60_000;
 
 export class Dataplane extends EventEmitter<DataplaneEvents> {
   readonly fdb: Fdb;
@@ -204,6 +230,20 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private readonly retired = new Set<LocalPort>();
   /** Underlay ports bound to the wildcard (a multicast VNI was configured at open). */
   private readonly wildcardUnderlays = new Set<number>();
+  /** Set while the FDB API changes a control-plane entry (the FDB listener then leaves VNI membership alone). */
+  private inControlChange = false;
+  /** How each local port's handle was opened, to reopen it after receive errors. */
+  private readonly portOpeners = new Map<LocalPort, () => FramePort>();
+  /** Receive errors per handle (ports, underlay sockets, the link). */
+  private readonly rxErrors = new Map<object, ReceiveErrors>();
+  /** Receive errors of the underlay link (the UDP sockets' are in their linkCounters). */
+  private linkRxErrors = 0;
+  /** Reopen / re-poll timers waiting (cleared on close). */
+  private readonly recoveries = new Set<NodeJS.Timeout>();
+  /** Flood-list VTEPs the full table refused, and what of that and of the learned share was logged. */
+  private vtepControlRefused = 0;
+  private vtepRefusedLogged = 0;
+  private vtepRefusedLoggedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(config: DataplaneConfig, mtu: number) {
     super();
@@ -220,6 +260,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
           if (where.kind === 'local') this.emit('localLearned', vni, mac, ip);
         },
         onMoved: (vni, mac, from, to, _seq, ip) => {
+          // A Type 2 entry taken over by a local learn: its VTEP has one entry fewer in the VNI.
+          if (!this.inControlChange && from.kind === 'remote') this.fwd.vnis.get(vni)?.vteps?.remove(from.vtepIndex);
           if (to.kind === 'local') this.emit('localLearned', vni, mac, ip);
           else if (from.kind === 'local') this.emit('localAged', vni, mac);
         },
@@ -447,6 +489,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       // Group traffic is addressed to the group, not to us: bind the wildcard.
       ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
       ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
+      // Receiving here: only what came in on the underlay interface (issue 9 item 1).
+      ...(c.underlayInterface !== undefined && !link ? { bindDevice: c.underlayInterface } : {}),
       batchSize: batch,
       // Datagrams stay charged to the sending socket until the receiver
       // frees them; the kernel's ~208 KiB default filled up under load
@@ -457,6 +501,9 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       ...(c.netns !== undefined ? { netns: c.netns } : {}),
     });
     if (multicast) this.wildcardUnderlays.add(port);
+    if (!link && io.kind !== 'native') {
+      this.warn(`underlay port ${udp.port}: the JS fallback cannot tell which interface a datagram came in on; hosts on member ports can reach the underlay socket`);
+    }
     // A kernel VTEP on a veth hands over 64 KiB datagrams (its TSO frames whole): room for them.
     const rx = createRxBatch(link ? { slots: 1, frameMax: 64, headroom: 0 } : { slots: batch, frameMax: GSO_FRAME_MAX, headroom: 0 });
     const u = new Underlay(udp, port, rx, this.fwd.arena, batch * 8);
@@ -467,6 +514,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private addVniState(v: VniConfig, u: Underlay): VniState {
     const c = this.config;
     const vs = new VniState(v.vni, v.mode, u);
+    if (v.mode === 'evpn') vs.vteps = new VniVteps(this.vteps.capacity);
     // ARP suppression needs MAC+IP routes from the control plane: evpn mode only, on by default.
     vs.arpSuppression = v.mode === 'evpn' && (v.arpSuppression ?? true);
     if (v.mode === 'multicast' && v.multicastGroup !== undefined) {
@@ -503,12 +551,30 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, rx, this.fwd.arena);
         this.fwd.ports.push(lp);
         opened.push(lp);
+        const name = handle.name;
+        this.portOpeners.set(lp, () =>
+          pc.kind === 'tap'
+            ? io.openTap(name, { ...opts, up: true })
+            : io.openPacket(name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) }),
+        );
       }
       lp.addVni(v.vni, pc.vlan);
+      if (pc.tagged === 'pass') {
+        lp.passTagged = true;
+        vs.passTagged = true;
+      }
       if (!vs.ports.includes(lp)) vs.ports.push(lp);
     }
     if (v.mode === 'static' && v.floodList !== undefined) this.floodLists.set(v.vni, v.floodList);
+    this.refreshMemberIfindexes();
     return opened;
+  }
+
+  /** The forwarder's set of member-port interfaces (datagrams arriving on them are not the underlay's). */
+  private refreshMemberIfindexes(): void {
+    const set = this.fwd.memberIfindexes;
+    set.clear();
+    for (const p of this.fwd.ports) if (!this.retired.has(p) && p.io.ifindex > 0) set.add(p.io.ifindex);
   }
 
   /**
@@ -577,6 +643,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         p.io.close();
       }
     }
+    this.refreshMemberIfindexes();
     const u = vs.underlay;
     if (vs.groupIndex >= 0) {
       const group = this.vteps.address(vs.groupIndex);
@@ -610,9 +677,16 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   private watchPort(p: LocalPort): void {
+    const errors = this.rxErrorsOf(p);
     p.io.onReadable((err) => {
       if (err === null) {
-        this.fwd.pollLocal(p);
+        try {
+          this.fwd.pollLocal(p);
+          errors.ok();
+        } catch (e) {
+          p.counters[P_RX_ERRORS]!++;
+          this.receiveFailed(`port ${p.name}`, errors, e, () => this.reopenPort(p, errors));
+        }
         return;
       }
       this.warn(`port ${p.name}: ${err.message}`);
@@ -626,19 +700,116 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private watchUnderlay(u: Underlay): void {
     // With the link the socket receives nothing (its filter drops all): no polling.
     if (this.fwd.link !== null) return;
-    u.io.onReadable((err) => {
-      if (err) this.warn(`underlay port ${u.port}: ${err.message}`);
-      else this.fwd.pollUnderlay(u);
-    });
+    const errors = this.rxErrorsOf(u);
+    const onReadable: ReadableCallback = (err) => {
+      if (err) {
+        this.warn(`underlay port ${u.port}: ${err.message}`);
+        return;
+      }
+      try {
+        this.fwd.pollUnderlay(u);
+        errors.ok();
+      } catch (e) {
+        u.linkCounters[U_RX_ERRORS]!++;
+        this.receiveFailed(`underlay port ${u.port}`, errors, e, () => this.restPolling(u.io, onReadable, errors));
+      }
+    };
+    u.io.onReadable(onReadable);
   }
 
   private watchLink(): void {
     const link = this.fwd.link;
     if (link === null) return;
-    link.io.onReadable((err) => {
-      if (err) this.warn(`underlay link ${link.io.name}: ${err.message}`);
-      else this.fwd.pollLink();
+    const errors = this.rxErrorsOf(link);
+    const onReadable: ReadableCallback = (err) => {
+      if (err) {
+        this.warn(`underlay link ${link.io.name}: ${err.message}`);
+        return;
+      }
+      try {
+        this.fwd.pollLink();
+        errors.ok();
+      } catch (e) {
+        this.linkRxErrors++;
+        this.receiveFailed(`underlay link ${link.io.name}`, errors, e, () => this.restPolling(link.io, onReadable, errors));
+      }
+    };
+    link.io.onReadable(onReadable);
+  }
+
+  private rxErrorsOf(handle: object): ReceiveErrors {
+    let e = this.rxErrors.get(handle);
+    if (e === undefined) {
+      e = new ReceiveErrors();
+      this.rxErrors.set(handle, e);
+    }
+    return e;
+  }
+
+  /**
+   * A receive call threw (issue 9 item 16): never out of the poll callback,
+   * where it would end the process. What was queued before the failure is
+   * sent, the failure logged (rate-limited), and a handle that is gone or
+   * keeps failing is recovered by `recover`.
+   */
+  private receiveFailed(what: string, errors: ReceiveErrors, e: unknown, recover: () => void): void {
+    try {
+      this.fwd.flushAll();
+    } catch (flushError) {
+      this.warn(`${what}: flushing after a receive error failed: ${(flushError as Error).message}`);
+    }
+    const line = errors.failed(what, e, Date.now());
+    if (line !== undefined) this.warn(line);
+    if (errors.shouldReopen(e)) recover();
+  }
+
+  /** Close a failing local port and open it again after a backoff (again and again until it opens). */
+  private reopenPort(p: LocalPort, errors: ReceiveErrors): void {
+    const open = this.portOpeners.get(p);
+    if (open === undefined || this.closed || this.retired.has(p)) return;
+    p.io.stopReadable();
+    this.after(errors.nextBackoff(), () => {
+      if (this.closed || this.retired.has(p)) return;
+      // Closed before the new one opens: a TAP takes one owner at a time.
+      p.down = true;
+      p.io.close();
+      let handle: FramePort;
+      try {
+        handle = open();
+      } catch (e) {
+        // Still closed: what the forwarder sends there is dropped (tx-error) until it opens.
+        const line = errors.failed(`port ${p.name}`, e, Date.now());
+        if (line !== undefined) this.warn(`${line} (reopening)`);
+        this.reopenPort(p, errors);
+        return;
+      }
+      p.io = handle;
+      p.down = false;
+      errors.reopened();
+      this.refreshMemberIfindexes();
+      this.warn(`port ${p.name}: reopened after receive errors`);
+      this.watchPort(p);
     });
+  }
+
+  /** Stop polling a failing underlay socket or link for a backoff, then poll it again. */
+  private restPolling(io: { stopReadable(): void; onReadable(cb: ReadableCallback): void; readonly closed: boolean }, cb: ReadableCallback, errors: ReceiveErrors): void {
+    io.stopReadable();
+    this.after(errors.nextBackoff(), () => {
+      if (this.closed || io.closed) return;
+      errors.reopened();
+      io.onReadable(cb);
+    });
+  }
+
+  /** Run `fn` after `ms` unless the dataplane is closed first. */
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.recoveries.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.recoveries.add(t);
   }
 
   private start(): void {
@@ -651,6 +822,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     this.timer = setInterval(() => {
       fwd.tick++;
       this.fdb.sweep(fwd.tick);
+      this.reportVtepRefusals();
       this.syncNextHops();
       fwd.outer?.armNudges();
     }, 1000);
@@ -671,20 +843,81 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   /** Control plane: `mac` in `vni` lives behind remote VTEP `vtep` (EVPN Type 2). */
   addRemote(vni: number, mac: string, vtep: string, opts: { seq?: number; sticky?: boolean } = {}): void {
     this.requireVni(vni);
-    this.fdb.addRemote(vni, mac, vtep, opts);
+    this.controlChange(vni, mac, () => this.fdb.addRemote(vni, mac, vtep, opts));
     if (!this.watched.has(vtep)) this.syncNextHops();
   }
 
   /** Control plane: withdraw; with `vtep`, only if the entry still points there. */
   removeRemote(vni: number, mac: string, vtep?: string): boolean {
-    return this.fdb.removeRemote(vni, mac, vtep);
+    return this.controlChange(vni, mac, () => this.fdb.removeRemote(vni, mac, vtep));
   }
 
-  /** Control plane (Type 3 routes) or static config: the VTEPs that receive BUM frames of `vni`. */
+  /**
+   * Run a control-plane change of (vni, mac) and move the VNI's VTEP
+   * membership (evpn mode) with it: the VTEP the entry pointed at before
+   * loses one reference, the one it points at after gains one.
+   */
+  private controlChange<T>(vni: number, mac: string, change: () => T): T {
+    const members = this.fwd.vnis.get(vni)?.vteps ?? null;
+    const before = members === null ? -1 : this.remoteVtepOf(vni, mac);
+    this.inControlChange = true;
+    let result: T;
+    try {
+      result = change();
+    } finally {
+      this.inControlChange = false;
+    }
+    if (members !== null) {
+      const after = this.remoteVtepOf(vni, mac);
+      if (after !== before) {
+        if (before >= 0) members.remove(before);
+        if (after >= 0) members.add(after);
+      }
+    }
+    return result;
+  }
+
+  /** The VTEP index the remote entry of (vni, mac) points at, or -1. */
+  private remoteVtepOf(vni: number, mac: string): number {
+    const slot = this.fdb.lookupMac(vni, mac);
+    return slot >= 0 && this.fdb.kindAt(slot) === FDB_REMOTE ? this.fdb.targetAt(slot) : -1;
+  }
+
+  /**
+   * Control plane (Type 3 routes) or static config: the VTEPs that receive
+   * BUM frames of `vni`. With the VTEP table full, the addresses that fit
+   * are used and the rest refused: counted (counters().vteps) and logged at
+   * most once a minute, never thrown (issue 9 item 4).
+   */
   setFloodList(vni: number, vteps: readonly string[]): void {
     this.requireVni(vni);
-    this.floodLists.set(vni, vteps);
+    const members = this.fwd.vnis.get(vni)!.vteps;
+    const old = this.floodLists.get(vni);
+    const refused = this.floodLists.setFitting(vni, vteps);
+    if (members !== null) {
+      for (const idx of this.floodLists.get(vni)) members.add(idx);
+      for (const idx of old) members.remove(idx);
+    }
+    if (refused.length > 0) {
+      this.vtepControlRefused += refused.length;
+      this.reportVtepRefusals();
+    }
     if (vteps.some((v) => !this.watched.has(v))) this.syncNextHops();
+  }
+
+  /** One log line, at most once a minute, for VTEPs the table refused since the last one. */
+  private reportVtepRefusals(): void {
+    const total = this.vteps.learnRefused + this.vtepControlRefused;
+    const now = Date.now();
+    if (total === this.vtepRefusedLogged || now - this.vtepRefusedLoggedAt < VTEP_REFUSAL_LOG_MS) return;
+    const t = this.vteps;
+    this.warn(
+      `VTEP table: ${total - this.vtepRefusedLogged} address(es) refused since the last report ` +
+        `(${t.size} of ${t.capacity} held, ${t.learnedSize} of them learned, learned share ${t.learnedLimit}; ` +
+        `refused so far: ${t.learnRefused} learned, ${this.vtepControlRefused} control-plane)`,
+    );
+    this.vtepRefusedLogged = total;
+    this.vtepRefusedLoggedAt = now;
   }
 
   /** The next-hop MAC datagrams to `vtep` take on the underlay link, or undefined (through the kernel). */
@@ -765,6 +998,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         txErrors: s.txErrors,
         txQueueFull: s.txQueueFull,
         kernelDrops: 'kernelDrops' in s ? (s as PacketStats).kernelDrops : 0,
+        rxErrors: c[P_RX_ERRORS]!,
       };
     });
     const underlays: UnderlayCounters[] = fwd.underlays.map((u) => {
@@ -782,6 +1016,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         txErrors: s.txErrors,
         txQueueFull: s.txQueueFull,
         lastTxError: s.lastTxError,
+        rxErrors: l[U_RX_ERRORS]!,
       };
     });
     const vnis: VniCounters[] = [...fwd.vnis.values()]
@@ -830,6 +1065,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         txQueueFull: s.txQueueFull,
         lastTxError: s.lastTxError,
         kernelDrops: s.kernelDrops,
+        rxErrors: this.linkRxErrors,
       };
     }
     return {
@@ -839,6 +1075,14 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       underlays,
       ...(link !== undefined ? { link } : {}),
       fdb: this.fdb.counters(),
+      vteps: {
+        entries: this.vteps.size,
+        capacity: this.vteps.capacity,
+        learned: this.vteps.learnedSize,
+        learnedLimit: this.vteps.learnedLimit,
+        learnRefused: this.vteps.learnRefused,
+        controlRefused: this.vtepControlRefused,
+      },
     };
   }
 
@@ -847,6 +1091,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.recoveries) clearTimeout(t);
+    this.recoveries.clear();
     this.closeHandles();
   }
 

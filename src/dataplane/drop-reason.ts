@@ -10,7 +10,7 @@ export const Drop = {
   VxlanTruncated: 2,
   /** Inner frame shorter than an Ethernet header (14 bytes), or a local runt. */
   InnerRunt: 3,
-  /** evpn mode: the datagram came from a VTEP the control plane does not know. */
+  /** evpn mode: the datagram came from a VTEP the control plane did not place in this VNI (flood list or a Type 2 next hop). */
   UnknownVtep: 4,
   /** Inner frame too large for the underlay MTU once encapsulated (never fragmented, RFC 7348 §4.3). */
   Mtu: 5,
@@ -35,11 +35,24 @@ export const Drop = {
    * outside it), or a GSO type that cannot be cut (UFO, unknown).
    */
   BadOffload: 14,
+  /**
+   * A VXLAN datagram that reached the underlay socket through a member port
+   * (or any interface but the underlay one): a host in one VNI must not
+   * inject frames into another by addressing our VTEP (issue 9 item 1).
+   */
+  NotUnderlay: 15,
+  /**
+   * A VLAN-tagged frame where none is taken: on an access port, a trunk
+   * port's untagged (native) VNI, a second tag behind a trunk's own (no VLAN
+   * hopping into another VNI's trunk), or an inner tag in a decapsulated
+   * frame (RFC 7348 §6.1). PortConfig.tagged 'pass' allows them.
+   */
+  UnexpectedTag: 16,
 } as const;
 
 export type DropReasonCode = (typeof Drop)[keyof typeof Drop];
 
-export const DROP_REASON_COUNT = 15;
+export const DROP_REASON_COUNT = 17;
 
 /** Names used in counters, metrics and the CLI (index = code). */
 export const DROP_REASON_NAMES: readonly string[] = [
@@ -58,6 +71,8 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'split-horizon',
   'no-flood-target',
   'bad-offload',
+  'not-underlay',
+  'unexpected-tag',
 ];
 
 /** Counters by reason as a plain object, e.g. { 'vxlan-flags': 3, ... }. */

@@ -41,13 +41,34 @@ export class FloodLists {
    */
   set(vni: number, addresses: readonly string[]): void {
     checkVni(vni);
+    const { wanted, refused } = this.intern(addresses);
+    if (refused.length > 0) throw new RangeError(`VTEP table full (${this.vteps.capacity} addresses): cannot add ${refused[0]}`);
+    this.publish(vni, wanted);
+  }
+
+  /**
+   * As set(), but with the VTEP table full the addresses that fit are
+   * published and the others returned (the control plane's path: a full
+   * table is counted and logged, never thrown into an UPDATE handler).
+   * Throws TypeError on a bad address, RangeError on a bad VNI.
+   */
+  setFitting(vni: number, addresses: readonly string[]): string[] {
+    checkVni(vni);
+    const { wanted, refused } = this.intern(addresses);
+    this.publish(vni, wanted);
+    return refused;
+  }
+
+  /** Indexes of `addresses` (duplicates dropped, order kept) and those the full table refused. */
+  private intern(addresses: readonly string[]): { wanted: number[]; refused: string[] } {
     const wanted: number[] = [];
+    const refused: string[] = [];
     for (const a of addresses) {
       const idx = this.vteps.intern(a);
-      if (idx < 0) throw new RangeError(`VTEP table full (${this.vteps.capacity} addresses): cannot add ${a}`);
-      if (!wanted.includes(idx)) wanted.push(idx);
+      if (idx < 0) refused.push(a);
+      else if (!wanted.includes(idx)) wanted.push(idx);
     }
-    this.publish(vni, wanted);
+    return { wanted, refused };
   }
 
   /** Add one VTEP (a Type 3 route arrived). Returns false when it was already listed. */

@@ -5,6 +5,7 @@
 import { DROP_REASON_COUNT } from './drop-reason.js';
 import type { VniMode } from './dataplane-config.js';
 import { DatagramTx, FrameTx, type FramePort, type RxBatch, type UdpUnderlay } from './native-io.js';
+import type { VniVteps } from './vni-vteps.js';
 
 // Port counters (Float64Array indexes).
 export const P_RX_FRAMES = 0;
@@ -13,7 +14,9 @@ export const P_TX_FRAMES = 2;
 export const P_TX_BYTES = 3;
 export const P_FLOODED = 4;
 export const P_DROPS = 5;
-export const PORT_COUNTERS = 6;
+/** Receive calls that failed with an error other than EAGAIN (the port goes on or is reopened). */
+export const P_RX_ERRORS = 6;
+export const PORT_COUNTERS = 7;
 
 // VNI counters; drops by reason follow at V_DROPS + reason.
 export const V_RX_FRAMES = 0;
@@ -44,12 +47,21 @@ export class LocalPort {
   vlanVni: Int32Array | null = null;
   /** VNI -> VID to tag egress frames with (absent or 0: untagged). */
   readonly vniVid = new Map<number, number>();
+  /**
+   * Tagged frames where the port takes none (access port, native VNI, a
+   * second tag) enter the VNI with their tag instead of being dropped
+   * (PortConfig.tagged 'pass').
+   */
+  passTagged = false;
+  /** The handle is closed while the port is being reopened: frames queued for it are dropped (tx-error). */
+  down = false;
 
   constructor(
     readonly index: number,
     readonly name: string,
     readonly kind: 'packet' | 'tap',
-    readonly io: FramePort,
+    /** Replaced when the port is reopened after receive errors (Dataplane). */
+    public io: FramePort,
     readonly rx: RxBatch,
     arena: Buffer,
   ) {
@@ -75,7 +87,9 @@ export const U_RX_DATAGRAMS = 0;
 export const U_RX_BYTES = 1;
 export const U_TX_DATAGRAMS = 2;
 export const U_TX_BYTES = 3;
-export const UNDERLAY_COUNTERS = 4;
+/** Receive calls on the socket that failed with an error other than EAGAIN. */
+export const U_RX_ERRORS = 4;
+export const UNDERLAY_COUNTERS = 5;
 
 /**
  * One UDP underlay socket (one per VXLAN destination port in use). It sends
@@ -85,6 +99,8 @@ export const UNDERLAY_COUNTERS = 4;
 export class Underlay {
   readonly srcAddrs: Uint32Array;
   readonly srcPorts: Uint32Array;
+  /** Ingress interface of each received datagram (0: unknown), for the member-port check. */
+  readonly ifindexes: Uint32Array;
   readonly tx: DatagramTx;
   /** Datagrams of this UDP port that went through the underlay link (U_* indexes). */
   readonly linkCounters = new Float64Array(UNDERLAY_COUNTERS);
@@ -98,6 +114,7 @@ export class Underlay {
   ) {
     this.srcAddrs = new Uint32Array(rx.slots * io.addressStride);
     this.srcPorts = new Uint32Array(rx.slots);
+    this.ifindexes = new Uint32Array(rx.slots);
     this.tx = new DatagramTx(txCapacity, arena, io.addressStride);
   }
 }
@@ -141,6 +158,10 @@ export class VniState {
   groupIndex = -1;
   /** Answer ARP requests for remote hosts known from EVPN Type 2 MAC+IP routes (RFC 7432 §10). */
   arpSuppression = false;
+  /** evpn mode: the remote VTEPs the control plane placed in this VNI (datagrams from others are dropped). */
+  vteps: VniVteps | null = null;
+  /** Decapsulated frames with an inner VLAN tag are delivered, not dropped (a port of the VNI says tagged: 'pass'). */
+  passTagged = false;
   constructor(
     readonly vni: number,
     readonly mode: VniMode,

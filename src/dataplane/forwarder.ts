@@ -119,6 +119,12 @@ export class Forwarder {
   readonly vnis = new Map<number, VniState>();
   /** Coarse clock for FDB aging, advanced once a second by the owner. */
   tick = 0;
+  /**
+   * Interface indexes of the local ports: a VXLAN datagram the underlay
+   * socket received on one of them came from a host in a VNI, not from the
+   * underlay, and is dropped (not-underlay). Kept by the owner.
+   */
+  readonly memberIfindexes = new Set<number>();
   /** Shared by every queue: see the header comment. */
   readonly arena: Buffer;
   private readonly arenaView: DataView;
@@ -209,14 +215,27 @@ export class Forwarder {
       // VNI from the port, or from the VLAN tag on a trunk port (tag removed in place).
       let vni = port.untaggedVni;
       const vlanVni = port.vlanVni;
-      if (vlanVni !== null && ((buf[o + 12]! << 8) | buf[o + 13]!) === EtherType.Vlan && len >= ETH_HEADER_LENGTH + 4) {
-        const vid = ((buf[o + 14]! & 0x0f) << 8) | buf[o + 15]!;
-        vni = vlanVni[vid]!;
-        if (vni >= 0) {
-          buf.copyWithin(o + 4, o, o + 12);
-          o += 4;
-          len -= 4;
-          this.shiftOffload(-4);
+      if (isTag(buf, o + 12)) {
+        if (vlanVni !== null && ((buf[o + 12]! << 8) | buf[o + 13]!) === EtherType.Vlan && len >= ETH_HEADER_LENGTH + 4) {
+          const vid = ((buf[o + 14]! & 0x0f) << 8) | buf[o + 15]!;
+          vni = vlanVni[vid]!;
+          if (vni >= 0) {
+            buf.copyWithin(o + 4, o, o + 12);
+            o += 4;
+            len -= 4;
+            this.shiftOffload(-4);
+            // A second tag behind the trunk's own would leave another trunk
+            // as that VLAN (double-tagging VLAN hopping): not without the port's say.
+            if (!port.passTagged && isTag(buf, o + 12)) {
+              this.dropPort(port, Drop.UnexpectedTag);
+              continue;
+            }
+          }
+        } else if (!port.passTagged) {
+          // An access port (or a trunk's untagged VNI) takes untagged frames
+          // only: a tagged one would leave the VNI's trunks as that VLAN.
+          this.dropPort(port, Drop.UnexpectedTag);
+          continue;
         }
       }
       const vs = vni >= 0 ? this.vnis.get(vni) : undefined;
@@ -487,7 +506,7 @@ export class Forwarder {
   pollUnderlay(u: Underlay): void {
     const rx = u.rx;
     for (let b = 0; b < MAX_BATCHES_PER_WAKEUP; b++) {
-      const n = u.io.receive(rx, u.srcAddrs, u.srcPorts);
+      const n = u.io.receive(rx, u.srcAddrs, u.srcPorts, rx.slots, u.ifindexes);
       if (n === 0) break;
       this.handleUnderlayBatch(u, n);
       this.flushAll();
@@ -499,9 +518,18 @@ export class Forwarder {
     const rx = u.rx;
     const a = this.addrScratch;
     const v6 = u.io.addressStride === 4;
+    const members = this.memberIfindexes;
+    const ifindexes = u.ifindexes;
     for (let i = 0; i < n; i++) {
       const len = rx.lengths[i]!;
       if (len === 0) continue;
+      // The socket hears our address on every interface of the namespace:
+      // a datagram that came in on a member port is a host's, whatever
+      // source address it claims (issue 9 item 1).
+      if (members.size > 0 && members.has(ifindexes[i]!)) {
+        this.drop(Drop.NotUnderlay);
+        continue;
+      }
       this.clearOffload();
       if (v6) {
         for (let w = 0; w < 4; w++) writeU32(a, w * 4, u.srcAddrs[i * 4 + w]!);
@@ -694,16 +722,26 @@ export class Forwarder {
       this.dropVni(vs, Drop.InnerRunt);
       return undefined;
     }
+    // RFC 7348 §6.1: a decapsulated frame with an inner VLAN tag SHOULD be
+    // discarded unless configured otherwise (it would leave a trunk
+    // double-tagged, a VLAN of the remote sender's choosing).
+    if (!vs.passTagged && isTag(buf, inner + 12)) {
+      this.dropVni(vs, Drop.UnexpectedTag);
+      return undefined;
+    }
     if (vs.mode === 'evpn') {
-      // evpn mode: remote VTEPs come only from the control plane (Type 3 / Type 2).
+      // evpn mode: remote VTEPs come only from the control plane, and only
+      // the ones it placed in this VNI (Type 3 / a Type 2 next hop here).
       const idx = this.vteps.findBytes(src, srcAt, srcLen);
-      if (idx < 0 || this.vteps.refs(idx) === 0) {
+      const members = vs.vteps;
+      if (idx < 0 || members === null || !members.has(idx)) {
         this.dropVni(vs, Drop.UnknownVtep);
         return undefined;
       }
     } else {
-      // static / multicast: learn inner source MAC -> outer source IP, as the kernel's vxlan does.
-      const idx = this.vteps.internBytes(src, srcAt, srcLen);
+      // static / multicast: learn inner source MAC -> outer source IP, as the
+      // kernel's vxlan does, within the data plane's share of the VTEP table.
+      const idx = this.vteps.internLearned(src, srcAt, srcLen);
       if (idx >= 0) this.fdb.learnRemote(vs.vni, buf, inner + 6, idx, this.tick);
     }
     const vc = vs.counters;
@@ -907,6 +945,12 @@ export class Forwarder {
   flushPort(p: LocalPort): void {
     const q = p.tx;
     if (q.count === 0) return;
+    if (p.down) {
+      this.drops[Drop.TxError]! += q.count;
+      q.count = 0;
+      q.src = null;
+      return;
+    }
     const sent = p.io.send(q);
     const c = p.counters;
     c[P_TX_FRAMES]! += sent;
@@ -992,6 +1036,12 @@ export class Forwarder {
     this.drops[reason]!++;
     p.counters[P_DROPS]!++;
   }
+}
+
+/** True when the EtherType at buf[at] is a VLAN tag's TPID (802.1Q, 802.1ad, pre-standard QinQ). */
+function isTag(buf: Uint8Array, at: number): boolean {
+  const t = (buf[at]! << 8) | buf[at + 1]!;
+  return t === EtherType.Vlan || t === EtherType.QinQ || t === EtherType.QinQ9100;
 }
 
 function sameMac(buf: Uint8Array, a: number, b: number): boolean {

@@ -116,7 +116,8 @@ class JsUdpUnderlay implements UdpUnderlay {
     });
   }
 
-  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
+  /** dgram reports no ingress interface: ifindexes are 0 (unknown), so the member-port check cannot apply. */
+  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots, ifindexes?: Uint32Array): number {
     if (this.isClosed) throw new Error(`closed handle ${this.address}:${this.port}`);
     const stride = Math.ceil((batch.headroom + batch.frameMax) / RX_ALIGN) * RX_ALIGN;
     const n = Math.min(max, this.size, batch.slots, Math.floor((batch.buffer.length - batch.frameMax - batch.headroom) / stride) + 1);
@@ -135,6 +136,7 @@ class JsUdpUnderlay implements UdpUnderlay {
       }
       writeAddress(this.queueAddr[this.head]!, srcAddrs, i);
       srcPorts[i] = this.queuePort[this.head]!;
+      if (ifindexes !== undefined) ifindexes[i] = 0;
       this.head = (this.head + 1) % QUEUE_MAX;
       this.size--;
     }

@@ -306,6 +306,12 @@ export interface UdpUnderlayOptions {
   bindAddress?: string;
   /** Underlay interface for multicast: joins and multicast sends use it. */
   multicastInterface?: string;
+  /**
+   * Receive only datagrams that arrived on this interface (SO_BINDTODEVICE
+   * on the receiving socket): the underlay interface, so that a host on a
+   * member port cannot reach the underlay by addressing our VTEP.
+   */
+  bindDevice?: string;
   /** TTL / hop limit of unicast datagrams (default 64) and of multicast ones (default 1, as Linux vxlan). */
   ttl?: number;
   multicastTtl?: number;
@@ -329,9 +335,11 @@ export interface UdpUnderlay extends Pollable {
   /**
    * Receive up to max datagrams (UDP payloads: VXLAN header + inner frame)
    * into batch; srcAddrs/srcPorts get each sender (see writeAddress for the
-   * number layout). Returns how many slots were filled.
+   * number layout), ifindexes (when given) the interface each arrived on
+   * (IP_PKTINFO; 0 where unknown). Returns how many slots were filled.
+   * Throws the addon's errno error on a receive error other than EAGAIN.
    */
-  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max?: number): number;
+  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max?: number, ifindexes?: Uint32Array): number;
   /**
    * Send entries [0, tx.count) to their dstAddrs / dstPorts from source port
    * srcPorts[i] (RFC 7348 §5: a hash of the inner flow), DF set. Several
@@ -430,6 +438,7 @@ interface AddonUdpHandle extends AddonHandle {
     headroom: number,
     frameMax: number,
     max: number,
+    ifindexes?: Uint32Array | null,
   ): number;
   send(
     src: Buffer,
@@ -524,8 +533,8 @@ class NativeUdpUnderlay implements UdpUnderlay {
   get closed(): boolean {
     return !this.h.isOpen();
   }
-  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
-    return this.h.recv(batch.buffer, batch.offsets, batch.lengths, srcAddrs, srcPorts, batch.headroom, batch.frameMax, max);
+  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots, ifindexes?: Uint32Array): number {
+    return this.h.recv(batch.buffer, batch.offsets, batch.lengths, srcAddrs, srcPorts, batch.headroom, batch.frameMax, max, ifindexes ?? null);
   }
   send(tx: DatagramTx): number {
     if (tx.count === 0 || tx.src === null) return 0;

@@ -12,6 +12,14 @@
 // An index whose count drops to zero is only recycled by reclaim(), which the
 // owner calls between batches: an index read earlier in the same batch still
 // names the same address when the batch is sent.
+//
+// The data plane may fill only its own share (learnedLimit): addresses it
+// interns from outer source addresses (internLearned) are counted apart, and
+// the rest of the table stays free for the control plane's flood lists and
+// Type 2 next hops, so datagrams from many sources into a static VNI cannot
+// starve an evpn VNI of VTEPs (README "Limits and defences"). A learned
+// address ages with the FDB entries that hold it; one the control plane
+// interns as well stops counting as learned.
 
 import { formatIpv4, formatIpv6, parseIp } from '../wire/ip-address.js';
 
@@ -42,11 +50,28 @@ export class VtepTable {
   private readonly isPending: Uint8Array;
   private readonly scratch = new Uint8Array(16);
 
-  constructor(capacity = 4096) {
+  /** Most addresses held for the data plane's learning at once (the rest is the control plane's reserve). */
+  readonly learnedLimit: number;
+  private learnedHeld = 0;
+  /** 1 where the index was interned by the data plane only (internLearned). */
+  private readonly learned: Uint8Array;
+  /** Data-plane interns refused because the learned share was full (a counter). */
+  learnRefused = 0;
+
+  /**
+   * `learnedLimit` defaults to three quarters of the capacity: a quarter
+   * (1,024 of the default 4,096) is always left for the control plane.
+   */
+  constructor(capacity = 4096, learnedLimit = capacity - (capacity >>> 2)) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 24) {
       throw new RangeError(`VtepTable capacity must be an integer in 1..${1 << 24}, got ${capacity}`);
     }
+    if (!Number.isInteger(learnedLimit) || learnedLimit < 0 || learnedLimit > capacity) {
+      throw new RangeError(`VtepTable learnedLimit must be an integer in 0..${capacity}, got ${learnedLimit}`);
+    }
     this.capacity = capacity;
+    this.learnedLimit = learnedLimit;
+    this.learned = new Uint8Array(capacity);
     let size = 2;
     while (size < capacity * 2) size *= 2;
     this.table = new Int32Array(size);
@@ -66,6 +91,11 @@ export class VtepTable {
     return this.held;
   }
 
+  /** Number of addresses held for data-plane learning only (counted against learnedLimit). */
+  get learnedSize(): number {
+    return this.learnedHeld;
+  }
+
   /** Index of an address given as text (IPv4 or IPv6), adding it; -1 when full. Throws TypeError on bad text. */
   intern(address: string): number {
     const b = parseIp(address);
@@ -81,7 +111,41 @@ export class VtepTable {
   /** Index of the 4- or 16-byte address at buf[offset], adding it; -1 when full. No allocation. */
   internBytes(buf: Uint8Array, offset: number, length: number): number {
     const i = this.probe(buf, offset, length);
+    if (i >= 0) {
+      // The control plane names it too: no longer the data plane's alone.
+      if (this.learned[i] === 1) {
+        this.learned[i] = 0;
+        this.learnedHeld--;
+      }
+      return i;
+    }
+    return this.insert(~i, length);
+  }
+
+  /**
+   * The data plane's intern (an outer source address to learn): as
+   * internBytes, but a new address is refused (-1, counted in learnRefused)
+   * once learnedLimit addresses are held for learning. No allocation.
+   */
+  internLearned(buf: Uint8Array, offset: number, length: number): number {
+    const i = this.probe(buf, offset, length);
     if (i >= 0) return i;
+    if (this.learnedHeld >= this.learnedLimit) {
+      this.learnRefused++;
+      return -1;
+    }
+    const idx = this.insert(~i, length);
+    if (idx >= 0) {
+      this.learned[idx] = 1;
+      this.learnedHeld++;
+    } else {
+      this.learnRefused++;
+    }
+    return idx;
+  }
+
+  /** Add the key of the last probe at table position `pos`; -1 when full. */
+  private insert(pos: number, length: number): number {
     let idx: number;
     if (this.freeTop > 0) idx = this.free[--this.freeTop]!;
     else if (this.fresh < this.capacity) idx = this.fresh++;
@@ -95,7 +159,7 @@ export class VtepTable {
     this.family[idx] = length === 4 ? 4 : 6;
     this.refCount[idx] = 0;
     this.generations[idx] = (this.generations[idx]! + 1) >>> 0;
-    this.table[~i] = idx + 1;
+    this.table[pos] = idx + 1;
     this.held++;
     // Until someone retains it, it is reclaimable.
     this.markPending(idx);
@@ -181,6 +245,10 @@ export class VtepTable {
       this.unlink(idx);
       this.family[idx] = 0;
       this.text[idx] = undefined;
+      if (this.learned[idx] === 1) {
+        this.learned[idx] = 0;
+        this.learnedHeld--;
+      }
       this.free[this.freeTop++] = idx;
       this.held--;
       freed++;

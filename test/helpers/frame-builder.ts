@@ -100,3 +100,10 @@ export function vxlanPacket(e: Endpoints, vni: number, inner: Buffer): Buffer {
 export function reverse(e: Endpoints): Endpoints {
   return { src: e.dst, dst: e.src, srcPort: e.dstPort, dstPort: e.srcPort };
 }
+
+/** A VXLAN payload (header + inner frame) of `vni`: a 60-byte broadcast from `srcMac`, local experimental EtherType. */
+export function vxlanBroadcast(vni: number, srcMac: string): Buffer {
+  const inner = Buffer.alloc(60);
+  ethernet.encode({ dst: 'ff:ff:ff:ff:ff:ff', src: srcMac, vlans: [], etherType: 0x88b5 }, inner);
+  return Buffer.concat([vxlan.encode({ vni }), inner]);
+}

@@ -71,6 +71,9 @@ export class MemoryPort implements PacketPort, TapPort {
   readonly sentWithVnet: SentFrame[] = [];
   private cb: ReadableCallback | undefined;
   private readonly s = emptyStats();
+  /** Receive calls left that throw, and the errno code they throw (failReceive). */
+  private failures = 0;
+  private failCode = '';
   constructor(
     readonly name: string,
     readonly kind: 'af-packet' & 'tap',
@@ -92,6 +95,18 @@ export class MemoryPort implements PacketPort, TapPort {
   linkDown(): void {
     this.cb?.(Object.assign(new Error(`poll ${this.name}: ENETDOWN (Network is down)`), { code: 'ENETDOWN' }));
   }
+  /**
+   * Make the next `times` receive calls throw as the addon's do on a
+   * receive error other than EAGAIN (an Error with code, errno, syscall).
+   */
+  failReceive(code: string, times = 1): void {
+    this.failCode = code;
+    this.failures = times;
+  }
+  /** Run the readable callback once (level-triggered polling calls it again while frames wait). */
+  poll(): void {
+    this.cb?.(null);
+  }
   /** Queue frames and run the readable callback once. */
   inject(...frames: Buffer[]): void {
     this.rxQueue.push(...frames.map((frame) => ({ frame })));
@@ -103,6 +118,10 @@ export class MemoryPort implements PacketPort, TapPort {
     this.cb?.(null);
   }
   receive(batch: RxBatch, max = batch.slots): number {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error(`AF_PACKET recv ${this.name}: ${this.failCode}`), { code: this.failCode, syscall: 'AF_PACKET recv' });
+    }
     let n = 0;
     const room = Math.min(max, slotsOf(batch));
     while (n < room && this.rxQueue.length > 0) {
@@ -141,10 +160,13 @@ export class MemoryUnderlay implements UdpUnderlay {
   readonly family = 4 as const;
   readonly addressStride = 1 as const;
   closed = false;
-  readonly rxQueue: Array<{ src: number; srcPort: number; payload: Buffer }> = [];
+  readonly rxQueue: Array<{ src: number; srcPort: number; payload: Buffer; ifindex: number }> = [];
   readonly sent: SentDatagram[] = [];
   readonly groups: string[] = [];
   private cb: ReadableCallback | undefined;
+  /** Receive calls left that throw (failReceive). */
+  private failures = 0;
+  private failCode = '';
   constructor(
     readonly address: string,
     readonly port: number,
@@ -160,13 +182,26 @@ export class MemoryUnderlay implements UdpUnderlay {
   close(): void {
     this.closed = true;
   }
-  /** Queue a datagram from `src` (dotted quad) and run the readable callback. */
-  inject(src: string, payload: Buffer, srcPort = 50000): void {
-    const p = src.split('.').map(Number);
-    this.rxQueue.push({ src: ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0, srcPort, payload });
+  /** Make the next `times` receive calls throw as the addon's do (see MemoryPort.failReceive). */
+  failReceive(code: string, times = 1): void {
+    this.failCode = code;
+    this.failures = times;
+  }
+  /** Run the readable callback once. */
+  poll(): void {
     this.cb?.(null);
   }
-  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots): number {
+  /** Queue a datagram from `src` (dotted quad), arrived on interface `ifindex` (0: unknown), and run the readable callback. */
+  inject(src: string, payload: Buffer, srcPort = 50000, ifindex = 0): void {
+    const p = src.split('.').map(Number);
+    this.rxQueue.push({ src: ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0, srcPort, payload, ifindex });
+    this.cb?.(null);
+  }
+  receive(batch: RxBatch, srcAddrs: Uint32Array, srcPorts: Uint32Array, max = batch.slots, ifindexes?: Uint32Array): number {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error(`UDP recv ${this.address}:${this.port}: ${this.failCode}`), { code: this.failCode, syscall: 'UDP recv' });
+    }
     let n = 0;
     const room = Math.min(max, slotsOf(batch));
     while (n < room && this.rxQueue.length > 0) {
@@ -174,6 +209,7 @@ export class MemoryUnderlay implements UdpUnderlay {
       place(batch, n, d.payload, undefined);
       srcAddrs[n] = d.src;
       srcPorts[n] = d.srcPort;
+      if (ifindexes !== undefined) ifindexes[n] = d.ifindex;
       n++;
     }
     return n;

@@ -98,13 +98,13 @@ static int setopt_int(int fd, int level, int opt, int v) {
   return setsockopt(fd, level, opt, &v, sizeof v) == 0 ? 0 : errno;
 }
 
-/* openUdp({ address, port, bindAddress, multicastInterface, ttl, multicastTtl,
- *   tos, batchSize, rcvbuf, sndbuf, receive, netns }) */
+/* openUdp({ address, port, bindAddress, multicastInterface, bindDevice, ttl,
+ *   multicastTtl, tos, batchSize, rcvbuf, sndbuf, receive, netns }) */
 napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value o = NULL;
   napi_get_cb_info(env, info, &argc, &o, NULL, NULL);
-  char address[48], bind_text[48], mcif[IF_NAMESIZE], ns[200];
+  char address[48], bind_text[48], mcif[IF_NAMESIZE], bind_dev[IF_NAMESIZE], ns[200];
   uint32_t port, ttl, mc_ttl, tos, batch, rcvbuf, sndbuf;
   int receive;
   napi_valuetype t = napi_undefined;
@@ -113,6 +113,7 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   if (vx_opt_string(env, o, "address", address, sizeof address) ||
       vx_opt_string(env, o, "bindAddress", bind_text, sizeof bind_text) ||
       vx_opt_string(env, o, "multicastInterface", mcif, sizeof mcif) ||
+      vx_opt_string(env, o, "bindDevice", bind_dev, sizeof bind_dev) ||
       vx_opt_string(env, o, "netns", ns, sizeof ns) || vx_opt_u32(env, o, "port", 4789, &port) ||
       vx_opt_u32(env, o, "ttl", 64, &ttl) || vx_opt_u32(env, o, "multicastTtl", 1, &mc_ttl) ||
       vx_opt_u32(env, o, "tos", 0, &tos) ||
@@ -167,6 +168,21 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   /* Only the groups this socket joins, not every group any socket joined
    * (Linux's default for a socket bound to the wildcard address). */
   setopt_int(h->fd, ip, v6 ? IPV6_MULTICAST_ALL : IP_MULTICAST_ALL, 0);
+  if (bind_dev[0]) {
+    /* Only datagrams that arrived on the underlay interface: the kernel
+     * delivers ones to our address from any interface of the namespace,
+     * member ports included (socket(7) SO_BINDTODEVICE). */
+    op = "UDP SO_BINDTODEVICE";
+    if (setsockopt(h->fd, SOL_SOCKET, SO_BINDTODEVICE, bind_dev, (socklen_t)strlen(bind_dev) + 1) < 0)
+      goto fail_errno;
+  }
+  if (receive) {
+    /* The ingress interface of every datagram (ip(7) IP_PKTINFO, ipv6(7)
+     * IPV6_RECVPKTINFO), for recv's ifindexes: the TypeScript side refuses
+     * datagrams that came in on a member port. */
+    op = "UDP PKTINFO";
+    if ((err = setopt_int(h->fd, ip, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, 1))) goto fail;
+  }
   if (!receive) {
     /* Datagrams are read from the AF_PACKET link instead: drop every copy
      * here before it is queued (the socket only holds the port). */
@@ -238,7 +254,7 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   saved = -1;
 
   op = "UDP open";
-  if ((err = vx_alloc_batch(h, batch, 0, 1))) goto fail;
+  if ((err = vx_alloc_batch(h, batch, receive, 1))) goto fail;
   napi_value obj = vx_handle_wrap(env, h);
   if (!obj) return NULL;
   vx_set_num(env, obj, "port", h->port);
@@ -256,6 +272,7 @@ fail:
   free(h->iov);
   free(h->addrs);
   free(h->hdrs);
+  free(h->ctrl);
   {
     char subject[VX_NAME_MAX];
     snprintf(subject, sizeof subject, "%s", h->name);
@@ -278,13 +295,31 @@ static inline uint32_t get32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* recv(buffer, offsets, lengths, srcAddrs, srcPorts, headroom, frameMax, max)
- * -> datagrams received, laid out as vx_rx_args says (a whole frameMax slot
- * each). srcAddrs holds one number per datagram for IPv4 (a.b.c.d as
- * a<<24|b<<16|c<<8|d), four (big-endian 32-bit words) for IPv6. */
+/* The ingress ifindex from a received message's IP_PKTINFO / IPV6_PKTINFO; 0 if absent. */
+static uint32_t pktinfo_ifindex(struct msghdr *m) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      return (uint32_t)pi.ipi_ifindex;
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      struct in6_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      return (uint32_t)pi.ipi6_ifindex;
+    }
+  }
+  return 0;
+}
+
+/* recv(buffer, offsets, lengths, srcAddrs, srcPorts, headroom, frameMax, max,
+ * ifindexes?) -> datagrams received, laid out as vx_rx_args says (a whole
+ * frameMax slot each). srcAddrs holds one number per datagram for IPv4
+ * (a.b.c.d as a<<24|b<<16|c<<8|d), four (big-endian 32-bit words) for IPv6;
+ * ifindexes (a Uint32Array, optional) the interface each arrived on. */
 napi_value vx_udp_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   vx_handle *h = vx_this(env, info, VX_UDP, &argc, argv, 1);
   if (!h) return NULL;
   if (argc < 8)
@@ -298,9 +333,19 @@ napi_value vx_udp_recv(napi_env env, napi_callback_info info) {
       vx_arg_u32array(env, argv[3], "srcAddrs", &addrs, &addrs_len) ||
       vx_arg_u32array(env, argv[4], "srcPorts", &ports, &ports_len))
     return NULL;
+  uint32_t *ifx = NULL;
+  size_t ifx_len = 0;
+  if (argc > 8) {
+    napi_valuetype t;
+    napi_typeof(env, argv[8], &t);
+    if (t != napi_undefined && t != napi_null &&
+        vx_arg_u32array(env, argv[8], "ifindexes", &ifx, &ifx_len))
+      return NULL;
+  }
   int v6 = h->family == AF_INET6;
   uint32_t max = rx.max > h->batch ? h->batch : rx.max;
   if (max > ports_len) max = (uint32_t)ports_len;
+  if (ifx && max > ifx_len) max = (uint32_t)ifx_len;
   if ((uint64_t)max * (v6 ? 4 : 1) > addrs_len) max = (uint32_t)(addrs_len / (v6 ? 4 : 1));
   uint64_t stride = ((uint64_t)rx.headroom + rx.frame_max + VX_RX_ALIGN - 1) & ~(uint64_t)(VX_RX_ALIGN - 1);
   uint32_t slots = 0;
@@ -310,7 +355,9 @@ napi_value vx_udp_recv(napi_env env, napi_callback_info info) {
     rx.offs[slots] = (uint32_t)at;
     h->iov[slots] = (struct iovec){rx.buf + at, rx.frame_max};
     h->msgs[slots].msg_hdr =
-        (struct msghdr){&h->addrs[slots], sizeof h->addrs[slots], &h->iov[slots], 1, NULL, 0, 0};
+        (struct msghdr){&h->addrs[slots], sizeof h->addrs[slots], &h->iov[slots], 1,
+                        h->ctrl ? h->ctrl + (size_t)slots * VX_CTRL_SIZE : NULL,
+                        h->ctrl ? VX_CTRL_SIZE : 0, 0};
   }
   int n = 0;
   if (slots > 0) {
@@ -332,6 +379,7 @@ napi_value vx_udp_recv(napi_env env, napi_callback_info info) {
       h->st.rx_frames += 1;
       h->st.rx_bytes += len;
     }
+    if (ifx) ifx[i] = h->ctrl ? pktinfo_ifindex(&h->msgs[i].msg_hdr) : 0;
     if (v6) {
       struct sockaddr_in6 *s = (struct sockaddr_in6 *)&h->addrs[i];
       const uint8_t *a = s->sin6_addr.s6_addr;
