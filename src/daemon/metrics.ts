@@ -101,7 +101,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   }
 
   // ---- ports
-  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops'): void =>
+  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops' | 'learnRefused'): void =>
     counter(`vxswitch_port_${suffix}_total`, help, ['port', 'kind'], (s, add) => {
       for (const p of s.counters.ports) add({ port: p.name, kind: p.kind }, p[key]);
     });
@@ -115,12 +115,13 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   portCounter('tx_errors', 'Frames the kernel refused on send.', 'txErrors');
   portCounter('tx_queue_full', 'Frames not sent because the send queue was full.', 'txQueueFull');
   portCounter('kernel_drops', 'Frames the kernel dropped before vxswitch read them (AF_PACKET ring full).', 'kernelDrops');
+  portCounter('learn_refused', 'Source MACs of a local port the FDB refused to learn (learning rate, VNI share, table limits).', 'learnRefused');
   gauge('vxswitch_port_vni_info', 'A local port carries a VNI (always 1).', ['port', 'vni'], (s, set) => {
     for (const p of s.counters.ports) for (const vni of p.vnis) set({ port: p.name, vni }, 1);
   });
 
   // ---- VNIs
-  const vniCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'encapsulated' | 'decapsulated' | 'flooded' | 'arpSuppressed'): void =>
+  const vniCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'encapsulated' | 'decapsulated' | 'flooded' | 'arpSuppressed' | 'learnRefused'): void =>
     counter(`vxswitch_vni_${suffix}_total`, help, ['vni'], (s, add) => {
       for (const v of s.counters.vnis) add({ vni: v.vni }, v[key]);
     });
@@ -132,6 +133,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   vniCounter('decapsulated', 'VXLAN datagrams received and decapsulated for a VNI.', 'decapsulated');
   vniCounter('flooded', 'BUM frames of a VNI flooded.', 'flooded');
   vniCounter('arp_suppressed', 'ARP requests of a VNI answered locally (RFC 7432 §10).', 'arpSuppressed');
+  vniCounter('learn_refused', 'Source MACs the FDB refused to learn in a VNI (its share, the table limits, a port learning rate).', 'learnRefused');
   counter('vxswitch_vni_drops_total', 'Frames or datagrams of a VNI dropped, by reason.', ['vni', 'reason'], (s, add) => {
     for (const v of s.counters.vnis) for (const [reason, n] of Object.entries(v.drops)) add({ vni: v.vni, reason }, n);
   });
@@ -171,6 +173,9 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
     add({ reason: 'vni-limit' }, f.refusedVniLimit);
     add({ reason: 'table-full' }, f.refusedTableFull);
     add({ reason: 'pinned' }, f.refusedPinned);
+    add({ reason: 'control-reserve' }, f.refusedControlReserve);
+    add({ reason: 'learn-rate' }, f.refusedLearnRate);
+    add({ reason: 'vtep-family' }, f.refusedFamily);
   });
 
   // ---- BGP
