@@ -25,6 +25,7 @@ import http from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataplaneCounters } from '../dataplane/dataplane.js';
 import type { NeighborStatus } from '../control/speaker.js';
+import type { EvpnCounters } from '../control/evpn-manager.js';
 import type { Logger } from './logger.js';
 import type { ListenAddress } from './listen-address.js';
 
@@ -32,6 +33,8 @@ import type { ListenAddress } from './listen-address.js';
 export interface MetricsSource {
   counters(): DataplaneCounters;
   neighbors(): NeighborStatus[];
+  /** What the EVPN manager refused or holds back (absent: no EVPN metrics). */
+  evpn?(): EvpnCounters;
 }
 
 /** gobgp's PeerState.SessionState numbering (api/gobgp.proto), so dashboards for gobgpd carry over. */
@@ -49,6 +52,7 @@ export const FDB_KINDS = ['local_learned', 'local_static', 'remote_learned', 're
 interface Snapshot {
   counters: DataplaneCounters;
   neighbors: NeighborStatus[];
+  evpn: EvpnCounters | undefined;
 }
 
 type Labels<L extends string> = Partial<Record<L, string | number>>;
@@ -67,7 +71,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   let snap: Snapshot | null = null;
   const snapshot = (): Snapshot => {
     if (snap === null) {
-      snap = { counters: source.counters(), neighbors: source.neighbors() };
+      snap = { counters: source.counters(), neighbors: source.neighbors(), evpn: source.evpn?.() };
       queueMicrotask(() => (snap = null));
     }
     return snap;
@@ -176,6 +180,15 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
     add({ reason: 'control-reserve' }, f.refusedControlReserve);
     add({ reason: 'learn-rate' }, f.refusedLearnRate);
     add({ reason: 'vtep-family' }, f.refusedFamily);
+  });
+  gauge('vxswitch_evpn_pending_installs', 'Remote MACs of EVPN routes waiting for room in the FDB (retried as room frees).', [], (s, set) => {
+    if (s.evpn !== undefined) set({}, s.evpn.pendingInstalls);
+  });
+  counter('vxswitch_evpn_refused_total', 'EVPN routes or advertisements refused, by reason.', ['reason'], (s, add) => {
+    if (s.evpn === undefined) return;
+    add({ reason: 'fdb-full' }, s.evpn.installsRefused);
+    add({ reason: 'vtep-family' }, s.evpn.vtepFamilyRefused);
+    add({ reason: 'mac-ip-limit' }, s.evpn.macIpsRefused);
   });
 
   // ---- BGP

@@ -135,6 +135,10 @@ export class Vtep {
     return this.dataplane.counters();
   }
 
+  evpn(): ReturnType<Speaker['evpn']['counters']> {
+    return this.speaker.evpn.counters();
+  }
+
   /** Cease to every peer, close ports (TAPs vanish with their fd). */
   async stop(): Promise<void> {
     this.stopDropSummary();

@@ -92,6 +92,9 @@ class FakeVtep implements MetricsSource {
   neighbors(): NeighborStatus[] {
     return structuredClone(this.n);
   }
+  evpn(): { vtepFamilyRefused: number; installsRefused: number; pendingInstalls: number; macIpsRefused: number } {
+    return { vtepFamilyRefused: 2, installsRefused: 5, pendingInstalls: 3, macIpsRefused: 1 };
+  }
 }
 
 const silent = pino({ level: 'silent' });
@@ -140,6 +143,9 @@ test('metric names, labels and values from a fake VTEP; the text parses as expos
   assert.equal(value(e, 'vxswitch_fdb_refused_total', { reason: 'vtep-family' }), 1);
   assert.equal(value(e, 'vxswitch_port_learn_refused_total', { port: 'eth1' }), 7);
   assert.equal(value(e, 'vxswitch_vni_learn_refused_total', { vni: '100' }), 7);
+  assert.equal(value(e, 'vxswitch_evpn_pending_installs'), 3);
+  assert.equal(value(e, 'vxswitch_evpn_refused_total', { reason: 'fdb-full' }), 5);
+  assert.equal(value(e, 'vxswitch_evpn_refused_total', { reason: 'vtep-family' }), 2);
 
   assert.equal(value(e, 'vxswitch_bgp_routes_received', { neighbor: '10.0.0.9' }), 4);
   assert.equal(value(e, 'vxswitch_bgp_routes_accepted', { neighbor: '10.0.0.9' }), 3);
