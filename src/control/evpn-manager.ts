@@ -33,7 +33,27 @@
 // synchronous localAged, and the speaker answers our announcements with a
 // Loc-RIB change for our own route. State is updated before each outward
 // call, and both echoes find nothing to do.
+//
+// Convergence with the FDB (docs/fdb-limits.md): an install the FDB refuses
+// for lack of room (addRemote returns false) leaves the MAC pending, not
+// "installed"; retryPending() (called once a second by the daemon) installs
+// pending MACs again, a bounded number per call, stopping at the first
+// refusal, so a route's MAC appears once room frees. Pending MACs are counted
+// and logged (rate-limited), never silently lost.
+//
+// Underlay family: a Type 2 next hop or Type 3 originator whose family is not
+// our VTEP's cannot be reached over our underlay (an IPv6 address written into
+// an IPv4 header keeps only its low 32 bits: a stranger's address). Such a
+// route is treated as withdrawn for the instance, counted and logged
+// (rate-limited).
+//
+// Amplification: one learned MAC gives one MAC-only route plus one MAC+IP
+// route per IP that ARP/ND snooping bound to it; the IPs per MAC are capped
+// (MAX_IPS_PER_MAC), so a host cycling sender addresses cannot make us
+// advertise without bound. The number of MACs is bounded by the FDB's
+// learning limits (per-port rate, per-VNI share).
 
+import { isIPv4 } from 'node:net';
 import { isGroupMac, isMac, parseMac, formatMac } from '../wire/mac-address.js';
 import { formatIp, isIp, parseIp } from '../wire/ip-address.js';
 import type { MacIpAdvertisementRoute } from '../wire/evpn-nlri.js';
@@ -57,7 +77,30 @@ export interface RouteSink {
 export type EvpnLogEvent =
   | { event: 'duplicate-mac'; vni: number; mac: string; moves: number; windowMs: number }
   | { event: 'sticky-conflict'; vni: number; mac: string; vtep: string }
-  | { event: 'group-mac-ignored'; vni: number; mac: string; source: 'local' | 'remote' };
+  | { event: 'group-mac-ignored'; vni: number; mac: string; source: 'local' | 'remote' }
+  // Rate-limited (at most one per LOG_INTERVAL_MS per event kind); `refused` counts since the previous line.
+  | { event: 'vtep-family-refused'; vni: number; vtep: string; routeType: 2 | 3; refused: number; message: string }
+  | { event: 'fdb-install-pending'; vni: number; mac: string; pending: number; refused: number; message: string }
+  | { event: 'mac-ip-limit'; vni: number; mac: string; ip: string; refused: number; message: string };
+
+/** What the manager refused or holds back (counters since start; `pendingInstalls` is a gauge). */
+export interface EvpnCounters {
+  /** Type 2 / Type 3 routes refused because their VTEP address is not of our underlay's family. */
+  vtepFamilyRefused: number;
+  /** FDB installs refused for lack of room (each retry that fails counts again). */
+  installsRefused: number;
+  /** Remote MACs waiting for room in the FDB now. */
+  pendingInstalls: number;
+  /** IPs of a local MAC not advertised because the MAC already has MAX_IPS_PER_MAC. */
+  macIpsRefused: number;
+}
+
+/** MAC+IP routes per local MAC at most (IPv4 + link-local + global IPv6 addresses of a host fit). */
+export const MAX_IPS_PER_MAC = 8;
+/** Pending FDB installs retried per retryPending() call by default. */
+export const RETRY_BUDGET = 256;
+/** One log line per event kind per this many milliseconds at most. */
+const LOG_INTERVAL_MS = 10_000;
 
 export interface EvpnManagerOptions {
   speaker: EvpnSpeaker;
@@ -104,6 +147,8 @@ interface MacState {
 
 interface InstanceState {
   inst: EvpnInstance;
+  /** Our VTEP (the underlay) is IPv4. */
+  v4: boolean;
   type3: Route | null;
   macs: Map<string, MacState>;
   flood: Map<string, string>;
@@ -138,6 +183,13 @@ export class EvpnManager {
   private readonly mobilityCache = new WeakMap<readonly PathAttribute[], { seq: number; sticky: boolean }>();
   private nextIndex = 1;
   private started = false;
+  /** MACs whose install the FDB refused for lack of room, oldest first. */
+  private readonly pending = new Map<MacState, InstanceState>();
+  /** Set by install() when the FDB refuses (stops a retry round). */
+  private refusedNow = false;
+  private readonly stats = { vtepFamilyRefused: 0, installsRefused: 0, macIpsRefused: 0 };
+  /** Per log event kind: when the last line went out, and refusals since. */
+  private readonly logGate = new Map<string, { last: number; refused: number }>();
 
   constructor(options: EvpnManagerOptions) {
     this.speaker = options.speaker;
@@ -162,6 +214,7 @@ export class EvpnManager {
     const inst = new EvpnInstance(config, this.speaker, this.nextIndex++);
     const s: InstanceState = {
       inst,
+      v4: isIPv4(inst.vtep),
       type3: null,
       macs: new Map(),
       flood: new Map(),
@@ -188,6 +241,7 @@ export class EvpnManager {
     if (s.type3 !== null) this.sink.withdraw(s.type3);
     s.type3 = null;
     for (const m of s.macs.values()) {
+      this.pending.delete(m);
       if (m.local !== null) for (const r of m.local.routes.values()) this.sink.withdraw(r);
       if (m.installed !== null) this.fdb.removeRemote(vni, m.mac, m.installed.vtep);
     }
@@ -287,6 +341,10 @@ export class EvpnManager {
     let ir = false;
     for (const a of attributes) if (a.type === 'pmsi-tunnel') ir = a.value.tunnelType === 6;
     const vtep = formatIp(parseIp(originatorIp));
+    if (!this.sameFamily(s, vtep, 3)) {
+      this.removeType3(s, key);
+      return;
+    }
     // No ingress-replication PMSI: "no flooding to me" (FRR since 4.x); a
     // replacement without one takes the VTEP out again.
     if (!ir || this.ownVteps.has(vtep)) {
@@ -328,6 +386,11 @@ export class EvpnManager {
   private upsertType2(s: InstanceState, route: Route, r: MacIpAdvertisementRoute): void {
     const vtep = route.nextHop;
     if (this.ownVteps.has(vtep)) return;
+    if (!this.sameFamily(s, vtep, 2)) {
+      // A replacement from an unusable VTEP takes the key's earlier claim out.
+      this.removeType2(s, route.key, r);
+      return;
+    }
     const mac = r.mac;
     if (isGroupMac(parseMac(mac))) {
       this.log({ event: 'group-mac-ignored', vni: s.inst.vni, mac, source: 'remote' });
@@ -350,6 +413,38 @@ export class EvpnManager {
     m.remote.splice(i, 1);
     if (r.ip !== undefined && s.inst.arpSuppression) this.removeNeighbor(s, r.ip, key);
     this.reconcile(s, m);
+  }
+
+  /** True when `vtep` is of the underlay's family; else counted and logged (rate-limited). */
+  private sameFamily(s: InstanceState, vtep: string, routeType: 2 | 3): boolean {
+    if (isIPv4(vtep) === s.v4) return true;
+    this.stats.vtepFamilyRefused++;
+    const refused = this.gate('vtep-family-refused');
+    if (refused > 0) {
+      const vni = s.inst.vni;
+      const message = `VNI ${vni}: Type ${routeType} route with VTEP ${vtep} refused: not reachable over our IPv${s.v4 ? 4 : 6} underlay (${refused} refused since the last report)`;
+      this.log({ event: 'vtep-family-refused', vni, vtep, routeType, refused, message });
+    }
+    return false;
+  }
+
+  /**
+   * Count one occurrence of a rate-limited log event; returns how many
+   * occurred since the last line when a line is due now, else 0.
+   */
+  private gate(kind: string): number {
+    const now = this.clock();
+    let g = this.logGate.get(kind);
+    if (g === undefined) {
+      g = { last: -Infinity, refused: 0 };
+      this.logGate.set(kind, g);
+    }
+    g.refused++;
+    if (now - g.last < LOG_INTERVAL_MS) return 0;
+    const n = g.refused;
+    g.last = now;
+    g.refused = 0;
+    return n;
   }
 
   private upsertNeighbor(s: InstanceState, ip: string, key: string, claim: NeighborClaim): void {
@@ -408,8 +503,20 @@ export class EvpnManager {
     }
     const m = this.mac(s, canonical, true)!;
     if (m.seen === null) m.seen = new Set();
-    if (ip !== undefined && isIp(ip)) m.seen.add(formatIp(parseIp(ip)));
+    if (ip !== undefined && isIp(ip)) {
+      const text = formatIp(parseIp(ip));
+      if (m.seen.has(text) || m.seen.size < MAX_IPS_PER_MAC) m.seen.add(text);
+      else this.refuseIp(vni, canonical, text);
+    }
     this.reconcile(s, m);
+  }
+
+  private refuseIp(vni: number, mac: string, ip: string): void {
+    this.stats.macIpsRefused++;
+    const refused = this.gate('mac-ip-limit');
+    if (refused === 0) return;
+    const message = `VNI ${vni}: MAC ${mac} already has ${MAX_IPS_PER_MAC} IPs advertised; ${ip} not advertised (${refused} refused since the last report)`;
+    this.log({ event: 'mac-ip-limit', vni, mac, ip, refused, message });
   }
 
   /** The dataplane's local entry for `mac` aged out (or its port went down). */
@@ -431,6 +538,8 @@ export class EvpnManager {
    */
   private reconcile(s: InstanceState, m: MacState): void {
     if (m.frozen) return;
+    // Decided afresh below; install() queues it again if the FDB still has no room.
+    this.pending.delete(m);
     const vni = s.inst.vni;
     const best = winner(m.remote);
     if (m.seen !== null) {
@@ -441,7 +550,7 @@ export class EvpnManager {
           // the same one from a lower VTEP IP): ours goes, theirs is used.
           m.seen = null;
           this.withdrawLocal(m);
-          this.install(vni, m, best);
+          this.install(s, m, best);
           this.moved(vni, m, best.vtep);
         } else {
           this.advertiseIps(s, m, m.local);
@@ -451,7 +560,7 @@ export class EvpnManager {
         this.log({ event: 'sticky-conflict', vni, mac: m.mac, vtep: best.vtep });
         m.seen = null;
         m.installed = null;
-        this.install(vni, m, best);
+        this.install(s, m, best);
       } else {
         // Learned here: take it over with max(seq) + 1 (§15.1). The
         // dataplane already replaced any remote entry with the local one.
@@ -464,7 +573,7 @@ export class EvpnManager {
     } else {
       if (m.local !== null) this.withdrawLocal(m);
       if (best !== undefined) {
-        this.install(vni, m, best);
+        this.install(s, m, best);
         this.moved(vni, m, best.vtep);
       } else {
         if (m.installed !== null) {
@@ -501,10 +610,56 @@ export class EvpnManager {
     for (const r of local.routes.values()) this.sink.withdraw(r);
   }
 
-  private install(vni: number, m: MacState, claim: MobilityClaim): void {
+  private install(s: InstanceState, m: MacState, claim: MobilityClaim): void {
     if (sameClaim(m.installed, claim)) return;
+    const previous = m.installed;
     m.installed = claim; // claims are never mutated, only replaced
-    this.fdb.addRemote(vni, m.mac, claim.vtep, { seq: claim.seq, sticky: claim.sticky });
+    const vni = s.inst.vni;
+    if (this.fdb.addRemote(vni, m.mac, claim.vtep, { seq: claim.seq, sticky: claim.sticky }) !== false) return;
+    // No room: the FDB still holds what it held before. Keep the MAC pending
+    // (at the back of the queue) and say so, rate-limited.
+    m.installed = previous;
+    this.pending.delete(m);
+    this.pending.set(m, s);
+    this.refusedNow = true;
+    this.stats.installsRefused++;
+    const refused = this.gate('fdb-install-pending');
+    if (refused > 0) {
+      const message = `VNI ${vni}: no room in the FDB for MAC ${m.mac} behind ${claim.vtep}; ${this.pending.size} remote MAC(s) pending, retried as room frees (${refused} refused since the last report)`;
+      this.log({ event: 'fdb-install-pending', vni, mac: m.mac, pending: this.pending.size, refused, message });
+    }
+  }
+
+  /**
+   * Install again up to `budget` MACs the FDB had no room for, oldest first;
+   * stops at the first refusal (the FDB is still full). Returns how many stay
+   * pending. The daemon calls it once a second; cheap when nothing is pending.
+   */
+  retryPending(budget = RETRY_BUDGET): number {
+    let n = 0;
+    for (const [m, s] of this.pending) {
+      if (n++ >= budget) break;
+      this.pending.delete(m);
+      if (this.byVni.get(s.inst.vni) !== s) continue;
+      this.refusedNow = false;
+      this.reconcile(s, m);
+      if (this.refusedNow) break;
+    }
+    return this.pending.size;
+  }
+
+  /** Remote MACs waiting for room in the FDB: VNI, MAC and the VTEP they belong behind. */
+  pendingInstalls(): Array<{ vni: number; mac: string; vtep: string }> {
+    const out: Array<{ vni: number; mac: string; vtep: string }> = [];
+    for (const [m, s] of this.pending) {
+      const best = winner(m.remote);
+      if (best !== undefined) out.push({ vni: s.inst.vni, mac: m.mac, vtep: best.vtep });
+    }
+    return out;
+  }
+
+  counters(): EvpnCounters {
+    return { ...this.stats, pendingInstalls: this.pending.size };
   }
 
   /** Count a change of location (RFC 7432 §15.1) and freeze the MAC after too many. */

@@ -145,7 +145,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   private evpnLog(e: EvpnLogEvent): void {
     const text =
-      e.event === 'duplicate-mac'
+      'message' in e
+        ? e.message
+        : e.event === 'duplicate-mac'
         ? `duplicate MAC ${e.mac} in VNI ${e.vni}: ${e.moves} moves within ${Math.round(e.windowMs / 1000)} s, frozen (RFC 7432 §15.1)`
         : e.event === 'sticky-conflict'
           ? `sticky MAC ${e.mac} in VNI ${e.vni} also advertised by ${e.vtep}: kept`

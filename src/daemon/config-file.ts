@@ -165,6 +165,12 @@ const fileSchema = z
         'underlay-mtu': z.number().int().min(576).max(65535).optional(),
         'aging-time': z.number().int().min(0).max(1000000).optional(),
         'max-entries': z.number().int().min(1).max(16777216).optional(),
+        // FDB shares (docs/fdb-limits.md): a VNI's default share of learned
+        // entries, the room kept for EVPN/static entries, the per-port learning rate.
+        'max-entries-per-vni': z.number().int().min(0).max(16777216).optional(),
+        'control-reserve': z.number().int().min(0).max(16777215).optional(),
+        'learn-rate': z.number().int().min(0).max(16777216).optional(),
+        'learn-burst': z.number().int().min(0).max(16777216).optional(),
         'source-port-range': z.tuple([port, port]).optional(),
         'rx-mode': z.enum(['ring', 'recvmmsg']).optional(),
         'underlay-sender': z.enum(['af-xdp', 'tx-ring', 'socket']).optional(),
@@ -366,6 +372,13 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
     if (n['route-reflector']?.config['route-reflector-client'] === true) out.routeReflectorClient = true;
     return out;
   });
+  const fdbMax = dp?.['max-entries'] ?? 65536;
+  if (dp?.['control-reserve'] !== undefined && dp['control-reserve'] >= fdbMax) {
+    problems.push(`${fileOf(['dataplane', 'control-reserve'])}: dataplane.control-reserve = ${dp['control-reserve']}: expected less than dataplane.max-entries (${fdbMax})`);
+  }
+  if (dp?.['learn-rate'] !== undefined && dp['learn-rate'] > 0 && dp['learn-burst'] === 0) {
+    problems.push(`${fileOf(['dataplane', 'learn-burst'])}: dataplane.learn-burst = 0: expected at least 1 while dataplane.learn-rate is set`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const speaker: SpeakerConfig = { asn: g.as, routerId: g['router-id'], vtep, neighbors, vnis: instances };
   if (g.port !== undefined) speaker.listenPort = g.port;
@@ -380,6 +393,10 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   if (dp?.['underlay-mtu'] !== undefined) dataplane.underlayMtu = dp['underlay-mtu'];
   if (dp?.['aging-time'] !== undefined) dataplane.agingSeconds = dp['aging-time'];
   if (dp?.['max-entries'] !== undefined) dataplane.maxEntries = dp['max-entries'];
+  if (dp?.['max-entries-per-vni'] !== undefined) dataplane.maxEntriesPerVni = dp['max-entries-per-vni'];
+  if (dp?.['control-reserve'] !== undefined) dataplane.controlReserve = dp['control-reserve'];
+  if (dp?.['learn-rate'] !== undefined) dataplane.learnRate = dp['learn-rate'];
+  if (dp?.['learn-burst'] !== undefined) dataplane.learnBurst = dp['learn-burst'];
   if (dp?.['source-port-range'] !== undefined) dataplane.sourcePortRange = dp['source-port-range'];
   if (dp?.['rx-mode'] !== undefined) dataplane.rxMode = dp['rx-mode'];
   if (dp?.['underlay-sender'] !== undefined) dataplane.underlaySender = dp['underlay-sender'];

@@ -27,6 +27,7 @@ import http from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataplaneCounters } from '../dataplane/dataplane.js';
 import type { NeighborStatus } from '../control/speaker.js';
+import type { EvpnCounters } from '../control/evpn-manager.js';
 import type { Logger } from './logger.js';
 import type { ListenAddress } from './listen-address.js';
 
@@ -34,6 +35,8 @@ import type { ListenAddress } from './listen-address.js';
 export interface MetricsSource {
   counters(): DataplaneCounters;
   neighbors(): NeighborStatus[];
+  /** What the EVPN manager refused or holds back (absent: no EVPN metrics). */
+  evpn?(): EvpnCounters;
 }
 
 /** gobgp's PeerState.SessionState numbering (api/gobgp.proto), so dashboards for gobgpd carry over. */
@@ -51,6 +54,7 @@ export const FDB_KINDS = ['local_learned', 'local_static', 'remote_learned', 're
 interface Snapshot {
   counters: DataplaneCounters;
   neighbors: NeighborStatus[];
+  evpn: EvpnCounters | undefined;
 }
 
 type Labels<L extends string> = Partial<Record<L, string | number>>;
@@ -69,7 +73,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   let snap: Snapshot | null = null;
   const snapshot = (): Snapshot => {
     if (snap === null) {
-      snap = { counters: source.counters(), neighbors: source.neighbors() };
+      snap = { counters: source.counters(), neighbors: source.neighbors(), evpn: source.evpn?.() };
       queueMicrotask(() => (snap = null));
     }
     return snap;
@@ -103,7 +107,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   }
 
   // ---- ports
-  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops' | 'rxErrors'): void =>
+  const portCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'flooded' | 'drops' | 'rxTruncated' | 'txErrors' | 'txQueueFull' | 'kernelDrops' | 'rxErrors' | 'learnRefused'): void =>
     counter(`vxswitch_port_${suffix}_total`, help, ['port', 'kind'], (s, add) => {
       for (const p of s.counters.ports) add({ port: p.name, kind: p.kind }, p[key] ?? 0);
     });
@@ -118,12 +122,13 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   portCounter('tx_queue_full', 'Frames not sent because the send queue was full.', 'txQueueFull');
   portCounter('kernel_drops', 'Frames the kernel dropped before vxswitch read them (AF_PACKET ring full).', 'kernelDrops');
   portCounter('rx_errors', 'Receive calls on a local port that failed (the port goes on, or is reopened).', 'rxErrors');
+  portCounter('learn_refused', 'Source MACs of a local port the FDB refused to learn (learning rate, VNI share, table limits).', 'learnRefused');
   gauge('vxswitch_port_vni_info', 'A local port carries a VNI (always 1).', ['port', 'vni'], (s, set) => {
     for (const p of s.counters.ports) for (const vni of p.vnis) set({ port: p.name, vni }, 1);
   });
 
   // ---- VNIs
-  const vniCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'encapsulated' | 'decapsulated' | 'flooded' | 'arpSuppressed'): void =>
+  const vniCounter = (suffix: string, help: string, key: 'rxFrames' | 'rxBytes' | 'txFrames' | 'txBytes' | 'encapsulated' | 'decapsulated' | 'flooded' | 'arpSuppressed' | 'learnRefused'): void =>
     counter(`vxswitch_vni_${suffix}_total`, help, ['vni'], (s, add) => {
       for (const v of s.counters.vnis) add({ vni: v.vni }, v[key]);
     });
@@ -135,6 +140,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   vniCounter('decapsulated', 'VXLAN datagrams received and decapsulated for a VNI.', 'decapsulated');
   vniCounter('flooded', 'BUM frames of a VNI flooded.', 'flooded');
   vniCounter('arp_suppressed', 'ARP requests of a VNI answered locally (RFC 7432 §10).', 'arpSuppressed');
+  vniCounter('learn_refused', 'Source MACs the FDB refused to learn in a VNI (its share, the table limits, a port learning rate).', 'learnRefused');
   counter('vxswitch_vni_drops_total', 'Frames or datagrams of a VNI dropped, by reason.', ['vni', 'reason'], (s, add) => {
     for (const v of s.counters.vnis) for (const [reason, n] of Object.entries(v.drops)) add({ vni: v.vni, reason }, n);
   });
@@ -187,6 +193,18 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
     add({ reason: 'vni-limit' }, f.refusedVniLimit);
     add({ reason: 'table-full' }, f.refusedTableFull);
     add({ reason: 'pinned' }, f.refusedPinned);
+    add({ reason: 'control-reserve' }, f.refusedControlReserve);
+    add({ reason: 'learn-rate' }, f.refusedLearnRate);
+    add({ reason: 'vtep-family' }, f.refusedFamily);
+  });
+  gauge('vxswitch_evpn_pending_installs', 'Remote MACs of EVPN routes waiting for room in the FDB (retried as room frees).', [], (s, set) => {
+    if (s.evpn !== undefined) set({}, s.evpn.pendingInstalls);
+  });
+  counter('vxswitch_evpn_refused_total', 'EVPN routes or advertisements refused, by reason.', ['reason'], (s, add) => {
+    if (s.evpn === undefined) return;
+    add({ reason: 'fdb-full' }, s.evpn.installsRefused);
+    add({ reason: 'vtep-family' }, s.evpn.vtepFamilyRefused);
+    add({ reason: 'mac-ip-limit' }, s.evpn.macIpsRefused);
   });
 
   // ---- BGP

@@ -63,6 +63,10 @@ export function diffConfig(old: VtepConfig, next: VtepConfig): ConfigDiff {
   check('dataplane.underlay-mtu', old.dataplane.underlayMtu, next.dataplane.underlayMtu);
   check('dataplane.aging-time', old.dataplane.agingSeconds, next.dataplane.agingSeconds);
   check('dataplane.max-entries', old.dataplane.maxEntries, next.dataplane.maxEntries);
+  check('dataplane.max-entries-per-vni', old.dataplane.maxEntriesPerVni, next.dataplane.maxEntriesPerVni);
+  check('dataplane.control-reserve', old.dataplane.controlReserve, next.dataplane.controlReserve);
+  check('dataplane.learn-rate', old.dataplane.learnRate, next.dataplane.learnRate);
+  check('dataplane.learn-burst', old.dataplane.learnBurst, next.dataplane.learnBurst);
   check('dataplane.source-port-range', old.dataplane.sourcePortRange, next.dataplane.sourcePortRange);
   check('dataplane.rx-mode', old.dataplane.rxMode, next.dataplane.rxMode);
   check('dataplane.underlay-sender', old.dataplane.underlaySender, next.dataplane.underlaySender);

@@ -58,8 +58,13 @@ export class Vtep {
       await dataplane.close();
       throw e;
     }
+    // Remote MACs the FDB had no room for are installed again as room frees,
+    // a bounded number a second (EvpnManager.retryPending).
+    const retry = setInterval(() => speaker.evpn.retryPending(), 1000);
+    retry.unref();
     log.info({ vtep: config.dataplane.vtepAddress, vnis: config.dataplane.vnis.map((v) => v.vni), neighbors: config.speaker.neighbors.length }, 'vxswitch started');
     const vtep = new Vtep(config, dataplane, speaker, log, evpnVnis);
+    vtep.stopRetry = () => clearInterval(retry);
     vtep.stopDropSummary = startDropSummary(
       () => dataplane.counters().drops,
       (delta, total) => log.warn({ drops: delta, intervalSeconds: config.dropSummarySeconds ?? 60 }, `dropped ${total} frame(s) in the last ${config.dropSummarySeconds ?? 60} s`),
@@ -69,6 +74,7 @@ export class Vtep {
   }
 
   private stopDropSummary: () => void = () => undefined;
+  private stopRetry: () => void = () => undefined;
 
   // ---- runtime changes (SIGHUP reload) ----
 
@@ -129,9 +135,14 @@ export class Vtep {
     return this.dataplane.counters();
   }
 
+  evpn(): ReturnType<Speaker['evpn']['counters']> {
+    return this.speaker.evpn.counters();
+  }
+
   /** Cease to every peer, close ports (TAPs vanish with their fd). */
   async stop(): Promise<void> {
     this.stopDropSummary();
+    this.stopRetry();
     await this.speaker.stop();
     await this.dataplane.close();
     this.log.info('vxswitch stopped');

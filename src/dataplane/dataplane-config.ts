@@ -48,7 +48,7 @@ export interface VniConfig {
    * MAC+IP routes instead of flooding them (default true).
    */
   arpSuppression?: boolean;
-  /** Learned-entry limit for this VNI (default: no per-VNI limit). */
+  /** Learned-entry limit for this VNI (default: the dataplane's maxEntriesPerVni). */
   maxEntries?: number;
 }
 
@@ -69,6 +69,14 @@ export interface DataplaneConfig {
   agingSeconds?: number;
   /** Global FDB limit (default 65536). */
   maxEntries?: number;
+  /** Default learned-entry limit of a VNI (default a quarter of maxEntries; a VNI's maxEntries overrides it). */
+  maxEntriesPerVni?: number;
+  /** FDB entries kept free of learning for EVPN and static entries (default an eighth of maxEntries). */
+  controlReserve?: number;
+  /** New source MACs a local port may learn per second; 0 = no limit (default 100). */
+  learnRate?: number;
+  /** New source MACs a quiet local port may learn at once (default 10 x learnRate). */
+  learnBurst?: number;
   /** UDP source port range for the inner-flow hash (default 49152..65535, RFC 7348 §5). */
   sourcePortRange?: [number, number];
   /** AF_PACKET receive mode (default 'ring'). */

@@ -87,6 +87,8 @@ export interface PortCounters {
   kernelDrops: number;
   /** Receive calls that failed (an errno other than EAGAIN): counted, logged, the port reopened if it keeps failing. */
   rxErrors?: number;
+  /** Source MACs the FDB refused to learn on this port (learning rate, VNI share, table limits). */
+  learnRefused: number;
 }
 
 export interface VniCounters {
@@ -104,6 +106,8 @@ export interface VniCounters {
   segmented: number;
   /** TCP segments from the tunnel merged into larger frames for the ports. */
   coalesced: number;
+  /** Source MACs the FDB refused to learn in this VNI (its share, the table's limits, a port's learning rate). */
+  learnRefused: number;
   drops: Record<string, number>;
 }
 
@@ -270,13 +274,18 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         },
         onLimit: (report) => {
           this.warn(
-            `FDB ${report.scope} limit ${report.limit} reached${report.scope === 'vni' ? ` in VNI ${report.vni}` : ''}: ${report.refused} learn(s) refused`,
+            `FDB ${report.scope} limit ${report.limit} reached${report.scope === 'vni' ? ` in VNI ${report.vni}` : ''}${report.port !== undefined ? ` (port ${this.fwd.ports[report.port]?.name ?? report.port}, VNI ${report.vni})` : ''}: ${report.refused} learn(s) refused`,
           );
           this.emit('limit', report);
         },
       },
     };
     if (config.maxEntries !== undefined) fdbOptions.maxEntries = config.maxEntries;
+    if (config.maxEntriesPerVni !== undefined) fdbOptions.maxEntriesPerVni = config.maxEntriesPerVni;
+    if (config.controlReserve !== undefined) fdbOptions.controlReserve = config.controlReserve;
+    if (config.learnRate !== undefined) fdbOptions.learnRate = config.learnRate;
+    if (config.learnBurst !== undefined) fdbOptions.learnBurst = config.learnBurst;
+    fdbOptions.underlayFamily = isIPv4(config.vtepAddress) ? 4 : 6;
     this.fdb = new Fdb(fdbOptions);
     const [low, high] = config.sourcePortRange ?? DEFAULT_SOURCE_PORTS;
     this.vtepAddress = parseIp(config.vtepAddress);
@@ -840,11 +849,17 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   // ---- the FDB API (DESIGN.md) ----
 
-  /** Control plane: `mac` in `vni` lives behind remote VTEP `vtep` (EVPN Type 2). */
-  addRemote(vni: number, mac: string, vtep: string, opts: { seq?: number; sticky?: boolean } = {}): void {
+  /**
+   * Control plane: `mac` in `vni` lives behind remote VTEP `vtep` (EVPN Type 2).
+   * False when the FDB had no room (a limit): the caller keeps the route and
+   * retries (EvpnManager.retryPending).
+   */
+  addRemote(vni: number, mac: string, vtep: string, opts: { seq?: number; sticky?: boolean } = {}): boolean {
     this.requireVni(vni);
-    this.controlChange(vni, mac, () => this.fdb.addRemote(vni, mac, vtep, opts));
+    const change = this.controlChange(vni, mac, () => this.fdb.addRemote(vni, mac, vtep, opts));
+    if (change === 'refused-limit') return false;
     if (!this.watched.has(vtep)) this.syncNextHops();
+    return true;
   }
 
   /** Control plane: withdraw; with `vtep`, only if the entry still points there. */
@@ -999,6 +1014,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         txQueueFull: s.txQueueFull,
         kernelDrops: 'kernelDrops' in s ? (s as PacketStats).kernelDrops : 0,
         rxErrors: c[P_RX_ERRORS]!,
+        learnRefused: this.fdb.learnRefusedOn(p.index),
       };
     });
     const underlays: UnderlayCounters[] = fwd.underlays.map((u) => {
@@ -1036,6 +1052,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
           arpSuppressed: c[V_ARP_SUPPRESSED]!,
           segmented: c[V_SEGMENTED]!,
           coalesced: c[V_COALESCED]!,
+          learnRefused: this.fdb.learnRefusedIn(v.vni),
           drops: dropsByName(c.subarray(V_DROPS, V_DROPS + DROP_REASON_COUNT)),
         };
       });

@@ -30,6 +30,17 @@
 // murmur3-style mix keyed by a per-table random seed, and the per-VNI limit
 // caps how much of the table one tenant can fill.
 //
+// Tenants and the control plane (docs/fdb-limits.md): data-plane learning is
+// bounded three ways, so one tenant cannot starve the others or the control
+// plane: each VNI learns at most its share (default a quarter of the table),
+// all learned entries together stay out of the room reserved for
+// control-plane and static entries (default an eighth of the table), and each
+// local port learns at most `learnRate` new MACs per tick (a token bucket on
+// the coarse clock; every new local MAC becomes an EVPN Type 2 route to every
+// peer, so this also bounds what a host can make us advertise). Refusals are
+// counted per reason, per VNI and per port, and reported at most once per
+// interval.
+//
 // Fast path methods (lookup, learnLocal, learnRemote, sweep, the slot
 // accessors) use integer math on typed arrays and allocate nothing, except
 // when they emit an event (a new MAC, a move, an age-out, a limit report),
@@ -73,6 +84,8 @@ export const LEARN_MOVED = 3;
 export const LEARN_REFUSED_LIMIT = 4;
 /** Refused: a static, sticky or control-plane entry holds the MAC and wins. */
 export const LEARN_REFUSED_PINNED = 5;
+/** Refused: the port's learning rate (new MACs per tick) is used up (counted, reported at most once per interval). */
+export const LEARN_REFUSED_RATE = 6;
 
 export type LearnResult =
   | typeof LEARN_IGNORED
@@ -80,7 +93,8 @@ export type LearnResult =
   | typeof LEARN_NEW
   | typeof LEARN_MOVED
   | typeof LEARN_REFUSED_LIMIT
-  | typeof LEARN_REFUSED_PINNED;
+  | typeof LEARN_REFUSED_PINNED
+  | typeof LEARN_REFUSED_RATE;
 
 /** Result of the slow-path (control plane, config) calls. */
 export type FdbChange =
@@ -90,6 +104,8 @@ export type FdbChange =
   | 'unchanged'
   | 'refused-limit'
   | 'refused-static'
+  /** The VTEP address is not of the underlay's family (it could only be truncated or mangled on the wire). */
+  | 'refused-family'
   /** A group MAC: never an entry (a peer advertising one is ignored, not obeyed). */
   | 'ignored-group';
 
@@ -99,9 +115,16 @@ export type FdbOrigin = 'learned' | 'control' | 'static';
 export type FdbLocation = { kind: 'local'; port: number } | { kind: 'remote'; vtep: string; vtepIndex: number };
 
 export interface FdbLimitReport {
-  /** 'global': maxEntries; 'vni': the VNI's limit; 'vnis': too many VNIs; 'vteps': VTEP table full. */
-  scope: 'global' | 'vni' | 'vnis' | 'vteps';
+  /**
+   * 'global': maxEntries; 'vni': the VNI's limit; 'vnis': too many VNIs;
+   * 'vteps': VTEP table full; 'learned': learned entries reached
+   * maxEntries - controlReserve; 'learn-rate': a port's learning rate
+   * (`port` says which; `limit` is new MACs per tick).
+   */
+  scope: 'global' | 'vni' | 'vnis' | 'vteps' | 'learned' | 'learn-rate';
   vni: number;
+  /** The local port, for 'learn-rate'. */
+  port?: number;
   limit: number;
   /** Refusals of this scope since the previous report (this one included). */
   refused: number;
@@ -134,8 +157,29 @@ export interface FdbListener {
 export interface FdbOptions {
   /** Global limit on entries of all kinds; the table is sized from it (load factor <= 0.5). Default 65536. */
   maxEntries?: number;
-  /** Default per-VNI limit on data-plane learning (setVniLimit overrides per VNI). Default: maxEntries. */
+  /**
+   * Default per-VNI limit on data-plane learning (setVniLimit overrides per
+   * VNI). Default: a quarter of maxEntries (at least 1), so one tenant
+   * cannot fill the shared table.
+   */
   maxEntriesPerVni?: number;
+  /**
+   * Entries kept free of data-plane learning for control-plane (EVPN) and
+   * static entries: learned entries of all VNIs together stay below
+   * maxEntries - controlReserve. Default: an eighth of maxEntries.
+   */
+  controlReserve?: number;
+  /** New MACs a local port may learn per tick (token bucket refill); 0 = no limit. Default 100. */
+  learnRate?: number;
+  /** Token bucket depth: new MACs a quiet port may learn at once. Default 10 x learnRate. */
+  learnBurst?: number;
+  /**
+   * Address family of the underlay (4 or 6): remote entries naming a VTEP of
+   * the other family are refused ('refused-family'), never installed (the
+   * forwarder writes an IPv4 destination from the low 32 bits of an index).
+   * Default: any.
+   */
+  underlayFamily?: 4 | 6;
   /** Most distinct VNIs holding entries at once. Default 4096. */
   maxVnis?: number;
   /** Aging time of data-plane-learned entries, in ticks (1 tick = 1 s by convention). 0 = never. Default 300. */
@@ -192,6 +236,12 @@ export interface FdbCounters {
   refusedPinned: number;
   /** Group source MACs seen by learnLocal/learnRemote. */
   ignoredGroup: number;
+  /** Learns refused because learned entries reached maxEntries - controlReserve. */
+  refusedControlReserve: number;
+  /** Local learns refused by the per-port learning rate. */
+  refusedLearnRate: number;
+  /** Remote installs refused because the VTEP is not of the underlay's family. */
+  refusedFamily: number;
 }
 
 // Counter cells (Float64Array: increments never allocate, never overflow 2^31).
@@ -208,7 +258,10 @@ const C_REFUSED_VNI = 9;
 const C_REFUSED_TABLE = 10;
 const C_REFUSED_PINNED = 11;
 const C_IGNORED_GROUP = 12;
-const C_COUNT = 13;
+const C_REFUSED_RESERVE = 13;
+const C_REFUSED_RATE = 14;
+const C_REFUSED_FAMILY = 15;
+const C_COUNT = 16;
 
 /** flags & 15 -> entry-count cell. */
 const COUNT_CELL = new Int8Array(16).fill(-1);
@@ -223,7 +276,11 @@ COUNT_CELL[FDB_REMOTE | ORIGIN_STATIC] = C_REMOTE_STATIC;
 const SCOPE_GLOBAL = 0;
 const SCOPE_VNIS = 1;
 const SCOPE_VTEPS = 2;
-const SCOPE_NAMES = ['global', 'vnis', 'vteps'] as const;
+const SCOPE_LEARNED = 3;
+const SCOPE_RATE = 4;
+const SCOPE_NAMES = ['global', 'vnis', 'vteps', 'learned', 'learn-rate'] as const;
+/** Counter cell of each non-VNI scope's refusals. */
+const SCOPE_CELLS = [C_REFUSED_GLOBAL, C_REFUSED_TABLE, C_REFUSED_TABLE, C_REFUSED_RESERVE, C_REFUSED_RATE] as const;
 
 /**
  * Hash of (VNI, MAC): three murmur3 rounds (words: MAC bytes 2-5, MAC bytes
@@ -266,6 +323,11 @@ export class Fdb {
   private readonly seqs: Uint32Array;
   private readonly cnt = new Float64Array(C_COUNT);
   private readonly defaultVniLimit: number;
+  /** Most learned entries at once: maxEntries - controlReserve. */
+  readonly learnRoom: number;
+  readonly learnRate: number;
+  readonly learnBurst: number;
+  private readonly underlayFamily: 0 | 4 | 6;
   private readonly limitReportTicks: number;
   /** Slots one sweep() call examines by default. */
   readonly sweepSlots: number;
@@ -278,9 +340,16 @@ export class Fdb {
   private readonly vniLimit: Int32Array;
   private readonly vniLastReport: Float64Array;
   private readonly vniRefused: Float64Array;
+  /** Learns refused in the VNI (any reason but pinned), while it holds a slot. */
+  private readonly vniRefusedTotal: Float64Array;
   // Rate limiting of the other scopes.
-  private readonly scopeLastReport = new Float64Array(3).fill(-1);
-  private readonly scopeRefused = new Float64Array(3);
+  private readonly scopeLastReport = new Float64Array(SCOPE_NAMES.length).fill(-1);
+  private readonly scopeRefused = new Float64Array(SCOPE_NAMES.length);
+  // Per local port (by index; grown when a new index first learns, never per packet):
+  // learning tokens, the tick they were last refilled, learns refused.
+  private portTokens: Float64Array = new Float64Array(0);
+  private portTick: Float64Array = new Float64Array(0);
+  private portRefused: Float64Array = new Float64Array(0);
 
   private readonly macScratch = new Uint8Array(6);
 
@@ -298,9 +367,21 @@ export class Fdb {
     this.seen = new Uint32Array(cap);
     this.seqs = new Uint32Array(cap);
 
-    const perVni = options.maxEntriesPerVni ?? maxEntries;
+    const perVni = options.maxEntriesPerVni ?? Math.max(1, Math.floor(maxEntries / 4));
     checkCount('maxEntriesPerVni', perVni);
     this.defaultVniLimit = perVni;
+    const reserve = options.controlReserve ?? Math.floor(maxEntries / 8);
+    checkCount('controlReserve', reserve);
+    if (reserve >= maxEntries) throw new RangeError(`controlReserve must be below maxEntries (${maxEntries}), got ${reserve}`);
+    this.learnRoom = maxEntries - reserve;
+    const rate = options.learnRate ?? 100;
+    checkCount('learnRate', rate);
+    this.learnRate = rate;
+    const burst = options.learnBurst ?? rate * 10;
+    checkCount('learnBurst', burst);
+    if (rate > 0 && burst < 1) throw new RangeError('learnBurst must be at least 1 when learnRate is set');
+    this.learnBurst = burst;
+    this.underlayFamily = options.underlayFamily ?? 0;
     const aging = options.agingTicks ?? 300;
     checkCount('agingTicks', aging);
     this.agingTicks = aging;
@@ -318,6 +399,7 @@ export class Fdb {
     this.vniLimit = new Int32Array(maxVnis).fill(-1);
     this.vniLastReport = new Float64Array(maxVnis).fill(-1);
     this.vniRefused = new Float64Array(maxVnis);
+    this.vniRefusedTotal = new Float64Array(maxVnis);
 
     this.vteps = options.vteps ?? new VtepTable();
     this.floodLists = options.floodLists ?? new FloodLists(this.vteps, maxVnis);
@@ -572,7 +654,9 @@ export class Fdb {
    * decides by RFC 7432 §15 sequence numbers before calling); a local entry
    * becoming remote emits onMoved. Never ages. Static entries win and give
    * 'refused-static'. Counts toward the global limit, not the per-VNI one
-   * (that limit guards data-plane learning).
+   * (that limit guards data-plane learning), and may use the room reserved
+   * for the control plane (controlReserve). A VTEP of the wrong family gives
+   * 'refused-family' (underlayFamily).
    */
   addRemote(vni: number, mac: string, vtep: string, opts: { seq?: number; sticky?: boolean } = {}): FdbChange {
     return this.install(vni, mac, FDB_REMOTE | ORIGIN_CONTROL | (opts.sticky ? FLAG_STICKY : 0), vtep, opts.seq ?? 0);
@@ -652,13 +736,17 @@ export class Fdb {
     return removed;
   }
 
-  /** Per-VNI limit on data-plane learning; undefined restores the default. */
+  /**
+   * Per-VNI limit on data-plane learning; undefined restores the default and
+   * forgets the VNI's refusal count (the VNI is being removed or reset).
+   */
   setVniLimit(vni: number, limit: number | undefined): void {
     checkVni(vni);
     if (limit === undefined) {
       const s = this.vnis.find(vni);
       if (s < 0) return;
       this.vniLimit[s] = -1;
+      this.vniRefusedTotal[s] = 0;
       this.releaseVniIfUnused(s, vni);
       return;
     }
@@ -680,14 +768,28 @@ export class Fdb {
     return s < 0 ? 0 : this.vniCount[s]!;
   }
 
-  /** Per-VNI entry counts, ascending by VNI (VNIs with entries or an explicit limit). */
-  vniCounts(): { vni: number; entries: number; limit: number }[] {
-    const out: { vni: number; entries: number; limit: number }[] = [];
+  /**
+   * Per-VNI entry counts, ascending by VNI (VNIs with entries, an explicit
+   * limit or refused learns), with the learns refused in the VNI.
+   */
+  vniCounts(): { vni: number; entries: number; limit: number; learnRefused: number }[] {
+    const out: { vni: number; entries: number; limit: number; learnRefused: number }[] = [];
     for (let s = 0; s < this.vnis.capacity; s++) {
       const vni = this.vnis.vniAt(s);
-      if (vni >= 0) out.push({ vni, entries: this.vniCount[s]!, limit: this.vniLimitOf(vni) });
+      if (vni >= 0) out.push({ vni, entries: this.vniCount[s]!, limit: this.vniLimitOf(vni), learnRefused: this.vniRefusedTotal[s]! });
     }
     return out.sort((a, b) => a.vni - b.vni);
+  }
+
+  /** Learns refused in `vni` (limits and learning rate) since it was configured. */
+  learnRefusedIn(vni: number): number {
+    const s = this.vnis.find(vni);
+    return s < 0 ? 0 : this.vniRefusedTotal[s]!;
+  }
+
+  /** Learns refused on local port `port` (limits and learning rate). */
+  learnRefusedOn(port: number): number {
+    return port >= 0 && port < this.portRefused.length ? this.portRefused[port]! : 0;
   }
 
   counters(): FdbCounters {
@@ -707,6 +809,9 @@ export class Fdb {
       refusedTableFull: c[C_REFUSED_TABLE]!,
       refusedPinned: c[C_REFUSED_PINNED]!,
       ignoredGroup: c[C_IGNORED_GROUP]!,
+      refusedControlReserve: c[C_REFUSED_RESERVE]!,
+      refusedLearnRate: c[C_REFUSED_RATE]!,
+      refusedFamily: c[C_REFUSED_FAMILY]!,
     };
   }
 
@@ -779,20 +884,26 @@ export class Fdb {
     ipOffset: number,
     ipLength: number,
   ): LearnResult {
-    if (this.entryCount >= this.maxEntries) {
-      this.refuse(SCOPE_GLOBAL, -1, vni, this.maxEntries);
-      return LEARN_REFUSED_LIMIT;
+    const port = kind === FDB_LOCAL ? target : -1;
+    if (this.entryCount >= this.maxEntries) return this.refuseLearn(SCOPE_GLOBAL, vni, port, this.maxEntries);
+    // Learned entries never take the room reserved for the control plane.
+    if (this.cnt[C_LOCAL_LEARNED]! + this.cnt[C_REMOTE_LEARNED]! >= this.learnRoom) {
+      return this.refuseLearn(SCOPE_LEARNED, vni, port, this.learnRoom);
     }
     const s = this.vnis.add(vni);
-    if (s < 0) {
-      this.refuse(SCOPE_VNIS, -1, vni, this.vnis.capacity);
-      return LEARN_REFUSED_LIMIT;
-    }
+    if (s < 0) return this.refuseLearn(SCOPE_VNIS, vni, port, this.vnis.capacity);
     const limit = this.vniLimit[s]! < 0 ? this.defaultVniLimit : this.vniLimit[s]!;
     if (this.vniCount[s]! >= limit) {
       this.refuse(-1, s, vni, limit);
+      this.vniRefusedTotal[s]!++;
+      this.countPortRefused(port);
       this.releaseVniIfUnused(s, vni);
       return LEARN_REFUSED_LIMIT;
+    }
+    if (port >= 0 && this.learnRate > 0 && !this.takeLearnToken(port, tick)) {
+      const r = this.refuseLearn(SCOPE_RATE, vni, port, this.learnRate);
+      this.releaseVniIfUnused(s, vni);
+      return r;
     }
     const b = i << 2;
     const hot = this.hot;
@@ -835,6 +946,11 @@ export class Fdb {
       if (t < 0) {
         this.refuse(SCOPE_VTEPS, -1, vni, this.vteps.capacity);
         return 'refused-limit';
+      }
+      // An unreferenced index interned here is recycled by the next reclaim().
+      if (this.underlayFamily !== 0 && (this.vteps.isIpv4(t) ? 4 : 6) !== this.underlayFamily) {
+        this.cnt[C_REFUSED_FAMILY]!++;
+        return 'refused-family';
       }
     } else {
       t = target as number;
@@ -890,6 +1006,57 @@ export class Fdb {
     this.countEntry(flags, 1);
     if (kind === FDB_REMOTE) this.vteps.retain(t);
     return 'added';
+  }
+
+  /**
+   * Take one learning token of local port `port` at `tick`: the bucket holds
+   * at most learnBurst tokens and gains learnRate per tick since its last
+   * refill (the coarse clock, so no time is read per packet). The per-port
+   * arrays grow the first time a new port index learns, not per packet.
+   */
+  private takeLearnToken(port: number, tick: number): boolean {
+    if (port >= this.portTokens.length) this.growPorts(port);
+    const tokens = this.portTokens;
+    const last = this.portTick[port]!;
+    if (last < 0) {
+      tokens[port] = this.learnBurst;
+      this.portTick[port] = tick;
+    } else if (tick > last) {
+      tokens[port] = Math.min(this.learnBurst, tokens[port]! + (tick - last) * this.learnRate);
+      this.portTick[port] = tick;
+    }
+    if (tokens[port]! < 1) return false;
+    tokens[port]!--;
+    return true;
+  }
+
+  private growPorts(port: number): void {
+    let n = Math.max(16, this.portTokens.length);
+    while (n <= port) n *= 2;
+    const grow = (a: Float64Array, fill: number): Float64Array => {
+      const b = new Float64Array(n).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.portTokens = grow(this.portTokens, 0);
+    this.portTick = grow(this.portTick, -1);
+    this.portRefused = grow(this.portRefused, 0);
+  }
+
+  /** Refuse a data-plane learn by a non-VNI scope: counted for the scope, the VNI (if it holds a slot) and the port. */
+  private refuseLearn(scope: number, vni: number, port: number, limit: number): LearnResult {
+    this.countPortRefused(port);
+    // The VNI keeps its slot while it has refusals (released by setVniLimit(vni, undefined)).
+    const s = this.vnis.add(vni);
+    if (s >= 0) this.vniRefusedTotal[s]!++;
+    this.refuse(scope, -1, vni, limit, scope === SCOPE_RATE ? port : -1);
+    return scope === SCOPE_RATE ? LEARN_REFUSED_RATE : LEARN_REFUSED_LIMIT;
+  }
+
+  private countPortRefused(port: number): void {
+    if (port < 0) return;
+    if (port >= this.portRefused.length) this.growPorts(port);
+    this.portRefused[port]!++;
   }
 
   /** Remove a learned entry, reporting it through onAged. */
@@ -953,8 +1120,9 @@ export class Fdb {
     seqs[hole] = 0;
   }
 
+  /** A VNI's slot goes when nothing holds it: no entries, no explicit limit, no refusals to count. */
   private releaseVniIfUnused(s: number, vni: number): void {
-    if (this.vniCount[s] === 0 && this.vniLimit[s]! < 0) {
+    if (this.vniCount[s] === 0 && this.vniLimit[s]! < 0 && this.vniRefusedTotal[s] === 0) {
       this.vniLastReport[s] = -1;
       this.vniRefused[s] = 0;
       this.vnis.remove(vni);
@@ -970,7 +1138,7 @@ export class Fdb {
    * (per VNI for the per-VNI limit): a flood of new source MACs makes one log
    * line per interval, not one per frame.
    */
-  private refuse(scope: number, vniSlot: number, vni: number, limit: number): void {
+  private refuse(scope: number, vniSlot: number, vni: number, limit: number, port = -1): void {
     const now = this.now;
     let refused: number;
     let name: FdbLimitReport['scope'];
@@ -983,7 +1151,7 @@ export class Fdb {
       this.vniRefused[vniSlot] = 0;
       name = 'vni';
     } else {
-      this.cnt[scope === SCOPE_GLOBAL ? C_REFUSED_GLOBAL : C_REFUSED_TABLE]!++;
+      this.cnt[SCOPE_CELLS[scope]!]!++;
       refused = ++this.scopeRefused[scope]!;
       const last = this.scopeLastReport[scope]!;
       if (last >= 0 && now - last < this.limitReportTicks) return;
@@ -994,8 +1162,10 @@ export class Fdb {
     const l = this.listener;
     if (l?.onLimit) {
       const c = this.cnt;
-      const total = c[C_REFUSED_GLOBAL]! + c[C_REFUSED_VNI]! + c[C_REFUSED_TABLE]!;
-      l.onLimit({ scope: name, vni, limit, refused, total });
+      const total = c[C_REFUSED_GLOBAL]! + c[C_REFUSED_VNI]! + c[C_REFUSED_TABLE]! + c[C_REFUSED_RESERVE]! + c[C_REFUSED_RATE]!;
+      const report: FdbLimitReport = { scope: name, vni, limit, refused, total };
+      if (port >= 0) report.port = port;
+      l.onLimit(report);
     }
   }
 

@@ -6,6 +6,7 @@ import { AS4_CONTEXT } from '../../src/wire/bgp-context.js';
 import type { BgpContext } from '../../src/wire/bgp-context.js';
 import * as bgpMessage from '../../src/wire/bgp-message.js';
 import type { BgpUpdate } from '../../src/wire/bgp-update.js';
+import type { Fdb } from '../../src/dataplane/fdb.js';
 import { AdjRibIn } from '../../src/control/adj-rib-in.js';
 import type { EvpnManager } from '../../src/control/evpn-manager.js';
 import type { FdbPort } from '../../src/control/fdb-port.js';
@@ -109,6 +110,21 @@ export class RecordingFdb implements FdbPort {
   entry(vni: number, mac: string): FdbEntry | undefined {
     return this.entries.get(`${vni}|${mac}`);
   }
+}
+
+/**
+ * The FDB API over a real FDB, as the daemon wires the dataplane's:
+ * addRemote is false when the FDB had no room (Dataplane.addRemote).
+ * Neighbors (ARP suppression) are kept in a map.
+ */
+export function fdbPortOver(fdb: Fdb, neighbors = new Map<string, string>()): FdbPort {
+  return {
+    addRemote: (vni, mac, vtep, opts) => fdb.addRemote(vni, mac, vtep, opts) !== 'refused-limit',
+    removeRemote: (vni, mac, vtep) => fdb.removeRemote(vni, mac, vtep),
+    setFloodList: (vni, vteps) => fdb.setFloodList(vni, vteps),
+    addRemoteNeighbor: (vni, ip, mac) => void neighbors.set(`${vni}|${ip}`, mac),
+    removeRemoteNeighbor: (vni, ip) => void neighbors.delete(`${vni}|${ip}`),
+  };
 }
 
 /** Our routes as the speaker would hold them (key -> route), plus the call log. */

@@ -16,12 +16,13 @@ import type { PathAttribute } from '../../src/wire/path-attribute.js';
 import { parseRd } from '../../src/wire/route-distinguisher.js';
 import { AdjRibOut } from '../../src/control/adj-rib-out.js';
 import { EvpnInstance } from '../../src/control/evpn-instance.js';
-import { EvpnManager } from '../../src/control/evpn-manager.js';
+import { EvpnManager, MAX_IPS_PER_MAC } from '../../src/control/evpn-manager.js';
 import type { EvpnLogEvent, EvpnManagerOptions } from '../../src/control/evpn-manager.js';
 import { LocRib } from '../../src/control/loc-rib.js';
 import type { Route } from '../../src/control/route.js';
 import { parseRtMatcher, RtIndex } from '../../src/control/route-target-match.js';
-import { FRR_RR, Receiver, RecordingFdb, RecordingSink, attributeBytes, updatesFrom } from './control-helpers.js';
+import { Fdb } from '../../src/dataplane/fdb.js';
+import { FRR_RR, Receiver, RecordingFdb, RecordingSink, attributeBytes, fdbPortOver, updatesFrom } from './control-helpers.js';
 
 // ------------------------------------------------------------ origination, byte for byte
 
@@ -527,4 +528,113 @@ test('removeInstance withdraws our routes and empties the FDB entries, flood lis
   h.manager.addInstance({ vni: 100 }, [type3(), type2(MAC)]);
   assert.deepEqual(h.fdb.flood.get(100), ['10.0.0.2']);
   assert.ok(h.fdb.entry(100, MAC));
+});
+
+// ------------------------------------------------------------ issue 9: the FDB and the control plane converge
+
+/** A full FDB: `n` static entries in VNI 200 (not an EVPN VNI), removable one by one. */
+function fullTable(n: number): { table: Fdb; free: (k: number) => void } {
+  const table = new Fdb({ maxEntries: n, controlReserve: 0, seed: 1 });
+  const mac = (i: number): string => `02:00:00:00:c8:${i.toString(16).padStart(2, '0')}`;
+  for (let i = 0; i < n; i++) table.addStaticRemote(200, mac(i), '10.0.0.9');
+  let next = 0;
+  return { table, free: (k) => { for (const end = next + k; next < end; next++) table.removeStatic(200, mac(next)); } };
+}
+
+test('FDB full (issue 9 item 10): a refused install is pending, not "installed"; once room frees, the route\'s MAC appears in the FDB', () => {
+  const { table, free } = fullTable(4);
+  const h = harness({ fdb: fdbPortOver(table) });
+  h.best(type2(MAC, { vtep: '10.0.0.2' }));
+  assert.equal(table.get(100, MAC), undefined, 'the FDB had no room');
+  assert.equal(h.manager.macState(100, MAC), null, "the control plane's view does not claim an entry the FDB lacks");
+  assert.deepEqual(h.manager.pendingInstalls(), [{ vni: 100, mac: MAC, vtep: '10.0.0.2' }]);
+  assert.equal(h.manager.retryPending(), 1, 'still full: still pending');
+  free(1);
+  assert.equal(h.manager.retryPending(), 0);
+  assert.equal(table.get(100, MAC)?.vtep, '10.0.0.2');
+  assert.deepEqual(h.manager.macState(100, MAC), { where: 'remote', vtep: '10.0.0.2', seq: 0, sticky: false });
+  assert.equal(h.manager.counters().installsRefused, 2);
+  // Said once (rate-limited), with the number pending.
+  const lines = h.logs.filter((e) => e.event === 'fdb-install-pending');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!.event === 'fdb-install-pending' ? lines[0]!.message : '', /no room in the FDB for MAC 02:00:00:00:00:01 behind 10\.0\.0\.2; 1 remote MAC\(s\) pending/);
+});
+
+test('pending installs: oldest first, at most the budget per call, stop at the first refusal; a withdrawn or moved route is no longer pending', () => {
+  const { table, free } = fullTable(8);
+  const h = harness({ fdb: fdbPortOver(table) });
+  const macs = [0, 1, 2, 3, 4, 5].map((i) => `02:00:00:00:01:0${i}`);
+  const routes = macs.map((m) => type2(m, { vtep: '10.0.0.2' }));
+  for (const r of routes) h.best(r);
+  assert.equal(h.manager.counters().pendingInstalls, 6);
+  h.gone(routes[0]!);
+  assert.equal(h.manager.counters().pendingInstalls, 5, 'a withdrawn route is not installed later');
+  // The host behind macs[5] shows up locally: it is ours now, nothing to install.
+  h.fdb.learnLocal(100, macs[5]!);
+  assert.equal(h.manager.counters().pendingInstalls, 4);
+  free(3);
+  assert.equal(h.manager.retryPending(2), 2, 'the budget bounds one call');
+  assert.deepEqual([1, 2].map((i) => table.get(100, macs[i]!)?.vtep), ['10.0.0.2', '10.0.0.2']);
+  assert.equal(h.manager.retryPending(), 1, 'one more fits, then the first refusal ends the round');
+  assert.equal(table.get(100, macs[3]!)?.vtep, '10.0.0.2');
+  free(5);
+  assert.equal(h.manager.retryPending(), 0);
+  assert.equal(table.get(100, macs[4]!)?.vtep, '10.0.0.2');
+  assert.equal(table.get(100, macs[0]!), undefined);
+  assert.equal(table.get(100, macs[5]!), undefined);
+});
+
+const V6_STRANGER = '2001:db8::c000:201'; // its low 32 bits are 192.0.2.1
+
+test('IPv6 VTEP on an IPv4 underlay (issue 9 item 6): Type 3 and Type 2 refused, counted, logged once; never truncated into the flood list or the FDB', () => {
+  const table = new Fdb({ seed: 1 }); // no family check in the FDB here: the manager alone refuses
+  const h = harness({ fdb: fdbPortOver(table) });
+  h.best(type3({ vtep: V6_STRANGER }));
+  h.best(type2(MAC, { vtep: V6_STRANGER, rd: '10.0.0.2:2' }));
+  assert.deepEqual(table.floodLists.addresses(100), []);
+  assert.deepEqual(h.manager.floodList(100), []);
+  assert.equal(table.get(100, MAC), undefined);
+  assert.equal(table.vteps.find('192.0.2.1'), -1);
+  assert.equal(h.manager.counters().vtepFamilyRefused, 2);
+  const lines = h.logs.flatMap((e) => (e.event === 'vtep-family-refused' ? [[e.vtep, e.routeType, e.refused]] : []));
+  assert.deepEqual(lines, [[V6_STRANGER, 3, 1]], 'one line per interval');
+  h.tick(10_000);
+  h.best(type3({ vtep: V6_STRANGER, rd: '10.0.0.7:2' }));
+  assert.equal(h.logs.filter((e) => e.event === 'vtep-family-refused').length, 2, 'the next interval logs again');
+  // A usable route replaced by one from an IPv6 VTEP (same key) takes the old entry out.
+  h.best(type2(MAC, { vtep: '10.0.0.2', rd: '10.0.0.2:2' }));
+  assert.equal(table.get(100, MAC)?.vtep, '10.0.0.2');
+  h.best(type2(MAC, { vtep: V6_STRANGER, rd: '10.0.0.2:2' }));
+  assert.equal(table.get(100, MAC), undefined);
+});
+
+test('IPv6 underlay (issue 9 item 6): an IPv6 originator and next hop install whole, all 128 bits; an IPv4 VTEP is refused', () => {
+  const table = new Fdb({ seed: 1, underlayFamily: 6 });
+  const h = harness({ fdb: fdbPortOver(table), speaker: { asn: 65000, routerId: '10.0.0.1', vtep: '2001:db8::1' } });
+  h.best(type3({ vtep: V6_STRANGER }));
+  h.best(type2(MAC, { vtep: V6_STRANGER, rd: '10.0.0.2:2' }));
+  assert.deepEqual(table.floodLists.addresses(100), [V6_STRANGER]);
+  const e = table.get(100, MAC)!;
+  assert.equal(e.vtep, V6_STRANGER);
+  const words = new Uint32Array(4);
+  table.vteps.writeWords(e.vtepIndex!, words, 0, 4);
+  assert.deepEqual([...words], [0x20010db8, 0, 0, 0xc0000201]);
+  h.best(type3({ vtep: '10.0.0.3', rd: '10.0.0.3:2' }));
+  assert.deepEqual(table.floodLists.addresses(100), [V6_STRANGER], 'an IPv4 originator is not reachable over this underlay');
+  assert.equal(h.manager.counters().vtepFamilyRefused, 1);
+  // Our own Type 3 carries the IPv6 VTEP as originator and next hop.
+  const ours = [...h.sink.routes.values()].find((r) => r.nlri.family === 'l2vpn-evpn' && r.nlri.nlri.route.type === 3)!;
+  assert.equal(ours.nextHop, '2001:db8::1');
+  assert.equal(ours.nlri.family === 'l2vpn-evpn' && ours.nlri.nlri.route.type === 3 ? ours.nlri.nlri.route.originatorIp : '', '2001:db8::1');
+});
+
+test('no amplification (issue 9 item 2): a local MAC advertises at most MAX_IPS_PER_MAC MAC+IP routes however many sender IPs it shows', () => {
+  const h = harness();
+  for (let i = 1; i <= 20; i++) h.fdb.learnLocal(100, MAC, `192.168.1.${i}`);
+  assert.equal(h.ours(MAC).length, 1 + MAX_IPS_PER_MAC, 'the MAC-only route and one per IP, up to the cap');
+  assert.equal(h.manager.counters().macIpsRefused, 20 - MAX_IPS_PER_MAC);
+  assert.equal(h.logs.filter((e) => e.event === 'mac-ip-limit').length, 1);
+  // An IP already advertised is no refusal.
+  h.fdb.learnLocal(100, MAC, '192.168.1.1');
+  assert.equal(h.manager.counters().macIpsRefused, 20 - MAX_IPS_PER_MAC);
 });

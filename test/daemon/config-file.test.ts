@@ -344,3 +344,14 @@ test('goplane: route-server-client is refused with what to use instead', () => {
   const text = toml({ extra: '' }).replace('peer-as = 65000', 'peer-as = 65000\n[neighbors.route-server.config]\nroute-server-client = true');
   assert.deepEqual(problems(text), [`${F}: neighbors[0].route-server = {"config":{"route-server-client":true}}: expected no route-server section (vxswitch is not a route server; use route-reflector)`]);
 });
+
+test('FDB shares (issue 9 item 2): max-entries-per-vni, control-reserve, learn-rate, learn-burst reach the dataplane; a reserve that leaves no room is named', () => {
+  const dataplane = (keys: string): string => toml().replace('type = "userspace"', `type = "userspace"\n${keys}`);
+  const c = parseConfig(F, dataplane('max-entries = 1000\nmax-entries-per-vni = 100\ncontrol-reserve = 50\nlearn-rate = 20\nlearn-burst = 40'), { interfaceExists });
+  assert.deepEqual([c.dataplane.maxEntries, c.dataplane.maxEntriesPerVni, c.dataplane.controlReserve, c.dataplane.learnRate, c.dataplane.learnBurst], [1000, 100, 50, 20, 40]);
+  assert.deepEqual(problems(dataplane('max-entries = 1000\ncontrol-reserve = 1000')), [`${F}: dataplane.control-reserve = 1000: expected less than dataplane.max-entries (1000)`]);
+  assert.deepEqual(problems(dataplane('learn-rate = 10\nlearn-burst = 0')), [`${F}: dataplane.learn-burst = 0: expected at least 1 while dataplane.learn-rate is set`]);
+  const negative = problems(dataplane('learn-rate = -1'));
+  assert.equal(negative.length, 1);
+  assert.match(negative[0]!, /^vx\.toml: dataplane\.learn-rate = -1: /);
+});

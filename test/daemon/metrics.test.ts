@@ -34,12 +34,12 @@ function fakeCounters(): DataplaneCounters {
   return {
     drops: drops({ 'no-vni': 2, 'unknown-vtep': 1 }),
     ports: [
-      { name: 'eth1', kind: 'packet', vnis: [100], rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, flooded: 1, drops: 2, rxTruncated: 0, txErrors: 0, txQueueFull: 0, kernelDrops: 3 },
-      { name: 'tap0', kind: 'tap', vnis: [100, 200], rxFrames: 5, rxBytes: 500, txFrames: 4, txBytes: 400, flooded: 0, drops: 0, rxTruncated: 0, txErrors: 0, txQueueFull: 0, kernelDrops: 0 },
+      { name: 'eth1', kind: 'packet', vnis: [100], rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, flooded: 1, drops: 2, rxTruncated: 0, txErrors: 0, txQueueFull: 0, kernelDrops: 3, learnRefused: 7 },
+      { name: 'tap0', kind: 'tap', vnis: [100, 200], rxFrames: 5, rxBytes: 500, txFrames: 4, txBytes: 400, flooded: 0, drops: 0, rxTruncated: 0, txErrors: 0, txQueueFull: 0, kernelDrops: 0, learnRefused: 0 },
     ],
     vnis: [
-      { vni: 100, mode: 'evpn', rxFrames: 15, rxBytes: 1500, txFrames: 13, txBytes: 1300, encapsulated: 14, decapsulated: 12, flooded: 1, arpSuppressed: 3, segmented: 0, coalesced: 0, drops: drops({ 'unknown-vtep': 1 }) },
-      { vni: 200, mode: 'static', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, encapsulated: 0, decapsulated: 0, flooded: 0, arpSuppressed: 0, segmented: 0, coalesced: 0, drops: drops() },
+      { vni: 100, mode: 'evpn', rxFrames: 15, rxBytes: 1500, txFrames: 13, txBytes: 1300, encapsulated: 14, decapsulated: 12, flooded: 1, arpSuppressed: 3, segmented: 0, coalesced: 0, learnRefused: 7, drops: drops({ 'unknown-vtep': 1 }) },
+      { vni: 200, mode: 'static', rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, encapsulated: 0, decapsulated: 0, flooded: 0, arpSuppressed: 0, segmented: 0, coalesced: 0, learnRefused: 0, drops: drops() },
     ],
     underlays: [{ port: 4789, rxDatagrams: 12, rxBytes: 1296, txDatagrams: 14, txBytes: 1512, txErrors: 0, txQueueFull: 0, lastTxError: '' }],
     fdb: {
@@ -57,6 +57,9 @@ function fakeCounters(): DataplaneCounters {
       refusedTableFull: 0,
       refusedPinned: 0,
       ignoredGroup: 0,
+      refusedControlReserve: 0,
+      refusedLearnRate: 7,
+      refusedFamily: 1,
     },
   };
 }
@@ -88,6 +91,9 @@ class FakeVtep implements MetricsSource {
   }
   neighbors(): NeighborStatus[] {
     return structuredClone(this.n);
+  }
+  evpn(): { vtepFamilyRefused: number; installsRefused: number; pendingInstalls: number; macIpsRefused: number } {
+    return { vtepFamilyRefused: 2, installsRefused: 5, pendingInstalls: 3, macIpsRefused: 1 };
   }
 }
 
@@ -133,6 +139,13 @@ test('metric names, labels and values from a fake VTEP; the text parses as expos
   assert.deepEqual(fdb, { local_learned: 2, local_static: 1, remote_learned: 3, remote_control: 2, remote_static: 1 });
   assert.equal(value(e, 'vxswitch_fdb_learned_total'), 5);
   assert.equal(value(e, 'vxswitch_fdb_refused_total', { reason: 'vni-limit' }), 4);
+  assert.equal(value(e, 'vxswitch_fdb_refused_total', { reason: 'learn-rate' }), 7);
+  assert.equal(value(e, 'vxswitch_fdb_refused_total', { reason: 'vtep-family' }), 1);
+  assert.equal(value(e, 'vxswitch_port_learn_refused_total', { port: 'eth1' }), 7);
+  assert.equal(value(e, 'vxswitch_vni_learn_refused_total', { vni: '100' }), 7);
+  assert.equal(value(e, 'vxswitch_evpn_pending_installs'), 3);
+  assert.equal(value(e, 'vxswitch_evpn_refused_total', { reason: 'fdb-full' }), 5);
+  assert.equal(value(e, 'vxswitch_evpn_refused_total', { reason: 'vtep-family' }), 2);
 
   assert.equal(value(e, 'vxswitch_bgp_routes_received', { neighbor: '10.0.0.9' }), 4);
   assert.equal(value(e, 'vxswitch_bgp_routes_accepted', { neighbor: '10.0.0.9' }), 3);

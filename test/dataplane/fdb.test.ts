@@ -14,6 +14,7 @@ import {
   LEARN_REFRESHED,
   LEARN_REFUSED_LIMIT,
   LEARN_REFUSED_PINNED,
+  LEARN_REFUSED_RATE,
   type FdbLimitReport,
   type FdbListener,
   type FdbOptions,
@@ -68,7 +69,7 @@ test('FDB: sized from the global limit at load factor <= 0.5, power of two', () 
 });
 
 test('FDB: insert, lookup and delete with forced collisions in a tiny table', () => {
-  const { fdb } = fdbWith({ maxEntries: 4 }); // 8 slots
+  const { fdb } = fdbWith({ maxEntries: 4, maxEntriesPerVni: 4 }); // 8 slots
   const macs = collidingMacs(fdb, 10, 4);
   const home = fdb.homeSlot(10, parseMac(macs[0]!), 0);
   macs.forEach((m, i) => assert.equal(fdb.learnLocalMac(10, m, i, 1), LEARN_NEW));
@@ -373,7 +374,8 @@ test('FDB: aging removes only data-plane-learned entries, after agingTicks', () 
 });
 
 test('FDB: the sweep is incremental: a bounded number of slots per call', () => {
-  const { fdb, events } = fdbWith({ maxEntries: 4096, agingTicks: 10, sweepSlots: 100 });
+  // The whole table in one VNI from one port, at once: no shares or learning rate (their own tests are below).
+  const { fdb, events } = fdbWith({ maxEntries: 4096, maxEntriesPerVni: 4096, controlReserve: 0, learnRate: 0, agingTicks: 10, sweepSlots: 100 });
   const cap = fdb.capacity; // 8192
   for (let i = 0; i < 4096; i++) fdb.learnLocal(1, Buffer.from([2, 0, 0, 0, i >> 8, i & 0xff]), 0, 1, 0);
   // Each call looks at 100 slots: it ages at most 100 entries.
@@ -465,7 +467,7 @@ test('FDB: per-VNI limit refuses learning, counts it, reports once per interval'
 });
 
 test('FDB: global limit refuses every kind of insert, counts it, reports once per interval', () => {
-  const { fdb, limits } = fdbWith({ maxEntries: 4, limitReportTicks: 10 });
+  const { fdb, limits } = fdbWith({ maxEntries: 4, maxEntriesPerVni: 4, limitReportTicks: 10 });
   const mac = (i: number) => `02:00:00:00:02:${i.toString(16).padStart(2, '0')}`;
   fdb.learnLocalMac(1, mac(0), 1, 0);
   fdb.learnRemoteMac(2, mac(1), '10.0.0.2', 0);
@@ -506,7 +508,7 @@ test('FDB: counters by kind and per VNI', () => {
 });
 
 test('FDB: flush removes learned entries (of one VNI) and reports them', () => {
-  const { fdb, events } = fdbWith({ maxEntries: 64 });
+  const { fdb, events } = fdbWith({ maxEntries: 64, maxEntriesPerVni: 64 });
   for (let i = 0; i < 40; i++) fdb.learnLocalMac(1 + (i % 2), formatMac(Buffer.from([2, 0, 0, 0, 0, i])), 1, 0);
   fdb.addRemote(1, '02:00:00:00:01:00', '10.0.0.2');
   assert.equal(fdb.flush(1), 20);
@@ -949,4 +951,108 @@ test('FDB property: random operation sequences agree with a Map model', () => {
     }),
     runs(0.01),
   );
+});
+
+// ------------------------------------------------------------ issue 9 item 2: one tenant cannot fill the table
+
+/** A distinct unicast MAC per i (locally administered). */
+function nthMac(i: number): string {
+  const b = Buffer.alloc(6);
+  b[0] = 0x02;
+  b.writeUIntBE(i, 1, 5);
+  return formatMac(b);
+}
+
+test('FDB shares (issue 9 item 2): 70,000 source MACs in VNI 10 take only its default share; VNI 20 still learns and installs EVPN routes', () => {
+  // The reproduction: default table (65,536), one VNI floods new source MACs
+  // from many ports (so no port's learning rate stands in the way).
+  const { fdb, limits } = fdbWith();
+  for (let i = 0; i < 70_000; i++) fdb.learnLocalMac(10, nthMac(i), i % 128, Math.floor(i / 10_000));
+  const share = fdb.count(10);
+  assert.ok(share <= 65_536 / 4, `VNI 10 holds ${share} entries, more than a quarter of the table`);
+  assert.ok(fdb.size < 65_536, 'the table is not full');
+  assert.equal(fdb.learnLocalMac(20, nthMac(1_000_000), 1, 7), LEARN_NEW, 'VNI 20 still learns');
+  assert.equal(fdb.addRemote(20, nthMac(1_000_001), '10.0.0.2'), 'added', 'VNI 20 still installs EVPN routes');
+  assert.equal(fdb.lookupMac(20, nthMac(1_000_001)) >= 0, true);
+  // Said in counters and once per interval in a report.
+  const c = fdb.counters();
+  assert.equal(c.refusedVniLimit, 70_000 - share);
+  assert.equal(fdb.vniCounts().find((v) => v.vni === 10)?.learnRefused, 70_000 - share);
+  assert.equal(limits.filter((l) => l.scope === 'vni').length, 1, 'one report within the interval');
+});
+
+test('FDB control reserve: learning in many VNIs stops at maxEntries - controlReserve; EVPN and static installs still fit', () => {
+  const { fdb, limits } = fdbWith({ maxEntries: 64, learnRate: 0 }); // default reserve 8, default share 16
+  assert.equal(fdb.learnRoom, 56);
+  let learned = 0;
+  for (let v = 0; v < 5; v++) for (let i = 0; i < 16; i++) if (fdb.learnLocalMac(100 + v, nthMac(v * 100 + i), 1, 0) === LEARN_NEW) learned++;
+  assert.equal(learned, 56);
+  assert.equal(fdb.counters().refusedControlReserve, 80 - 56);
+  assert.deepEqual(limits.map((l) => [l.scope, l.limit]), [['learned', 56]]);
+  // The reserved room takes control-plane and static entries, in any VNI.
+  for (let i = 0; i < 7; i++) assert.equal(fdb.addRemote(200, nthMac(5000 + i), '10.0.0.2'), 'added');
+  assert.equal(fdb.addStaticRemote(201, nthMac(6000), '10.0.0.3'), 'added');
+  assert.equal(fdb.size, 64);
+  assert.equal(fdb.addRemote(200, nthMac(7000), '10.0.0.2'), 'refused-limit', 'the global limit still holds');
+  // Removing learned entries gives learning its room back.
+  fdb.flush(100);
+  assert.equal(fdb.learnLocalMac(104, nthMac(9000), 1, 1), LEARN_NEW);
+  assert.throws(() => new Fdb({ maxEntries: 8, controlReserve: 8 }), RangeError);
+});
+
+test('FDB learning rate: a port learns a burst, then learnRate new MACs per tick; refreshes, moves and other ports are not limited', () => {
+  const { fdb, limits } = fdbWith({ learnRate: 5, learnBurst: 20, limitReportTicks: 10 });
+  const results = (port: number, from: number, n: number, tick: number): number[] => {
+    const out: number[] = [];
+    for (let i = from; i < from + n; i++) out.push(fdb.learnLocalMac(1, nthMac(i), port, tick));
+    return out;
+  };
+  const count = (r: number[], want: number): number => r.filter((x) => x === want).length;
+  const first = results(3, 0, 30, 0);
+  assert.equal(count(first, LEARN_NEW), 20, 'the burst');
+  assert.equal(count(first, LEARN_REFUSED_RATE), 10);
+  // Another port has its own bucket.
+  assert.equal(count(results(4, 100, 20, 0), LEARN_NEW), 20);
+  // Known MACs refresh and move with an empty bucket.
+  assert.equal(fdb.learnLocalMac(1, nthMac(0), 3, 0), LEARN_REFRESHED);
+  assert.equal(fdb.learnLocalMac(1, nthMac(100), 3, 0), LEARN_MOVED);
+  // Refill: learnRate per tick, capped at learnBurst.
+  assert.equal(count(results(3, 200, 10, 1), LEARN_NEW), 5);
+  assert.equal(count(results(3, 300, 30, 3), LEARN_NEW), 10);
+  assert.equal(count(results(3, 400, 30, 100), LEARN_NEW), 20);
+  // Counted per port, per VNI, per reason; reported once per interval with the port.
+  assert.equal(fdb.learnRefusedOn(3), 10 + 5 + 20 + 10);
+  assert.equal(fdb.learnRefusedOn(4), 0);
+  assert.equal(fdb.counters().refusedLearnRate, 45);
+  assert.equal(fdb.learnRefusedIn(1), 45);
+  assert.deepEqual(
+    limits.map((l) => [l.scope, l.port, l.limit, l.refused]),
+    [
+      ['learn-rate', 3, 5, 1],
+      ['learn-rate', 3, 5, 35],
+    ],
+  );
+  // 0 turns the rate limit off; port indexes far beyond the first ones grow the per-port arrays once.
+  const free = new Fdb({ learnRate: 0 });
+  for (let i = 0; i < 5000; i++) assert.equal(free.learnLocalMac(1, nthMac(i), 0, 0), LEARN_NEW);
+  assert.equal(fdb.learnLocalMac(2, nthMac(9999), 5000, 0), LEARN_NEW);
+});
+
+test('FDB: a remote VTEP of the other family is refused, never installed (an IPv6 VTEP on an IPv4 underlay kept only its low 32 bits)', () => {
+  const v4 = new Fdb({ underlayFamily: 4 });
+  assert.equal(v4.addRemote(1, nthMac(1), '2001:db8::c000:201'), 'refused-family');
+  assert.equal(v4.addStaticRemote(1, nthMac(2), '2001:db8::c000:201'), 'refused-family');
+  assert.equal(v4.size, 0);
+  assert.equal(v4.counters().refusedFamily, 2);
+  assert.equal(v4.addRemote(1, nthMac(1), '192.0.2.1'), 'added');
+  const v6 = new Fdb({ underlayFamily: 6 });
+  assert.equal(v6.addRemote(1, nthMac(1), '192.0.2.1'), 'refused-family');
+  assert.equal(v6.addRemote(1, nthMac(1), '2001:db8::c000:201'), 'added');
+  const e = v6.get(1, nthMac(1))!;
+  assert.equal(e.vtep, '2001:db8::c000:201');
+  const words = new Uint32Array(4);
+  v6.vteps.writeWords(e.vtepIndex!, words, 0, 4);
+  assert.deepEqual([...words], [0x20010db8, 0, 0, 0xc0000201], 'all 128 bits reach the forwarder');
+  v4.sweep(1);
+  assert.equal(v4.vteps.find('2001:db8::c000:201'), -1, 'the refused address does not stay in the VTEP table');
 });
