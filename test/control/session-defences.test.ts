@@ -46,6 +46,9 @@ function established(config: Partial<ConnectionConfig> = {}, open: BgpOpen = pee
     ...c.handle({ type: 'bytes', data: KEEPALIVE }),
   ];
   assert.equal(c.state, 'Established');
+  // Our OPEN and KEEPALIVE reached TCP, as the transport would report.
+  c.handle({ type: 'written', bytes: c.openMessage.length + KEEPALIVE.length });
+  assert.equal(c.outputQueued, 0);
   return { c, actions };
 }
 
