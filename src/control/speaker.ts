@@ -70,7 +70,7 @@ export interface NeighborStatus {
   lastDown: string | null;
   messages: { received: number; sent: number };
   /** Bytes queued for the peer and not yet written to TCP (bounded: see bgp-fsm.ts OUTPUT_HIGH_WATER). */
-  outputQueued: number;
+  outputQueued?: number;
 }
 
 export interface SpeakerEvents {
