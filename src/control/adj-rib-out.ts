@@ -12,7 +12,16 @@
 // Initial table: every best path, then End-of-RIB per family (RFC 4724
 // §2: sent even without graceful restart, as FRR does). ROUTE-REFRESH
 // (RFC 2918): the whole Adj-RIB-Out of the family again; enhanced (RFC
-// 7313 §4): between BoRR and EoRR markers.
+// 7313 §4): between BoRR and EoRR markers, which are ROUTE-REFRESH
+// messages in the same ordered batch as the UPDATEs. requestRefresh() only
+// marks the family: the next flush() answers, so requests that arrive
+// while the speaker holds its UPDATEs back (a congested peer) cost one
+// table, not one each.
+//
+// A route whose attributes leave no room for its NLRI in one UPDATE of
+// this session (learned over RFC 8654 extended messages, going to a peer
+// without them) is not sent, and withdrawn if an earlier version was
+// (RFC 8654 §5); `tooLarge` counts them.
 
 import type { BgpContext } from '../wire/bgp-context.js';
 import { RouteRefreshSubtype } from '../wire/bgp-route-refresh.js';
@@ -22,7 +31,7 @@ import { ExportPolicy } from './export-policy.js';
 import type { LocalSpeaker } from './export-policy.js';
 import type { LocRibChange } from './loc-rib.js';
 import type { Family, PeerRef, Route, RouteNlri } from './route.js';
-import { endOfRib, packAnnouncements, packWithdrawals, routeRefresh } from './update-builder.js';
+import { announcementRoom, endOfRib, nlriLength, packAnnouncements, packWithdrawals, routeRefresh } from './update-builder.js';
 
 export interface AdjRibOutOptions {
   self: LocalSpeaker;
@@ -31,13 +40,20 @@ export interface AdjRibOutOptions {
   ctx: BgpContext;
   /** Families negotiated with the peer; routes of others are not sent. */
   families: Iterable<Family>;
+  /** RFC 7313: the peer negotiated enhanced route refresh (requestRefresh answers between BoRR and EoRR). */
+  enhancedRouteRefresh?: boolean;
 }
+
+/** Longer than any NLRI vxswitch sends (EVPN Type 2 with an IPv6 address and a path identifier is 62). */
+const NLRI_MAX = 64;
 
 interface Group {
   family: Family;
   nextHop: string;
   attributes: PathAttribute[];
   nlris: RouteNlri[];
+  /** Octets for NLRI in one UPDATE with these attributes (announcementRoom). */
+  room: number;
 }
 
 export class AdjRibOut {
@@ -49,11 +65,17 @@ export class AdjRibOut {
   private readonly queue = new Map<Family, Map<string, Route | null>>();
   /** Encoded attribute bytes per exported attributes array: the grouping key. */
   private readonly attrKeys = new WeakMap<readonly PathAttribute[], string>();
+  private readonly enhanced: boolean;
+  /** Families the peer asked to refresh, answered by the next flush(). */
+  private readonly refreshPending = new Set<Family>();
+  /** Routes not sent because they do not fit one UPDATE of this session (RFC 8654 §5). */
+  tooLarge = 0;
 
   constructor(options: AdjRibOutOptions) {
     this.peer = options.peer;
     this.ctx = options.ctx;
     this.families = new Set(options.families);
+    this.enhanced = options.enhancedRouteRefresh === true;
     this.policy = new ExportPolicy(options.self, options.peer, options.ctx.as4);
   }
 
@@ -108,6 +130,16 @@ export class AdjRibOut {
     return n;
   }
 
+  /** The peer asked for `family` again (RFC 2918): the next flush() resends it; asking again meanwhile changes nothing. */
+  requestRefresh(family: Family): void {
+    if (this.families.has(family)) this.refreshPending.add(family);
+  }
+
+  /** Families whose refresh waits for the next flush(). */
+  get refreshesPending(): number {
+    return this.refreshPending.size;
+  }
+
   private attrKey(attributes: readonly PathAttribute[]): string {
     let k = this.attrKeys.get(attributes);
     if (k === undefined) {
@@ -118,7 +150,10 @@ export class AdjRibOut {
     return k;
   }
 
-  /** Encode everything queued, in one batch of messages (empty when nothing changed). */
+  /**
+   * Encode everything queued, then the refreshes asked for, in one batch
+   * of messages (empty when nothing changed).
+   */
   flush(): Buffer[] {
     const out: Buffer[] = [];
     for (const [family, q] of this.queue) {
@@ -136,22 +171,40 @@ export class AdjRibOut {
         // Unchanged (export returns a new object, but the same NLRI and the
         // same cached attributes array): nothing to send.
         if (before !== undefined && before.nlri === route.nlri && before.attributes === route.attributes && before.nextHop === route.nextHop) continue;
+        const g = this.group(groups, route);
+        if (g.room < NLRI_MAX && nlriLength(route.nlri, this.ctx) > g.room) {
+          // RFC 8654 §5: cannot be sent to this peer; take back what it had.
+          g.nlris.pop();
+          this.tooLarge++;
+          if (before !== undefined) {
+            t.delete(key);
+            withdrawn.push(before.nlri);
+          }
+          continue;
+        }
         t.set(key, route);
-        this.group(groups, route);
       }
       q.clear();
       packWithdrawals(family, withdrawn, this.ctx, out);
       for (const g of groups.values()) packAnnouncements(g.family, g.nextHop, g.attributes, g.nlris, this.ctx, out);
     }
     this.queue.clear();
+    for (const family of this.refreshPending) this.resend(family, this.enhanced, out);
+    this.refreshPending.clear();
     return out;
   }
 
-  private group(groups: Map<string, Group>, route: Route): void {
+  /** Add a route to its group (same next hop and attributes); returns the group. */
+  private group(groups: Map<string, Group>, route: Route): Group {
     const k = `${route.nextHop}\n${this.attrKey(route.attributes)}`;
-    const g = groups.get(k);
-    if (g === undefined) groups.set(k, { family: route.family, nextHop: route.nextHop, attributes: route.attributes, nlris: [route.nlri] });
-    else g.nlris.push(route.nlri);
+    let g = groups.get(k);
+    if (g === undefined) {
+      const room = announcementRoom(route.family, route.nextHop, route.attributes, this.ctx);
+      g = { family: route.family, nextHop: route.nextHop, attributes: route.attributes, nlris: [], room };
+      groups.set(k, g);
+    }
+    g.nlris.push(route.nlri);
+    return g;
   }
 
   /**
@@ -177,13 +230,19 @@ export class AdjRibOut {
    */
   refresh(family: Family, enhanced: boolean): Buffer[] {
     if (!this.families.has(family)) return [];
+    this.refreshPending.delete(family);
     const out = this.flush();
+    this.resend(family, enhanced, out);
+    return out;
+  }
+
+  /** Every route the peer has of `family`, again (between BoRR and EoRR when enhanced). */
+  private resend(family: Family, enhanced: boolean, out: Buffer[]): void {
     if (enhanced) out.push(routeRefresh(family, RouteRefreshSubtype.BeginningOfRouteRefresh));
     const groups = new Map<string, Group>();
     for (const r of this.table(family).values()) this.group(groups, r);
     for (const g of groups.values()) packAnnouncements(g.family, g.nextHop, g.attributes, g.nlris, this.ctx, out);
     if (enhanced) out.push(routeRefresh(family, RouteRefreshSubtype.EndOfRouteRefresh));
-    return out;
   }
 
   /** What the peer was sent for a key (as exported), if anything. */

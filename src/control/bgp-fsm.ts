@@ -23,6 +23,22 @@
 //   KEEPALIVE or UPDATE (§4.4), not once per message: the same instant.
 // - DelayOpen and the optional session attributes of §8.1 are not
 //   implemented; idle hold with backoff is the peer's job (bgp-peer.ts).
+//
+// Keeping a peer to its lane (README, "Limits and defences"):
+// - SendHoldTimer (RFC 9687 §3): started on Established, restarted each
+//   time the transport reports that queued bytes reached TCP ('written');
+//   when a peer reads nothing for the send hold time, NOTIFICATION Send Hold
+//   Timer Expired (8/0), error log, Idle. The bytes handed out as 'send' and
+//   not yet 'written' are counted; above OUTPUT_HIGH_WATER the session is
+//   `congested` and the speaker stops flushing to it until 'writable'.
+// - ROUTE-REFRESH requests (RFC 2918) are passed up at most once per
+//   family per routeRefreshInterval (route-refresh-limit.ts): sooner ones
+//   wait for the end of the interval, merged, so 300 cost two tables.
+// - Nothing the peer sends makes handle() throw: a decoding failure is a
+//   NOTIFICATION (RFC 4271 §6), and any other failure while handling the
+//   peer's bytes or a timer resets the session with Cease / Out of
+//   Resources (RFC 4486 §4) and an error log. NOTIFICATION data is cut so
+//   the message fits 4096 octets (RFC 8654 §5).
 
 import type { BgpContext } from '../wire/bgp-context.js';
 import { DEFAULT_CONTEXT } from '../wire/bgp-context.js';
@@ -30,13 +46,14 @@ import { CeaseSubcode, ErrorCode, FsmSubcode, OpenSubcode } from '../wire/bgp-er
 import {
   BGP_HEADER_LENGTH,
   BGP_MARKER_LENGTH,
+  BGP_MAX_MESSAGE_LENGTH,
   MessageType,
   maxMessageLength,
   messageLengthAt,
 } from '../wire/bgp-header.js';
 import * as bgpMessage from '../wire/bgp-message.js';
 import type { BgpMessage } from '../wire/bgp-message.js';
-import { describeNotification, notification, shutdownNotification, type BgpNotification } from '../wire/bgp-notification.js';
+import { describeNotification, notification, shutdownNotification, truncated, type BgpNotification } from '../wire/bgp-notification.js';
 import { effectiveAs, type BgpOpen } from '../wire/bgp-open.js';
 import { RouteRefreshSubtype } from '../wire/bgp-route-refresh.js';
 import * as bgpUpdate from '../wire/bgp-update.js';
@@ -47,12 +64,13 @@ import { familyAfiSafi, familyOf } from './afi-safi-family.js';
 import { localOpen, negotiate, type Negotiated, type OpenConfig } from './capability-negotiation.js';
 import type { Family } from './route.js';
 import { mpFamilyAt } from './rfc7606-family.js';
+import { RouteRefreshLimit } from './route-refresh-limit.js';
 
 /** RFC 4271 §8.2.2 state names (as `gobgp neighbor` shows them). */
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
 /** Timers of a connection; 'idle-hold' is the peer's (bgp-peer.ts). */
-export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold';
+export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold' | 'send-hold' | 'route-refresh';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -78,6 +96,14 @@ export const OPEN_SENT_HOLD_TIME = 240;
 export const DEFAULT_CONNECT_RETRY_TIME = 120;
 /** RFC 4271 §10 suggested HoldTime. */
 export const DEFAULT_HOLD_TIME = 90;
+/** RFC 9687 §3.4: the suggested SendHoldTime is the greater of 8 minutes and 2 × HoldTime. */
+export const DEFAULT_SEND_HOLD_TIME = 480;
+/** Seconds between two answers to a peer's ROUTE-REFRESH for one family (more are merged). */
+export const DEFAULT_ROUTE_REFRESH_INTERVAL = 5;
+/** Output bytes not yet written to TCP above which a session is congested (the speaker holds its UPDATEs). */
+export const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
+/** RFC 8654 §5: NOTIFICATION data is cut so the message fits the 4096 octets every peer reads. */
+const NOTIFICATION_MAX_DATA = BGP_MAX_MESSAGE_LENGTH - BGP_HEADER_LENGTH - 2;
 
 export interface ConnectionConfig extends OpenConfig {
   /** The AS the peer must present (RFC 4271 §6.2; 4-octet, RFC 6793). */
@@ -92,6 +118,10 @@ export interface ConnectionConfig extends OpenConfig {
   connectRetryTime: number;
   /** 'local': we open the TCP connection (and retry); 'remote': an accepted one. */
   initiator: 'local' | 'remote';
+  /** RFC 9687 SendHoldTime, seconds; 0 = off. Default max(480, 2 × hold); never at or below the hold time. */
+  sendHoldTime?: number;
+  /** Seconds between two ROUTE-REFRESH answers per family (default 5; 0 = no limit, still merged while pending). */
+  routeRefreshInterval?: number;
 }
 
 export interface NotificationReport {
@@ -134,9 +164,14 @@ export type ConnectionEvent =
   | { type: 'tcp-failed'; reason?: string }
   | { type: 'bytes'; data: Buffer }
   | { type: 'timer'; timer: TimerName }
-  /** Whole UPDATE messages encoded with negotiated.ctxOut, or UPDATE values to encode. */
+  /**
+   * Whole UPDATE messages encoded with negotiated.ctxOut, or UPDATE values
+   * to encode; pre-encoded BoRR / EoRR markers (RFC 7313) may sit among them.
+   */
   | { type: 'send-update'; updates: ReadonlyArray<Buffer | BgpUpdate> }
   | { type: 'send-route-refresh'; afi: number; safi: number; subtype?: number }
+  /** The transport handed `bytes` of what was sent to TCP (RFC 9687: the peer is reading). */
+  | { type: 'written'; bytes: number }
   /** OpenCollisionDump (Event 23): Cease / Connection Collision Resolution. */
   | { type: 'collision-dump' };
 
@@ -154,6 +189,8 @@ export type ConnectionAction =
   /** A decoded UPDATE (with its RFC 7606 problems); `bytes` is the whole message. */
   | { type: 'update'; update: BgpUpdate; bytes: Buffer }
   | { type: 'route-refresh'; afi: number; safi: number; subtype: number }
+  /** The output queue drained below half of OUTPUT_HIGH_WATER after being congested: flush again. */
+  | { type: 'writable' }
   /** RFC 7606 §2 AFI/SAFI disable: drop this family's routes from the peer; later ones are ignored. */
   | { type: 'family-disabled'; family: Family; reason: string }
   | ({ type: 'down' } & SessionDown)
@@ -165,6 +202,12 @@ export interface ConnectionStats {
   updatesIn: number;
   updatesOut: number;
   connectRetryCounter: number;
+  /** Peer ROUTE-REFRESH requests merged into one already deferred (rate limit). */
+  routeRefreshesMerged: number;
+  /** Sessions ended by the send hold timer (RFC 9687). */
+  sendHoldExpired: number;
+  /** Sessions reset because handling the peer's input failed unexpectedly (a bug; logged with its stack). */
+  internalErrors: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -196,7 +239,16 @@ function isConnected(s: SessionState): boolean {
 
 export class BgpConnection {
   readonly config: ConnectionConfig;
-  readonly stats: ConnectionStats = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, connectRetryCounter: 0 };
+  readonly stats: ConnectionStats = {
+    messagesIn: 0,
+    messagesOut: 0,
+    updatesIn: 0,
+    updatesOut: 0,
+    connectRetryCounter: 0,
+    routeRefreshesMerged: 0,
+    sendHoldExpired: 0,
+    internalErrors: 0,
+  };
   private readonly env: SessionEnv;
   private readonly open: BgpOpen;
   private readonly openBytes: Buffer;
@@ -214,12 +266,17 @@ export class BgpConnection {
   private rxNeed = 0;
   private holdRestart = false;
   private out: ConnectionAction[] = [];
+  /** Bytes handed out in 'send' actions and not yet reported 'written'. */
+  private queued = 0;
+  private congestedNow = false;
+  private readonly refreshLimit: RouteRefreshLimit;
 
   constructor(config: ConnectionConfig, env: SessionEnv = DEFAULT_ENV) {
     this.config = config;
     this.env = env;
     this.open = localOpen(config);
     this.openBytes = bgpMessage.encode({ type: 'open', open: this.open });
+    this.refreshLimit = new RouteRefreshLimit((config.routeRefreshInterval ?? DEFAULT_ROUTE_REFRESH_INTERVAL) * 1000);
   }
 
   get state(): SessionState {
@@ -250,8 +307,35 @@ export class BgpConnection {
     return this.openBytes;
   }
 
+  /** Bytes sent and not yet written to TCP (the peer is slow or not reading). */
+  get outputQueued(): number {
+    return this.queued;
+  }
+
+  /** More than OUTPUT_HIGH_WATER bytes wait for the peer: hold further UPDATEs until 'writable'. */
+  get congested(): boolean {
+    return this.congestedNow;
+  }
+
   handle(event: ConnectionEvent): ConnectionAction[] {
     this.out = [];
+    try {
+      this.dispatch(event);
+    } catch (e) {
+      // A caller's bad request (send-update with a message that is not one)
+      // is the caller's bug and throws before anything is sent.
+      if (event.type === 'send-update' || event.type === 'send-route-refresh') {
+        this.out = [];
+        throw e;
+      }
+      this.internalError(event.type, e);
+    }
+    const actions = this.out;
+    this.out = [];
+    return actions;
+  }
+
+  private dispatch(event: ConnectionEvent): void {
     switch (event.type) {
       case 'start':
         this.onStart();
@@ -277,6 +361,9 @@ export class BgpConnection {
       case 'send-route-refresh':
         this.onSendRouteRefresh(event.afi, event.safi, event.subtype ?? RouteRefreshSubtype.Normal);
         break;
+      case 'written':
+        this.onWritten(event.bytes);
+        break;
       case 'collision-dump':
         if (isConnected(this._state)) {
           this.notifyAndIdle(
@@ -286,9 +373,26 @@ export class BgpConnection {
         }
         break;
     }
-    const actions = this.out;
-    this.out = [];
-    return actions;
+  }
+
+  /**
+   * Handling the peer's input failed with something that is not a
+   * WireError: a bug of ours. The session is reset (Cease / Out of
+   * Resources, RFC 4486 §4: we cannot go on with this peer) and the stack
+   * logged; the process and the other sessions carry on.
+   */
+  private internalError(what: string, e: unknown): void {
+    this.stats.internalErrors++;
+    const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    this.log('error', `internal error while handling ${what}: ${text}`);
+    if (!isConnected(this._state)) return;
+    try {
+      this.notifyAndIdle(notification(ErrorCode.Cease, CeaseSubcode.OutOfResources), `internal error while handling ${what}`);
+    } catch {
+      // Even the reset failed: drop the connection without a NOTIFICATION.
+      this.release();
+      this.setState('Idle');
+    }
   }
 
   // ------------------------------------------------------------ helpers
@@ -310,7 +414,33 @@ export class BgpConnection {
 
   private send(data: Buffer): void {
     this.stats.messagesOut++;
+    this.queued += data.length;
+    if (!this.congestedNow && this.queued > OUTPUT_HIGH_WATER) this.congestedNow = true;
     this.emit({ type: 'send', data });
+  }
+
+  /** RFC 9687 §3.3: the peer took bytes, so the SendHoldTimer starts over. */
+  private onWritten(bytes: number): void {
+    this.queued = Math.max(0, this.queued - bytes);
+    if (this._state !== 'Established') return;
+    this.startSendHold();
+    if (this.congestedNow && this.queued <= OUTPUT_HIGH_WATER / 2) {
+      this.congestedNow = false;
+      this.emit({ type: 'writable' });
+    }
+  }
+
+  /** SendHoldTime in ms (0: off): never at or below the hold time (RFC 9687 §3.4); off with hold time 0 (§3.3). */
+  private sendHoldMs(): number {
+    const hold = this._negotiated?.holdTime ?? 0;
+    const configured = this.config.sendHoldTime;
+    if (hold === 0 || configured === 0) return 0;
+    return Math.max(configured ?? Math.max(DEFAULT_SEND_HOLD_TIME, 2 * hold), hold + 1) * 1000;
+  }
+
+  private startSendHold(): void {
+    const ms = this.sendHoldMs();
+    if (ms > 0) this.startTimer('send-hold', ms);
   }
 
   private startTimer(timer: TimerName, ms: number): void {
@@ -350,8 +480,14 @@ export class BgpConnection {
     this.stopTimer('connect-retry');
     this.stopTimer('hold');
     this.stopTimer('keepalive');
+    this.stopTimer('send-hold');
+    this.stopTimer('route-refresh');
     this.emit({ type: 'close' });
     this.resetReceive();
+    // The socket and what waited in it go with the connection.
+    this.queued = 0;
+    this.congestedNow = false;
+    this.refreshLimit.clear();
     this.ctxIn = DEFAULT_CONTEXT;
     this.ctxOut = DEFAULT_CONTEXT;
   }
@@ -388,7 +524,11 @@ export class BgpConnection {
   }
 
   /** Send a NOTIFICATION (RFC 4271 §6), then close and go Idle. */
-  private notifyAndIdle(n: BgpNotification, reason: string): void {
+  private notifyAndIdle(full: BgpNotification, reason: string): void {
+    // RFC 8654 §5: the data (often the offending message or attribute) is
+    // cut so the NOTIFICATION fits 4096 octets; it is encoded without the
+    // session's context for the same reason.
+    const n = truncated(full, NOTIFICATION_MAX_DATA);
     this.send(bgpMessage.encode({ type: 'notification', notification: n }));
     this.end(`${reason}; sent NOTIFICATION ${describeNotification(n)}`, n, null);
   }
@@ -498,6 +638,18 @@ export class BgpConnection {
           this.send(KEEPALIVE_BYTES);
           this.startKeepalive();
         }
+        return;
+      case 'send-hold':
+        if (this._state === 'Established') {
+          // RFC 9687 §3.3: NOTIFICATION (it will likely not get through), error log, Idle.
+          this.stats.sendHoldExpired++;
+          const s = Math.round(this.sendHoldMs() / 1000);
+          this.log('error', `send hold timer expired: the peer read nothing for ${s} s; ${this.queued} bytes unsent (RFC 9687)`);
+          this.notifyAndIdle(notification(ErrorCode.SendHoldTimerExpired, 0), `send hold timer expired (${s} s)`);
+        }
+        return;
+      case 'route-refresh':
+        if (this._state === 'Established') this.releaseDeferredRefreshes();
         return;
       case 'idle-hold':
         return;
@@ -653,6 +805,8 @@ export class BgpConnection {
     this._establishedAt = this.env.now();
     this.setState('Established');
     const families = n.families.length > 0 ? n.families.join(', ') : 'none';
+    // RFC 9687 §3.3: OpenConfirm, KEEPALIVE received: set the SendHoldTimer.
+    this.startSendHold();
     this.log(
       'info',
       `established with AS ${n.peerAs} (${n.peerRouterId}): hold ${n.holdTime} s, keepalive ${n.keepaliveInterval} s, families ${families}`,
@@ -723,7 +877,32 @@ export class BgpConnection {
       this.log('warn', `ROUTE-REFRESH subtype ${subtype} for ${family}: ignored`);
       return;
     }
+    if (subtype === RouteRefreshSubtype.Normal) {
+      this.requestRefresh(family, afi, safi);
+      return;
+    }
     this.emit({ type: 'route-refresh', afi, safi, subtype });
+  }
+
+  /** A peer's request for the family's routes, through the rate limit (route-refresh-limit.ts). */
+  private requestRefresh(family: Family, afi: number, safi: number): void {
+    const d = this.refreshLimit.request(family, this.env.now());
+    this.stats.routeRefreshesMerged = this.refreshLimit.merged;
+    if (d.kind === 'now') {
+      this.emit({ type: 'route-refresh', afi, safi, subtype: RouteRefreshSubtype.Normal });
+    } else if (d.kind === 'deferred') {
+      this.log('info', `ROUTE-REFRESH for ${family} again within the rate limit: answered in ${d.inMs} ms`);
+      if (d.startTimer) this.startTimer('route-refresh', d.inMs);
+    } else {
+      this.log('debug', `ROUTE-REFRESH for ${family} merged into the one already waiting`);
+    }
+  }
+
+  /** The route-refresh timer fired: pass up the deferred requests that are due; wait again for the rest. */
+  private releaseDeferredRefreshes(): void {
+    const { families, nextInMs } = this.refreshLimit.due(this.env.now());
+    for (const f of families) this.emit({ type: 'route-refresh', ...familyAfiSafi(f), subtype: RouteRefreshSubtype.Normal });
+    if (nextInMs !== undefined) this.startTimer('route-refresh', nextInMs);
   }
 
   // ------------------------------------------------------------ sending
@@ -740,14 +919,21 @@ export class BgpConnection {
     );
     for (const data of messages) {
       this.send(data);
-      this.stats.updatesOut++;
+      if (data[BGP_MARKER_LENGTH + 2] === MessageType.Update) this.stats.updatesOut++;
     }
     // RFC 4271 §8.2.2 Established: sending an UPDATE restarts the KeepaliveTimer.
     this.startKeepalive();
   }
 
-  /** A pre-encoded UPDATE must be one whole message this session allows (a caller's bug otherwise). */
+  /**
+   * A pre-encoded UPDATE must be one whole message this session allows (a
+   * caller's bug otherwise). The BoRR / EoRR markers that frame an
+   * enhanced route refresh (RFC 7313 §4) travel in the same ordered batch
+   * as the UPDATEs between them, so they are accepted here too, when the
+   * peer negotiated enhanced route refresh.
+   */
   private checkedUpdate(data: Buffer): Buffer {
+    if (data.length >= BGP_HEADER_LENGTH && data[BGP_MARKER_LENGTH + 2] === MessageType.RouteRefresh) return this.checkedMarker(data);
     if (data.length < BGP_HEADER_LENGTH || data[BGP_MARKER_LENGTH + 2] !== MessageType.Update) {
       throw new RangeError('send-update: not an UPDATE message');
     }
@@ -755,6 +941,19 @@ export class BgpConnection {
     if (length !== data.length) throw new RangeError(`send-update: Length field ${length} but ${data.length} bytes`);
     const max = maxMessageLength(MessageType.Update, this.ctxOut);
     if (length > max) throw new RangeError(`send-update: ${length}-byte UPDATE; this session allows ${max}`);
+    return data;
+  }
+
+  private checkedMarker(data: Buffer): Buffer {
+    const length = data.readUInt16BE(BGP_MARKER_LENGTH);
+    const subtype = data[BGP_HEADER_LENGTH + 2];
+    if (length !== data.length || length !== BGP_HEADER_LENGTH + 4) throw new RangeError(`send-update: ${data.length}-byte ROUTE-REFRESH`);
+    if (subtype !== RouteRefreshSubtype.BeginningOfRouteRefresh && subtype !== RouteRefreshSubtype.EndOfRouteRefresh) {
+      throw new RangeError(`send-update: ROUTE-REFRESH subtype ${String(subtype)} is not a BoRR / EoRR marker`);
+    }
+    if (this._negotiated?.enhancedRouteRefresh !== true) {
+      throw new RangeError('send-update: BoRR / EoRR to a peer without enhanced route refresh (RFC 7313 §4)');
+    }
     return data;
   }
 

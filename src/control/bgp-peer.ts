@@ -85,6 +85,10 @@ export interface PeerConfig {
   authPassword?: string;
   /** ttl-security: GTSM (RFC 5082), done by the transport. */
   ttlSecurity?: boolean;
+  /** send-hold-time: RFC 9687 SendHoldTime, seconds; 0 = off (default max(480, 2 × hold)). */
+  sendHoldTime?: number;
+  /** route-refresh-interval: seconds between two answers to the peer's ROUTE-REFRESH per family (default 5). */
+  routeRefreshInterval?: number;
 }
 
 export const DEFAULT_BGP_PORT = 179;
@@ -106,6 +110,8 @@ export type PeerEvent =
   | { type: 'established'; negotiated: Negotiated }
   | { type: 'update'; update: BgpUpdate; bytes: Buffer }
   | { type: 'route-refresh'; afi: number; safi: number; subtype: number }
+  /** The session's output queue drained after being congested (see BgpPeer.congested). */
+  | { type: 'writable' }
   | { type: 'family-disabled'; family: Family; reason: string }
   | ({ type: 'down' } & SessionDown)
   | { type: 'state'; from: SessionState; to: SessionState }
@@ -117,6 +123,8 @@ export type PeerInput =
   | { type: 'tcp-connected'; conn: number }
   | { type: 'tcp-failed'; conn: number; reason?: string }
   | { type: 'bytes'; conn: number; data: Buffer }
+  /** `bytes` of what the connection sent reached TCP. */
+  | { type: 'written'; conn: number; bytes: number }
   | { type: 'timer'; conn: number; timer: TimerName };
 
 export function isIoAction(a: PeerAction): a is PeerIoAction {
@@ -153,6 +161,8 @@ export function validatePeerConfig(c: PeerConfig): void {
     throw configError('local-address', c.localAddress, `an IPv${isIP(c.neighborAddress)} address like neighbor-address`);
   }
   if (c.gracefulRestartTime !== undefined && c.gracefulRestartTime !== null) checkInt('restart-time', c.gracefulRestartTime, 0, 4095);
+  checkInt('send-hold-time', c.sendHoldTime, 0, 0xffff);
+  checkInt('route-refresh-interval', c.routeRefreshInterval, 0, 3600);
   if (c.authPassword !== undefined && (c.authPassword.length === 0 || Buffer.byteLength(c.authPassword) > 80)) {
     throw configError('auth-password', '…', '1..80 bytes (TCP_MD5SIG_MAXKEYLEN)');
   }
@@ -218,6 +228,8 @@ export class BgpPeer {
     if (config.extendedMessage !== undefined) cc.extendedMessage = config.extendedMessage;
     if (config.gracefulRestartTime !== undefined) cc.gracefulRestartTime = config.gracefulRestartTime;
     if (config.addPath !== undefined) cc.addPath = config.addPath;
+    if (config.sendHoldTime !== undefined) cc.sendHoldTime = config.sendHoldTime;
+    if (config.routeRefreshInterval !== undefined) cc.routeRefreshInterval = config.routeRefreshInterval;
     this.connectionConfig = cc;
     this.idleHold = this.idleHoldBase;
     this.outgoing = config.passive === true ? null : this.newEntry('local');
@@ -236,6 +248,16 @@ export class BgpPeer {
   /** env.now() when the current session came up; null when not Established. */
   get establishedAt(): number | null {
     return this.session?.fsm.establishedAt ?? null;
+  }
+
+  /** Bytes the session sent that did not reach TCP yet. */
+  get outputQueued(): number {
+    return this.session?.fsm.outputQueued ?? 0;
+  }
+
+  /** The session's output queue is above its high-water mark: hold UPDATEs until 'writable'. */
+  get congested(): boolean {
+    return this.session?.fsm.congested ?? false;
   }
 
   /** How the last session ended (for `vxswitch neighbor`). */
@@ -335,6 +357,9 @@ export class BgpPeer {
       case 'bytes':
         this.run(entry, { type: 'bytes', data: input.data });
         break;
+      case 'written':
+        this.run(entry, { type: 'written', bytes: input.bytes });
+        break;
       case 'timer':
         this.run(entry, { type: 'timer', timer: input.timer });
         break;
@@ -403,6 +428,7 @@ export class BgpPeer {
         return;
       case 'update':
       case 'route-refresh':
+      case 'writable':
       case 'family-disabled':
         if (this.session === entry) this.out.push(a);
         return;

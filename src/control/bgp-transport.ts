@@ -17,6 +17,14 @@
 // - A peer's I/O actions run before its events reach the handler, so a
 //   handler that sends (say, UPDATEs on 'established') sends after what
 //   the session itself had to send.
+// - The writes of one batch share one completion callback: when the last
+//   of them reached TCP the peer gets 'written' (its SendHoldTimer, RFC
+//   9687, and its output-queue accounting run on that).
+// - Nothing a peer sends may end the process: peer input, timers and the
+//   speaker's requests run under a guard that logs an unexpected exception
+//   with its stack and resets that neighbor (Cease / Out of Resources); a
+//   handler failing on a received UPDATE or ROUTE-REFRESH resets the
+//   neighbor too, so the routes are learned again instead of half applied.
 
 import net from 'node:net';
 import { CeaseSubcode } from '../wire/bgp-error-codes.js';
@@ -48,6 +56,8 @@ export interface PeerHandle {
   readonly negotiated: Negotiated | null;
   /** Bytes queued on the session's socket, not yet written (for pacing a large table). */
   readonly writableLength: number;
+  /** The session's output queue is above its high-water mark: hold UPDATEs until a 'writable' event. */
+  readonly congested: boolean;
   start(): void;
   /** Cease / Administrative Shutdown (RFC 9003 message optional), then closed; not restarted. */
   stop(message?: string): void;
@@ -66,6 +76,13 @@ interface Slot {
   connecting: Map<number, { cancel(): void }>;
   timers: Map<string, NodeJS.Timeout>;
   removed: boolean;
+}
+
+/** The writes of one execute() on one socket, with their shared completion callback. */
+interface WriteBatch {
+  bytes: number;
+  writes: number;
+  callback: (err?: Error | null) => void;
 }
 
 /** How long a closing socket may take to flush its last NOTIFICATION before it is destroyed. */
@@ -132,11 +149,14 @@ export class BgpTransport {
         for (const s of slot.sockets.values()) n += s.writableLength;
         return n;
       },
-      start: () => this.execute(slot, peer.start()),
-      stop: (message) => this.execute(slot, peer.stop(message === undefined ? {} : { message })),
-      reset: (message) => this.execute(slot, peer.reset(message)),
-      sendUpdate: (updates) => this.execute(slot, peer.sendUpdate(updates)),
-      sendRouteRefresh: (afi, safi, subtype) => this.execute(slot, peer.sendRouteRefresh(afi, safi, subtype)),
+      get congested() {
+        return peer.congested;
+      },
+      start: () => this.guard(slot, 'start', () => peer.start()),
+      stop: (message) => this.guard(slot, 'stop', () => peer.stop(message === undefined ? {} : { message })),
+      reset: (message) => this.guard(slot, 'reset', () => peer.reset(message)),
+      sendUpdate: (updates) => this.guard(slot, 'send-update', () => peer.sendUpdate(updates)),
+      sendRouteRefresh: (afi, safi, subtype) => this.guard(slot, 'send-route-refresh', () => peer.sendRouteRefresh(afi, safi, subtype)),
     };
     if (options.start !== false) handle.start();
     return handle;
@@ -189,9 +209,39 @@ export class BgpTransport {
 
   // ------------------------------------------------------------ executing actions
 
+  /**
+   * Run a peer call and execute its actions. An exception (a bug: the
+   * peers turn every protocol error into a NOTIFICATION) is logged with its
+   * stack and resets the neighbor; it never reaches a socket callback.
+   */
+  private guard(slot: Slot, what: string, call: () => PeerAction[]): void {
+    let actions: PeerAction[];
+    try {
+      actions = call();
+    } catch (e) {
+      this.internalError(slot, what, e);
+      return;
+    }
+    this.execute(slot, actions);
+  }
+
+  /** Log the stack and reset the neighbor: Cease / Out of Resources (RFC 4486 §4), then started again. */
+  private internalError(slot: Slot, what: string, e: unknown): void {
+    this.log('error', `neighbor ${slot.address}: ${what} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting the neighbor`);
+    if (slot.removed) return;
+    try {
+      const wasStarted = slot.peer.isStarted;
+      const actions = slot.peer.stop({ subcode: CeaseSubcode.OutOfResources });
+      this.execute(slot, wasStarted ? actions.concat(slot.peer.start()) : actions);
+    } catch (again) {
+      this.log('error', `neighbor ${slot.address}: reset failed too: ${again instanceof Error ? again.message : String(again)}`);
+    }
+  }
+
   private execute(slot: Slot, actions: readonly PeerAction[]): void {
     const events: PeerEvent[] = [];
     const corked: net.Socket[] = [];
+    const batches = new Map<net.Socket, WriteBatch>();
     for (const a of actions) {
       switch (a.type) {
         case 'connect':
@@ -204,7 +254,14 @@ export class BgpTransport {
             s.cork();
             corked.push(s);
           }
-          s.write(a.data);
+          let batch = batches.get(s);
+          if (batch === undefined) {
+            batch = this.writeBatch(slot, a.conn, s);
+            batches.set(s, batch);
+          }
+          batch.bytes += a.data.length;
+          batch.writes++;
+          s.write(a.data, batch.callback);
           break;
         }
         case 'close':
@@ -225,20 +282,42 @@ export class BgpTransport {
       }
     }
     for (const s of corked) s.uncork();
+    let failed: { type: string; err: unknown } | null = null;
     for (const e of events) {
       try {
         slot.onEvent(e);
       } catch (err) {
         // One neighbor's handler failing must not take the transport down.
-        this.log('error', `neighbor ${slot.address}: ${e.type} handler threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        if (e.type === 'update' || e.type === 'route-refresh') failed ??= { type: e.type, err };
+        else this.log('error', `neighbor ${slot.address}: ${e.type} handler threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       }
     }
+    // Half of an UPDATE applied is worse than a reset: the peer sends it all again.
+    if (failed !== null) this.internalError(slot, `${failed.type} handler`, failed.err);
+  }
+
+  /**
+   * A batch of writes with one completion callback: Node calls it once per
+   * write when that chunk reached TCP; after the last one the peer learns
+   * the batch's bytes are out (RFC 9687 SendHoldTimer, output accounting).
+   */
+  private writeBatch(slot: Slot, conn: number, socket: net.Socket): WriteBatch {
+    let done = 0;
+    const batch: WriteBatch = {
+      bytes: 0,
+      writes: 0,
+      callback: (err?: Error | null): void => {
+        if (++done < batch.writes || err != null) return;
+        if (slot.sockets.get(conn) === socket) this.input(slot, { type: 'written', conn, bytes: batch.bytes });
+      },
+    };
+    return batch;
   }
 
   /** Feed an input to the peer and run what it answers. */
   private input(slot: Slot, input: PeerInput): void {
     if (slot.removed) return;
-    this.execute(slot, slot.peer.handle(input));
+    this.guard(slot, input.type, () => slot.peer.handle(input));
   }
 
   private startTimer(slot: Slot, conn: number, timer: TimerName, ms: number): void {

@@ -69,6 +69,8 @@ export interface NeighborStatus {
   holdTime: number | null;
   lastDown: string | null;
   messages: { received: number; sent: number };
+  /** Bytes queued for the peer and not yet written to TCP (bounded: see bgp-fsm.ts OUTPUT_HIGH_WATER). */
+  outputQueued?: number;
 }
 
 export interface SpeakerEvents {
@@ -243,10 +245,17 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       case 'route-refresh': {
         const family = familyOf(e.afi, e.safi);
         if (family === undefined || s.adjRibOut === null || s.negotiated === null) return;
-        // RFC 2918 §4 / RFC 7313 §4: resend the Adj-RIB-Out (between BoRR and EoRR when enhanced).
-        if (e.subtype === 0) this.send(s, s.adjRibOut.refresh(family, s.negotiated.enhancedRouteRefresh));
+        // RFC 2918 §4 / RFC 7313 §4: resend the Adj-RIB-Out (between BoRR and EoRR
+        // when enhanced) with the next flush; requests meanwhile are merged.
+        if (e.subtype === 0) {
+          s.adjRibOut.requestRefresh(family);
+          this.scheduleFlush();
+        }
         return;
       }
+      case 'writable':
+        this.scheduleFlush();
+        return;
       case 'family-disabled':
         this.log('warn', `neighbor ${s.handle.address}: ${e.family} disabled: ${e.reason}`, { neighbor: s.handle.address });
         if (s.adjRibIn !== null) dropPeer(s.adjRibIn, this.locRib, [e.family]);
@@ -280,6 +289,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       peer: ref,
       ctx: negotiated.ctxOut,
       families: negotiated.families,
+      enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
     });
     const initial: Route[] = [];
     for (const f of negotiated.families) for (const r of this.locRib.bests(f)) initial.push(r);
@@ -361,7 +371,17 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      for (const s of this.peers.values()) if (s.adjRibOut !== null) this.send(s, s.adjRibOut.flush());
+      // A congested peer keeps its changes queued (one per key) until 'writable'.
+      for (const s of this.peers.values()) {
+        if (s.adjRibOut === null || s.handle.congested) continue;
+        try {
+          this.send(s, s.adjRibOut.flush());
+        } catch (e) {
+          // Outside any socket callback: a throw here would end the process.
+          this.log('error', `neighbor ${s.handle.address}: building UPDATEs failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting it`, { neighbor: s.handle.address });
+          s.handle.reset('internal error');
+        }
+      }
     });
   }
 
@@ -388,6 +408,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       holdTime: s.negotiated?.holdTime ?? null,
       lastDown: s.lastDown,
       messages: { received: s.messagesIn, sent: s.messagesOut },
+      outputQueued: s.handle.writableLength,
     }));
   }
 

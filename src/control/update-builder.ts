@@ -96,6 +96,23 @@ function byTypeCode(a: PathAttribute, b: PathAttribute): number {
   return pathAttribute.attributeTypeCode(a) - pathAttribute.attributeTypeCode(b);
 }
 
+/** The attributes of an IPv4 unicast announcement: `attributes` plus NEXT_HOP, in type-code order. */
+function ipv4Attributes(nextHop: string, attributes: readonly PathAttribute[]): PathAttribute[] {
+  return [...attributes, { type: 'next-hop', value: nextHop } as PathAttribute].sort(byTypeCode);
+}
+
+/**
+ * Octets left for NLRI in one UPDATE announcing with these attributes and
+ * next hop on this session. An NLRI longer than this cannot be sent at all
+ * (RFC 8654 §5: a route learned over extended messages whose attributes do
+ * not fit a 4096-octet UPDATE is not sent to a peer without them).
+ */
+export function announcementRoom(family: Family, nextHop: string, attributes: readonly PathAttribute[], ctx: BgpContext): number {
+  const max = maxUpdate(ctx);
+  if (family === 'ipv4-unicast') return max - BGP_HEADER_LENGTH - UPDATE_FIXED - attributesLength(ipv4Attributes(nextHop, attributes), ctx);
+  return max - BGP_HEADER_LENGTH - UPDATE_FIXED - attributesLength(attributes, ctx) - MP_HEADER - 5 - nextHopLength(nextHop);
+}
+
 /**
  * Announce `nlris` (all of `family`) with one attribute set and next hop:
  * appends the encoded UPDATEs to `out`. `attributes` must not contain
@@ -110,14 +127,12 @@ export function packAnnouncements(
   out: Buffer[],
 ): void {
   if (nlris.length === 0) return;
-  const max = maxUpdate(ctx);
+  const room = announcementRoom(family, nextHop, attributes, ctx);
   if (family === 'ipv4-unicast') {
-    const attrs = [...attributes, { type: 'next-hop', value: nextHop } as PathAttribute].sort(byTypeCode);
-    const room = max - BGP_HEADER_LENGTH - UPDATE_FIXED - attributesLength(attrs, ctx);
+    const attrs = ipv4Attributes(nextHop, attributes);
     for (const run of chunks(nlris, room, ctx)) out.push(bgpMessage.encode(update([], attrs, prefixList(run)), undefined, 0, ctx));
     return;
   }
-  const room = max - BGP_HEADER_LENGTH - UPDATE_FIXED - attributesLength(attributes, ctx) - MP_HEADER - 5 - nextHopLength(nextHop);
   for (const run of chunks(nlris, room, ctx)) {
     const mp: PathAttribute =
       family === 'l2vpn-evpn'

@@ -74,6 +74,9 @@ const neighborSchema = z
             'hold-time': z.number().int().refine((h) => h === 0 || (h >= 3 && h <= 65535), '0 or 3..65535 (RFC 4271 §4.2)').optional(),
             'keepalive-interval': z.number().int().min(0).max(21845).optional(),
             'idle-hold-time-after-reset': z.number().int().min(0).max(3600).optional(),
+            // RFC 9687: 0 = off; default max(480, 2 × hold time).
+            'send-hold-time': z.number().int().min(0).max(65535).optional(),
+            'route-refresh-interval': z.number().int().min(0).max(3600).optional(),
           })
           .strict(),
       })
@@ -360,6 +363,8 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
     if (t?.['keepalive-interval'] !== undefined) out.keepaliveInterval = t['keepalive-interval'];
     if (t?.['connect-retry'] !== undefined) out.connectRetry = t['connect-retry'];
     if (t?.['idle-hold-time-after-reset'] !== undefined) out.idleHoldTime = t['idle-hold-time-after-reset'];
+    if (t?.['send-hold-time'] !== undefined) out.sendHoldTime = t['send-hold-time'];
+    if (t?.['route-refresh-interval'] !== undefined) out.routeRefreshInterval = t['route-refresh-interval'];
     const tr = n.transport?.config;
     if (tr?.['local-address'] !== undefined) out.localAddress = tr['local-address'];
     if (tr?.['passive-mode'] !== undefined) out.passive = tr['passive-mode'];

@@ -115,6 +115,19 @@ export function notification(code: number, subcode: number, data: Buffer = Buffe
 }
 
 /**
+ * The NOTIFICATION with its data cut to at most `maxDataLength` octets.
+ * RFC 8654 §5 lets a speaker truncate a NOTIFICATION's data so that the
+ * message fits what the peer can read: an error about an extended message
+ * (a 5,000-byte attribute echoed back as data) must still go out as one
+ * message a peer that never agreed to extended messages can parse. The
+ * shutdown communication is derived again from what is left.
+ */
+export function truncated(value: BgpNotification, maxDataLength: number): BgpNotification {
+  if (value.data.length <= maxDataLength) return value;
+  return notification(value.code, value.subcode, value.data.subarray(0, Math.max(0, maxDataLength)));
+}
+
+/**
  * Cease / Administrative Shutdown (or Reset) with an RFC 9003 Shutdown
  * Communication. Text longer than 255 UTF-8 bytes is a RangeError.
  */

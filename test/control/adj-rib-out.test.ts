@@ -318,3 +318,46 @@ test('property: any mix of Type 2 / Type 3 routes and withdrawals -> UPDATEs wit
     runs(0.005),
   );
 });
+
+test('item 7: requestRefresh: requests until the next flush cost one resend, after the pending changes, between BoRR and EoRR', () => {
+  const routes = ownType2(300);
+  const out = new AdjRibOut({ self: SELF, peer: RR, ctx: AS4_CONTEXT, families: ['l2vpn-evpn'], enhancedRouteRefresh: true });
+  out.initialTable(routes.slice(0, 200));
+  // A change waiting, then 300 requests (a congested peer's burst).
+  for (const r of routes.slice(200)) out.advertise(r);
+  for (let i = 0; i < 300; i++) out.requestRefresh('l2vpn-evpn');
+  out.requestRefresh('ipv4-unicast');
+  assert.equal(out.refreshesPending, 1);
+  const messages = out.flush().map((m) => bgpMessage.decode(m, 0, AS4_CONTEXT));
+  const borr = messages.findIndex((m) => m.type === 'route-refresh' && m.routeRefresh.subtype === 1);
+  const eorr = messages.findIndex((m) => m.type === 'route-refresh' && m.routeRefresh.subtype === 2);
+  assert.equal(messages.filter((m) => m.type === 'route-refresh').length, 2, 'one BoRR, one EoRR');
+  const keys = (ms: typeof messages): string[] => ms.flatMap((m) => (m.type === 'update' ? reachKeys(m.update) : []));
+  assert.deepEqual(new Set(keys(messages.slice(0, borr))), new Set(routes.slice(200).map((r) => r.key)), 'the pending changes first');
+  assert.equal(eorr, messages.length - 1);
+  assert.deepEqual(new Set(keys(messages.slice(borr + 1, eorr))), new Set(routes.map((r) => r.key)), 'then all 300, once');
+  assert.equal(keys(messages.slice(borr + 1, eorr)).length, 300);
+  assert.equal(out.refreshesPending, 0);
+  assert.deepEqual(out.flush(), [], 'answered once');
+});
+
+test('RFC 8654 §5: a route too large for the peer\'s UPDATEs is not sent, and withdraws the version it had; nothing thrown', () => {
+  const [small, other] = ownType2(2);
+  const out = new AdjRibOut({ self: SELF, peer: RR, ctx: AS4_CONTEXT, families: ['l2vpn-evpn'] });
+  out.initialTable([small!, other!]);
+  // The same key now with a 4,500-octet optional transitive attribute (learned over extended messages).
+  const big: Route = { ...small!, attributes: [...small!.attributes, { type: 'unknown', flags: 0xd0, typeCode: 99, value: Buffer.alloc(4500) }] };
+  out.advertise(big);
+  const updates = decodeAll(out.flush(), AS4_CONTEXT);
+  assert.deepEqual(updates.flatMap(unreachKeys), [small!.key], 'withdrawn');
+  assert.deepEqual(updates.flatMap(reachKeys), []);
+  assert.equal(out.tooLarge, 1);
+  assert.equal(out.get('l2vpn-evpn', small!.key), undefined);
+  assert.equal(out.size('l2vpn-evpn'), 1);
+  // With extended messages the same route goes out.
+  const ext = { ...AS4_CONTEXT, extendedMessage: true };
+  const wide = new AdjRibOut({ self: SELF, peer: RR, ctx: ext, families: ['l2vpn-evpn'] });
+  wide.advertise(big);
+  assert.deepEqual(decodeAll(wide.flush(), ext).flatMap(reachKeys), [small!.key]);
+  assert.equal(wide.tooLarge, 0);
+});

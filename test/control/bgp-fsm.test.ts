@@ -138,7 +138,11 @@ test('Idle → Connect → OpenSent → OpenConfirm → Established (locally ini
   assert.equal(est.negotiated.holdTime, 9);
   assert.equal(est.negotiated.keepaliveInterval, 3);
   assert.deepEqual(est.negotiated.families, ['l2vpn-evpn']);
-  assert.deepEqual(timers(a), [['start', 'hold', 9000]]);
+  // RFC 9687: the SendHoldTimer starts with Established (max(8 min, 2 × 9 s)).
+  assert.deepEqual(timers(a), [
+    ['start', 'send-hold', 480_000],
+    ['start', 'hold', 9000],
+  ]);
   assert.equal(c.establishedAt, env.time);
   assert.equal(c.negotiated, est.negotiated);
 });
@@ -196,7 +200,7 @@ test('TCP failure in OpenSent (local): back to Active with ConnectRetry (RFC 427
   assert.deepEqual(states(a), ['OpenSent>Active']);
   assert.deepEqual(
     timers(a).map(([k, t]) => `${k} ${t}`),
-    ['stop connect-retry', 'stop hold', 'stop keepalive', 'start connect-retry'],
+    ['stop connect-retry', 'stop hold', 'stop keepalive', 'stop send-hold', 'stop route-refresh', 'start connect-retry'],
   );
 });
 

@@ -207,3 +207,30 @@ test('GTSM: a peer sending with TTL 64 to a ttl-security listener never gets a s
   assert.equal(rb.count('established'), 0);
   assert.equal(ra.count('established'), 0);
 });
+
+test('a handler throwing on a received UPDATE resets the neighbor (Cease / Out of Resources), logs the stack; the session comes back', async (t) => {
+  const a = await side(t, A);
+  const b = await side(t, B);
+  const ra = new Recorder();
+  const rb = new Recorder();
+  let thrown = 0;
+  // The first UPDATE fails half way through B's handling (a bug there), the way item 4's setFloodList did.
+  const failing = (e: PeerEvent): void => {
+    rb.handler(e);
+    if (e.type === 'update' && thrown++ === 0) throw new TypeError('half of this UPDATE applied');
+  };
+  b.transport.addPeer(config(B, 65002, A, 65001, a.port, { passive: true }), failing);
+  const pa = a.transport.addPeer(config(A, 65001, B, 65002, b.port, { idleHoldTime: 0 }), ra.handler);
+  await Promise.all([ra.next('established'), rb.next('established')]);
+  pa.sendUpdate(UPDATE);
+  const down = await ra.next('down');
+  await rb.next('update');
+  assert.equal(down.notificationReceived?.code, 6);
+  assert.equal(down.notificationReceived?.subcode, 8, 'Cease / Out of Resources');
+  assert.ok(b.logs.some((l) => /^error neighbor 127\.0\.0\.1: update handler threw: TypeError: half of this UPDATE applied\n\s+at /.test(l)), b.logs.join('\n'));
+  // Started again: A reconnects, and the UPDATE goes through this time.
+  await Promise.all([ra.next('established'), rb.next('established')]);
+  pa.sendUpdate(UPDATE);
+  await rb.next('update');
+  assert.equal(thrown, 2);
+});

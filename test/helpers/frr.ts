@@ -14,15 +14,24 @@
 // Every wait is bounded; every command has a timeout (netns.ts exec).
 
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exec, run, waitFor, type HostOptions, type KernelVtep, type Topology } from './netns.js';
+import { exec, needsRoot, run, waitFor, type HostOptions, type KernelVtep, type Topology } from './netns.js';
 
 /** Where the Debian package puts the daemons. */
 export const FRR_BIN = '/usr/lib/frr';
 /** FRR's state directory; `-N ps` puts sockets and pid files in <FRR_RUN>/<ps>/. */
 export const FRR_RUN = '/var/run/frr';
+
+/** Why an FRR test must be skipped (not root, FRR not installed), or false. */
+export function frrMissing(): string | false {
+  if (needsRoot) return needsRoot;
+  for (const f of [path.join(FRR_BIN, 'zebra'), path.join(FRR_BIN, 'bgpd'), '/usr/bin/vtysh']) {
+    if (!existsSync(f)) return `needs FRR (${f} missing)`;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------- config builders
 

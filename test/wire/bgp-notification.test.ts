@@ -108,3 +108,13 @@ test('NOTIFICATION property: random bytes and mutated real ones throw only WireE
     runs(),
   );
 });
+
+test('truncated: data cut to the limit (RFC 8654 §5), the shutdown communication derived again; short data unchanged', () => {
+  const long = bgpNotification.notification(3, 2, Buffer.alloc(4977, 7));
+  const cut = bgpNotification.truncated(long, 4075);
+  assert.equal(cut.data.length, 4075);
+  assert.deepEqual([cut.code, cut.subcode], [3, 2]);
+  const short = bgpNotification.shutdownNotification(2, 'maintenance');
+  assert.equal(bgpNotification.truncated(short, 4075), short);
+  assert.equal(bgpNotification.truncated(short, 5).shutdownMessage, undefined, 'a cut communication is no communication');
+});
