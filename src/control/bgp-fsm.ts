@@ -51,8 +51,8 @@ import { mpFamilyAt } from './rfc7606-family.js';
 /** RFC 4271 §8.2.2 state names (as `gobgp neighbor` shows them). */
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
-/** Timers of a connection; 'idle-hold' is the peer's (bgp-peer.ts). */
-export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold';
+/** Timers of a connection; 'idle-hold' and 'restart' are the peer's (bgp-peer.ts). */
+export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold' | 'restart';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -126,8 +126,8 @@ export interface SessionDown {
 export type ConnectionEvent =
   /** ManualStart (Event 1), or ManualStart_with_PassiveTcpEstablishment (4) for 'remote'. */
   | { type: 'start' }
-  /** ManualStop (Event 2): Cease with this subcode (default Administrative Shutdown) and RFC 9003 text. */
-  | { type: 'stop'; subcode?: number; message?: string }
+  /** ManualStop (Event 2): Cease with this subcode (default Administrative Shutdown) and RFC 9003 text or data. */
+  | { type: 'stop'; subcode?: number; message?: string; data?: Buffer }
   /** Tcp_CR_Acked (16) for 'local', TcpConnectionConfirmed (17) for 'remote'. */
   | { type: 'tcp-connected' }
   /** TcpConnectionFails (18): connect failed, or the connection closed or reset. */
@@ -257,7 +257,7 @@ export class BgpConnection {
         this.onStart();
         break;
       case 'stop':
-        this.onStop(event.subcode ?? CeaseSubcode.AdministrativeShutdown, event.message);
+        this.onStop(event.subcode ?? CeaseSubcode.AdministrativeShutdown, event.message, event.data);
         break;
       case 'tcp-connected':
         this.onTcpConnected();
@@ -408,7 +408,7 @@ export class BgpConnection {
     this.setState('Connect');
   }
 
-  private onStop(subcode: number, message: string | undefined): void {
+  private onStop(subcode: number, message: string | undefined, data: Buffer | undefined): void {
     switch (this._state) {
       case 'Idle':
         return;
@@ -422,7 +422,7 @@ export class BgpConnection {
         const n =
           message !== undefined && (subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset)
             ? shutdownNotification(subcode, message)
-            : notification(ErrorCode.Cease, subcode);
+            : notification(ErrorCode.Cease, subcode, data);
         this.notifyAndIdle(n, 'stopped');
       }
     }
@@ -500,6 +500,7 @@ export class BgpConnection {
         }
         return;
       case 'idle-hold':
+      case 'restart':
         return;
     }
   }
