@@ -7,7 +7,7 @@
 // Addresses: underlay 10.214.69.0/24 (vxswitch .40, gobgpd .30), VNI 100.
 // gobgpd is passive (an active gobgpd waits 5-10 s before dialling).
 
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startGobgpd, type Gobgpd } from '../helpers/gobgp.js';
@@ -65,7 +65,7 @@ describe('max-prefixes against gobgpd: Cease/1 past the limit, back after restar
     await topo.destroy();
   });
 
-  test('6 routes with max-prefixes 5: warning, Cease/1 with AFI/SAFI/limit, routes gone, session back after restart-timer', async () => {
+  test('6 routes with max-prefixes 5: warning, Cease/1 with AFI/SAFI/limit, routes gone, session back after restart-timer', async (t: TestContext) => {
     await vx.waitEstablished(GB_IP, 20_000);
     for (let i = 1; i <= 5; i++) await gb.addMacAdv({ mac: mac(i), label: VNI, rd: GB_RD, rts: [`${AS}:${VNI}`], nextHop: GB_IP });
     await vx.waitFdb('5 MACs from gobgpd', (e) => e.filter((x) => x.vni === VNI && x.kind === 'remote').length === 5);
@@ -80,6 +80,7 @@ describe('max-prefixes against gobgpd: Cease/1 past the limit, back after restar
       const n = await vx.neighbor(GB_IP);
       return n !== undefined && n.state !== 'established' && /Maximum Number of Prefixes Reached/.test(n.lastDown ?? '') ? n : undefined;
     });
+    t.diagnostic(`down ${Math.round(performance.now() - t0)} ms after the CLI added the 6th route`);
     // gobgpd back under the limit while vxswitch waits out its restart timer.
     await gb.delMacAdv({ mac: mac(5), label: VNI, rd: GB_RD });
     await gb.delMacAdv({ mac: mac(6), label: VNI, rd: GB_RD });
@@ -91,6 +92,7 @@ describe('max-prefixes against gobgpd: Cease/1 past the limit, back after restar
 
     await vx.waitEstablished(GB_IP, 15_000);
     const upAfter = (performance.now() - t0) / 1000;
+    t.diagnostic(`established again ${upAfter.toFixed(1)} s after the 6th route (restart-timer ${RESTART_S} s)`);
     assert.ok(upAfter >= RESTART_S - 0.5, `down for the restart timer (${upAfter.toFixed(1)} s)`);
     await vx.waitFdb('4 MACs back', (e) => e.filter((x) => x.vni === VNI && x.kind === 'remote').length === 4);
     await new Promise((r) => setTimeout(r, 1000));
