@@ -77,6 +77,19 @@ export function neighborTable(list: NeighborStatus[]): string {
     const state = GOBGP_STATE[n.state.toLowerCase()] ?? n.state;
     out += line(n.address, String(n.peerAs), times[i]!, state, String(n.received), String(n.accepted));
   });
+  return out + prefixLimitLines(sorted);
+}
+
+/** Below gobgp's table (its columns stay gobgp's): each max-prefixes with the count held, and dynamic neighbors' ranges. */
+function prefixLimitLines(list: readonly NeighborStatus[]): string {
+  let out = '';
+  for (const n of list) {
+    for (const l of n.prefixLimits ?? []) {
+      const warn = l.warningThreshold === null ? 'no warning' : `warning above ${l.warningThreshold}`;
+      out += `${n.address} ${l.family}: ${l.received} of max-prefixes ${l.maxPrefixes} (${warn}; exceeded ${l.exceeded} time(s))\n`;
+    }
+    if (n.dynamicRange) out += `${n.address}: dynamic neighbor (${n.dynamicRange})\n`;
+  }
   return out;
 }
 

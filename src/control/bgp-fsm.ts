@@ -69,8 +69,8 @@ import { RouteRefreshLimit } from './route-refresh-limit.js';
 /** RFC 4271 §8.2.2 state names (as `gobgp neighbor` shows them). */
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
-/** Timers of a connection; 'idle-hold' is the peer's (bgp-peer.ts). */
-export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold' | 'send-hold' | 'route-refresh';
+/** Timers of a connection; 'idle-hold' and 'restart' are the peer's (bgp-peer.ts). */
+export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold' | 'send-hold' | 'route-refresh' | 'restart';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -156,8 +156,8 @@ export interface SessionDown {
 export type ConnectionEvent =
   /** ManualStart (Event 1), or ManualStart_with_PassiveTcpEstablishment (4) for 'remote'. */
   | { type: 'start' }
-  /** ManualStop (Event 2): Cease with this subcode (default Administrative Shutdown) and RFC 9003 text. */
-  | { type: 'stop'; subcode?: number; message?: string }
+  /** ManualStop (Event 2): Cease with this subcode (default Administrative Shutdown) and RFC 9003 text or data. */
+  | { type: 'stop'; subcode?: number; message?: string; data?: Buffer }
   /** Tcp_CR_Acked (16) for 'local', TcpConnectionConfirmed (17) for 'remote'. */
   | { type: 'tcp-connected' }
   /** TcpConnectionFails (18): connect failed, or the connection closed or reset. */
@@ -341,7 +341,7 @@ export class BgpConnection {
         this.onStart();
         break;
       case 'stop':
-        this.onStop(event.subcode ?? CeaseSubcode.AdministrativeShutdown, event.message);
+        this.onStop(event.subcode ?? CeaseSubcode.AdministrativeShutdown, event.message, event.data);
         break;
       case 'tcp-connected':
         this.onTcpConnected();
@@ -548,7 +548,7 @@ export class BgpConnection {
     this.setState('Connect');
   }
 
-  private onStop(subcode: number, message: string | undefined): void {
+  private onStop(subcode: number, message: string | undefined, data: Buffer | undefined): void {
     switch (this._state) {
       case 'Idle':
         return;
@@ -562,7 +562,7 @@ export class BgpConnection {
         const n =
           message !== undefined && (subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset)
             ? shutdownNotification(subcode, message)
-            : notification(ErrorCode.Cease, subcode);
+            : notification(ErrorCode.Cease, subcode, data);
         this.notifyAndIdle(n, 'stopped');
       }
     }
@@ -652,6 +652,7 @@ export class BgpConnection {
         if (this._state === 'Established') this.releaseDeferredRefreshes();
         return;
       case 'idle-hold':
+      case 'restart':
         return;
     }
   }

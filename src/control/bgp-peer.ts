@@ -119,6 +119,18 @@ export type PeerEvent =
 
 export type PeerAction = PeerIoAction | PeerEvent;
 
+/** How stop() ends the sessions. */
+export interface PeerStopOptions {
+  /** Cease subcode (default Administrative Shutdown). */
+  subcode?: number;
+  /** RFC 9003 shutdown communication (Administrative Shutdown / Reset). */
+  message?: string;
+  /** The NOTIFICATION's data, e.g. RFC 4486 §4's AFI/SAFI/limit for Maximum Number of Prefixes Reached. */
+  data?: Buffer;
+  /** Seconds after which the peer starts again by itself (a prefix limit's restart timer); absent: stays stopped. */
+  restartAfter?: number;
+}
+
 export type PeerInput =
   | { type: 'tcp-connected'; conn: number }
   | { type: 'tcp-failed'; conn: number; reason?: string }
@@ -201,6 +213,8 @@ export class BgpPeer {
   private session: Entry | null = null;
   private idleHold: number;
   private idleHoldRunning = false;
+  /** A stop with restartAfter is waiting for its 'restart' timer. */
+  private restartPending = false;
   private _state: SessionState = 'Idle';
   private _lastDown: SessionDown | null = null;
   /** When the latest session came up (env.now()). */
@@ -291,6 +305,7 @@ export class BgpPeer {
 
   /** Administrative start: dial (unless passive) and accept connections. */
   start(): PeerAction[] {
+    this.cancelRestart();
     if (!this.adminUp) {
       this.adminUp = true;
       this.idleHold = this.idleHoldBase;
@@ -304,20 +319,28 @@ export class BgpPeer {
    * Administrative stop: Cease (Administrative Shutdown by default, with an
    * optional RFC 9003 message) on every connection past OpenSent, then close.
    */
-  stop(options: { subcode?: number; message?: string } = {}): PeerAction[] {
+  stop(options: PeerStopOptions = {}): PeerAction[] {
     this.adminUp = false;
     this.stopIdleHold();
+    this.cancelRestart();
     const stop: ConnectionEvent = { type: 'stop', subcode: options.subcode ?? CeaseSubcode.AdministrativeShutdown };
     if (options.message !== undefined) stop.message = options.message;
+    if (options.data !== undefined) stop.data = options.data;
     for (const e of [...this.conns.values()]) this.run(e, stop);
     for (const e of [...this.conns.values()]) if (e !== this.outgoing) this.conns.delete(e.id);
+    if (options.restartAfter !== undefined && options.restartAfter > 0) {
+      // Until then incoming connections are refused too (accept() sees the peer stopped).
+      this.restartPending = true;
+      this.out.push({ type: 'start-timer', conn: PEER_TIMERS, timer: 'restart', ms: options.restartAfter * 1000 });
+      this.log('info', `stopped; starting again in ${options.restartAfter} s`);
+    }
     this.updateState();
     return this.flush();
   }
 
   /** Administrative reset (Cease / Administrative Reset), then start again. */
   reset(message?: string): PeerAction[] {
-    const options: { subcode: number; message?: string } = { subcode: CeaseSubcode.AdministrativeReset };
+    const options: PeerStopOptions = { subcode: CeaseSubcode.AdministrativeReset };
     if (message !== undefined) options.message = message;
     const actions = this.stop(options);
     return actions.concat(this.start());
@@ -343,6 +366,12 @@ export class BgpPeer {
   handle(input: PeerInput): PeerAction[] {
     if (input.conn === PEER_TIMERS) {
       if (input.type === 'timer' && input.timer === 'idle-hold') this.onIdleHoldExpired();
+      if (input.type === 'timer' && input.timer === 'restart' && this.restartPending) {
+        this.restartPending = false;
+        // start() flushes this.out: take its actions first, then queue them.
+        const started = this.start();
+        this.out.push(...started);
+      }
       return this.flush();
     }
     const entry = this.conns.get(input.conn);
@@ -528,6 +557,12 @@ export class BgpPeer {
     this.idleHoldRunning = true;
     this.out.push({ type: 'start-timer', conn: PEER_TIMERS, timer: 'idle-hold', ms });
     this.log('debug', `reconnecting in ${ms} ms`);
+  }
+
+  private cancelRestart(): void {
+    if (!this.restartPending) return;
+    this.restartPending = false;
+    this.out.push({ type: 'stop-timer', conn: PEER_TIMERS, timer: 'restart' });
   }
 
   private stopIdleHold(): void {

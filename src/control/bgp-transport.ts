@@ -6,9 +6,12 @@
 // - Outgoing connections: net.connect (source address/port optional), or,
 //   for a neighbor with auth-password (TCP MD5, RFC 2385) or ttl-security
 //   (GTSM, RFC 5082), the addon's pre-configured connect (tcp-security.ts).
-// - One listener (address and port configurable; port 0 picks one) hands an
-//   accepted connection to the neighbor whose neighbor-address is the
-//   connection's source; anything else is closed at once. MD5 keys of the
+// - One listener per listen address (all addresses by default; port 0 picks
+//   one, shared by the others) hands an accepted connection to the neighbor
+//   whose neighbor-address is the connection's source, or to one the
+//   speaker creates for it (dynamic neighbors); anything else is closed at
+//   once, logged at most once per interval with a count (anyone who can
+//   reach the port can cause these: a line each would flood the log). MD5 keys of the
 //   neighbors are installed on the listening socket (the kernel then drops
 //   unsigned or badly signed SYNs from them); with any GTSM neighbor the
 //   listener sends with TTL 255, and an accepted GTSM connection drops
@@ -31,19 +34,27 @@ import { CeaseSubcode } from '../wire/bgp-error-codes.js';
 import type { BgpUpdate } from '../wire/bgp-update.js';
 import { formatIpv6, parseIpv6 } from '../wire/ip-address.js';
 import { DEFAULT_ENV, type LogLevel, type SessionEnv, type SessionState, type TimerName } from './bgp-fsm.js';
-import { BgpPeer, DEFAULT_BGP_PORT, type PeerAction, type PeerConfig, type PeerEvent, type PeerInput } from './bgp-peer.js';
+import { BgpPeer, DEFAULT_BGP_PORT, type PeerAction, type PeerConfig, type PeerEvent, type PeerInput, type PeerStopOptions } from './bgp-peer.js';
 import type { Negotiated } from './capability-negotiation.js';
+import { ThrottledLog } from './repeated-event-log.js';
 import { connectSecure, setTcpMd5, setTtlSecurity } from './tcp-security.js';
 
 export interface TransportOptions {
-  /** Listen address (default: all addresses, IPv6 and IPv4). */
-  listenAddress?: string;
+  /** Listen address(es) (default: all addresses, IPv6 and IPv4): one listener each, on the same port. */
+  listenAddress?: string | readonly string[];
   /** Listen port (default 179; 0 = any free port, for tests). */
   listenPort?: number;
   /** Clock and random source for the peers (tests inject them). */
   env?: SessionEnv;
   /** The transport's own log lines (unknown connections, socket option failures). */
   log?: (level: LogLevel, message: string) => void;
+  /** Refused connections are logged at most once per this many ms, with a count (default 60 s). */
+  refusedLogIntervalMs?: number;
+  /**
+   * A connection came from an address that is no neighbor: add one for it
+   * (dynamic neighbors, with addPeer) and return null, or return why not.
+   */
+  unknownPeer?: (address: string) => string | null;
 }
 
 export type PeerEventHandler = (event: PeerEvent) => void;
@@ -65,6 +76,8 @@ export interface PeerHandle {
   reset(message?: string): void;
   sendUpdate(updates: Buffer | BgpUpdate | ReadonlyArray<Buffer | BgpUpdate>): void;
   sendRouteRefresh(afi: number, safi: number, subtype?: number): void;
+  /** Stop with a chosen Cease subcode and data (a prefix limit), optionally starting again after restartAfter seconds. */
+  shutdown(options: PeerStopOptions): void;
 }
 
 interface Slot {
@@ -87,6 +100,7 @@ interface WriteBatch {
 
 /** How long a closing socket may take to flush its last NOTIFICATION before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+const DEFAULT_REFUSED_LOG_INTERVAL_MS = 60_000;
 
 /** Canonical text of an address, as a map key: IPv4-mapped IPv6 becomes IPv4. */
 export function canonicalAddress(address: string): string {
@@ -98,17 +112,32 @@ export function canonicalAddress(address: string): string {
 export class BgpTransport {
   private readonly options: TransportOptions;
   private readonly slots = new Map<string, Slot>();
-  private server: net.Server | null = null;
+  private servers: net.Server[] = [];
   private readonly closing = new Set<net.Socket>();
+  private readonly refused: ThrottledLog;
 
   constructor(options: TransportOptions = {}) {
     this.options = options;
+    this.refused = new ThrottledLog(
+      options.refusedLogIntervalMs ?? DEFAULT_REFUSED_LOG_INTERVAL_MS,
+      (text) => this.log('info', text),
+      (count, last, seconds) => `${count} more connection(s) refused in the last ${seconds} s; the last: ${last}`,
+    );
   }
 
-  /** The listener's address once listening. */
+  /** The (first) listener's address once listening. */
   get address(): net.AddressInfo | null {
-    const a = this.server?.address();
-    return a !== null && typeof a === 'object' ? a : null;
+    return this.addresses[0] ?? null;
+  }
+
+  /** Every listener's address. */
+  get addresses(): net.AddressInfo[] {
+    const out: net.AddressInfo[] = [];
+    for (const server of this.servers) {
+      const a = server.address();
+      if (a !== null && typeof a === 'object') out.push(a);
+    }
+    return out;
   }
 
   private log(level: LogLevel, message: string): void {
@@ -157,6 +186,7 @@ export class BgpTransport {
       reset: (message) => this.guard(slot, 'reset', () => peer.reset(message)),
       sendUpdate: (updates) => this.guard(slot, 'send-update', () => peer.sendUpdate(updates)),
       sendRouteRefresh: (afi, safi, subtype) => this.guard(slot, 'send-route-refresh', () => peer.sendRouteRefresh(afi, safi, subtype)),
+      shutdown: (options) => this.guard(slot, 'shutdown', () => peer.stop(options)),
     };
     if (options.start !== false) handle.start();
     return handle;
@@ -175,19 +205,36 @@ export class BgpTransport {
     return this.slots.get(canonicalAddress(address))?.peer;
   }
 
-  listen(): Promise<net.AddressInfo> {
-    if (this.server !== null) return Promise.reject(new Error('already listening'));
+  /** Listen on every listen address (on a failure, the listeners opened so far are closed). */
+  async listen(): Promise<net.AddressInfo> {
+    if (this.servers.length > 0) throw new Error('already listening');
+    const a = this.options.listenAddress;
+    const hosts: ReadonlyArray<string | undefined> = a === undefined ? [undefined] : typeof a === 'string' ? [a] : a.length > 0 ? a : [undefined];
+    let port = this.options.listenPort ?? DEFAULT_BGP_PORT;
+    try {
+      for (const host of hosts) {
+        // Port 0 (tests): the first listener picks a port, the others share it.
+        port = (await this.listenOn(host, port)).port;
+      }
+    } catch (e) {
+      const opened = this.servers;
+      this.servers = [];
+      await Promise.all(opened.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      throw e;
+    }
+    for (const slot of this.slots.values()) this.secureListener(slot, true);
+    return this.address!;
+  }
+
+  private listenOn(host: string | undefined, port: number): Promise<net.AddressInfo> {
     const server = net.createServer({ noDelay: true }, (socket) => this.onIncoming(socket));
-    this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      const port = this.options.listenPort ?? DEFAULT_BGP_PORT;
-      const listenOptions: net.ListenOptions = this.options.listenAddress === undefined ? { port } : { port, host: this.options.listenAddress };
-      server.listen(listenOptions, () => {
+      server.listen(host === undefined ? { port } : { port, host }, () => {
         server.off('error', reject);
         server.on('error', (e) => this.log('error', `BGP listener: ${e.message}`));
-        for (const slot of this.slots.values()) this.secureListener(slot, true);
-        resolve(this.address!);
+        this.servers.push(server);
+        resolve(server.address() as net.AddressInfo);
       });
     });
   }
@@ -198,12 +245,13 @@ export class BgpTransport {
       this.execute(slot, slot.peer.stop(message === undefined ? {} : { message }));
       this.forget(slot);
     }
-    const server = this.server;
-    this.server = null;
+    const servers = this.servers;
+    this.servers = [];
+    this.refused.close();
     const waits: Array<Promise<void>> = [...this.closing].map(
       (s) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve()))),
     );
-    if (server !== null) waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const server of servers) waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
     await Promise.all(waits);
   }
 
@@ -445,24 +493,35 @@ export class BgpTransport {
 
   /** Install (or remove) a neighbor's MD5 key and GTSM TTL on the listening socket. */
   private secureListener(slot: Slot, install: boolean): void {
-    const server = this.server;
-    if (server === null || !server.listening) return;
     const c = slot.config;
-    try {
-      if (c.authPassword !== undefined) setTcpMd5(server, slot.address, install ? c.authPassword : null);
-      // SYN-ACKs leave with the listener's TTL: 255 once any neighbor uses GTSM.
-      if (install && c.ttlSecurity === true) setTtlSecurity(server, { ttl: true, minTtl: false });
-    } catch (e) {
-      this.log('error', `neighbor ${slot.address}: cannot set ${c.authPassword !== undefined ? 'TCP MD5' : 'GTSM'} on the listener: ${(e as Error).message}`);
+    for (const server of this.servers) {
+      if (!server.listening) continue;
+      try {
+        if (c.authPassword !== undefined) setTcpMd5(server, slot.address, install ? c.authPassword : null);
+        // SYN-ACKs leave with the listener's TTL: 255 once any neighbor uses GTSM.
+        if (install && c.ttlSecurity === true) setTtlSecurity(server, { ttl: true, minTtl: false });
+      } catch (e) {
+        this.log('error', `neighbor ${slot.address}: cannot set ${c.authPassword !== undefined ? 'TCP MD5' : 'GTSM'} on the listener: ${(e as Error).message}`);
+      }
     }
+  }
+
+  /** A connection closed before OPEN: logged now, or counted into the interval's summary line. */
+  private refuse(socket: net.Socket, text: string): void {
+    socket.destroy();
+    this.refused.report(text);
   }
 
   private onIncoming(socket: net.Socket): void {
     const remote = socket.remoteAddress === undefined ? '' : canonicalAddress(socket.remoteAddress);
-    const slot = this.slots.get(remote);
+    let slot = this.slots.get(remote);
+    if (slot === undefined && this.options.unknownPeer !== undefined && remote !== '') {
+      const why = this.options.unknownPeer(remote);
+      if (why !== null) return this.refuse(socket, `connection from ${remote}:${socket.remotePort ?? ''} closed: ${why}`);
+      slot = this.slots.get(remote);
+    }
     if (slot === undefined || slot.removed) {
-      this.log('info', `connection from ${remote}:${socket.remotePort ?? ''} closed: not a configured neighbor`);
-      socket.destroy();
+      this.refuse(socket, `connection from ${remote}:${socket.remotePort ?? ''} closed: not a configured neighbor`);
       return;
     }
     if (slot.config.ttlSecurity === true) {
@@ -476,8 +535,7 @@ export class BgpTransport {
     }
     const accepted = slot.peer.accept();
     if (accepted === null) {
-      this.log('info', `connection from neighbor ${slot.address} refused: ${slot.peer.isStarted ? 'too many pending connections' : 'neighbor is stopped'}`);
-      socket.destroy();
+      this.refuse(socket, `connection from neighbor ${slot.address} refused: ${slot.peer.isStarted ? 'too many pending connections' : 'neighbor is stopped'}`);
       return;
     }
     this.attach(slot, accepted.conn, socket);

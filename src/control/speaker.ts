@@ -9,6 +9,8 @@
 // leaves in as few messages as fit.
 
 import { EventEmitter } from 'node:events';
+import { BlockList, isIPv6 } from 'node:net';
+import { CeaseSubcode } from '../wire/bgp-error-codes.js';
 import type { EvpnInstanceConfig } from './evpn-instance.js';
 import type { EvpnLogEvent } from './evpn-manager.js';
 import { EvpnManager } from './evpn-manager.js';
@@ -25,7 +27,9 @@ import type { ImportPolicyConfig } from './import-policy.js';
 import { applyUpdate, dropPeer, purgeStale } from './inbound.js';
 import { LocRib } from './loc-rib.js';
 import type { LocRibChange } from './loc-rib.js';
+import { DEFAULT_WARNING_THRESHOLD_PCT, maxPrefixesData, PrefixLimitGuard, warningThreshold, type PrefixLimit } from './prefix-limit.js';
 import type { Family, PeerRef, Route } from './route.js';
+import { ThrottledLog } from './repeated-event-log.js';
 import { readUpdate } from './update-reader.js';
 
 /** One [[neighbors]] entry: PeerConfig without what the global config supplies. */
@@ -34,7 +38,26 @@ export type NeighborConfig = Omit<PeerConfig, 'localAs' | 'routerId' | 'families
   families?: readonly Family[];
   /** route-reflector-client: we reflect to this peer (RFC 4456). */
   routeReflectorClient?: boolean;
+  /** afi-safis prefix-limit: the most routes of a family the peer may send (default: no limit). */
+  prefixLimits?: Readonly<Partial<Record<Family, PrefixLimit>>>;
 };
+
+/** FRR's `bgp listen limit` default: dynamic neighbors at once, per range here. */
+export const DEFAULT_DYNAMIC_NEIGHBOR_LIMIT = 100;
+
+/**
+ * dynamic-neighbors with their peer-group (GoBGP), FRR's `bgp listen range`:
+ * a connection from inside `prefix` gets a passive neighbor made from
+ * `template`; it is removed when its session (or connection) ends.
+ */
+export interface DynamicNeighborRange {
+  /** "10.0.0.0/24", "2001:db8::/64". */
+  prefix: string;
+  /** The peer group: everything of a neighbor but its address (always passive). */
+  template: Omit<NeighborConfig, 'neighborAddress' | 'passive'>;
+  /** Neighbors of this range at once (default DEFAULT_DYNAMIC_NEIGHBOR_LIMIT); more connections are refused. */
+  maxNeighbors?: number;
+}
 
 export interface SpeakerConfig {
   /** global as. */
@@ -43,9 +66,17 @@ export interface SpeakerConfig {
   routerId: string;
   /** VTEP address: next hop and originating IP of our EVPN routes. */
   vtep: string;
-  /** Listen address and port (default all addresses, 179; 0 = any, for tests; -1 = do not listen). */
-  listenAddress?: string;
+  /** Listen address(es) and port (default all addresses, 179; 0 = any, for tests; -1 = do not listen). */
+  listenAddress?: string | readonly string[];
   listenPort?: number;
+  /** Neighbors created for connections from these prefixes (first match wins). */
+  dynamicNeighbors?: readonly DynamicNeighborRange[];
+  /**
+   * Log lines a peer or a remote host can repeat at will (connections
+   * refused before OPEN, malformed attributes, EVPN conflicts) are written
+   * at most once per this many ms, with a count (default 60 s).
+   */
+  repeatLogIntervalMs?: number;
   /** CLUSTER_ID when this speaker reflects routes (a neighbor is a route-reflector client). */
   clusterId?: string;
   neighbors: readonly NeighborConfig[];
@@ -71,6 +102,20 @@ export interface NeighborStatus {
   messages: { received: number; sent: number };
   /** Bytes queued for the peer and not yet written to TCP (bounded: see bgp-fsm.ts OUTPUT_HIGH_WATER). */
   outputQueued?: number;
+  /** Per family with a configured max-prefixes: routes held from the peer and the bounds. */
+  prefixLimits: PrefixLimitStatus[];
+  /** The prefix range this neighbor was created for (dynamic neighbors), or null. */
+  dynamicRange: string | null;
+}
+
+export interface PrefixLimitStatus {
+  family: Family;
+  received: number;
+  maxPrefixes: number;
+  /** The count above which the warning is logged; null: no warning. */
+  warningThreshold: number | null;
+  /** Times the limit was exceeded (each a teardown unless prevent-teardown). */
+  exceeded: number;
 }
 
 export interface SpeakerEvents {
@@ -93,6 +138,13 @@ interface PeerState {
   lastDown: string | null;
   messagesIn: number;
   messagesOut: number;
+  limits: PrefixLimitGuard | null;
+  /** Per family: times its limit was exceeded. */
+  limitExceeded: Map<Family, number>;
+  /** Index into config.dynamicNeighbors for a dynamic neighbor, else null. */
+  dynamicRange: number | null;
+  /** RFC 7606 problems of its UPDATEs: a peer can send a million of them. */
+  problemLog: ThrottledLog;
 }
 
 export interface SpeakerOptions {
@@ -111,6 +163,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private flushScheduled = false;
   private started = false;
   private readonly now: () => number;
+  private readonly ranges: BlockList[];
+  /** One ThrottledLog per EVPN log event kind (a peer can send a table of conflicting routes). */
+  private readonly evpnLogs = new Map<string, ThrottledLog>();
 
   constructor(
     readonly config: SpeakerConfig,
@@ -120,11 +175,19 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     super();
     this.now = options.clock ?? (() => performance.now());
     this.policy = { localAs: config.asn, routerId: config.routerId, ...(config.clusterId !== undefined ? { clusterId: config.clusterId } : {}) };
+    this.ranges = (config.dynamicNeighbors ?? []).map((r) => {
+      const [net, len] = r.prefix.split('/');
+      const list = new BlockList();
+      list.addSubnet(net!, Number(len), isIPv6(net!) ? 'ipv6' : 'ipv4');
+      return list;
+    });
     this.transport = new BgpTransport({
       ...(config.listenAddress !== undefined ? { listenAddress: config.listenAddress } : {}),
       listenPort: config.listenPort ?? 179,
       ...(options.env !== undefined ? { env: options.env } : {}),
+      refusedLogIntervalMs: this.repeatLogMs,
       log: (level, message) => this.log(level, message, {}),
+      unknownPeer: (address) => this.dynamicNeighbor(address),
     });
     this.evpn = new EvpnManager({
       speaker: { asn: config.asn, routerId: config.routerId, vtep: config.vtep },
@@ -145,6 +208,19 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.emit('log', level, message, fields);
   }
 
+  private get repeatLogMs(): number {
+    return this.config.repeatLogIntervalMs ?? 60_000;
+  }
+
+  /** Lines like `first`, at most one per interval with a count (repeated-event-log.ts). */
+  private throttled(level: LogLevel, fields: Record<string, unknown>): ThrottledLog {
+    return new ThrottledLog(
+      this.repeatLogMs,
+      (text) => this.log(level, text, fields),
+      (count, last, seconds) => `${count} more like this in the last ${seconds} s; the last: ${last}`,
+    );
+  }
+
   private evpnLog(e: EvpnLogEvent): void {
     const text =
       'message' in e
@@ -154,7 +230,12 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         : e.event === 'sticky-conflict'
           ? `sticky MAC ${e.mac} in VNI ${e.vni} also advertised by ${e.vtep}: kept`
           : `group MAC ${e.mac} in VNI ${e.vni} (${e.source}) ignored: never advertised or installed`;
-    this.log('warn', text, { ...e });
+    let log = this.evpnLogs.get(e.event);
+    if (log === undefined) {
+      log = this.throttled('warn', { event: e.event });
+      this.evpnLogs.set(e.event, log);
+    }
+    log.report(text);
   }
 
   /** Listen (unless listenPort is -1), start every neighbor, originate the Type 3 routes. */
@@ -173,6 +254,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   }
 
   addNeighbor(n: NeighborConfig): void {
+    this.add(n, null);
+  }
+
+  private add(n: NeighborConfig, dynamicRange: number | null): void {
     const config: PeerConfig = {
       ...n,
       localAs: this.config.asn,
@@ -197,6 +282,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       lastDown: null,
       messagesIn: 0,
       messagesOut: 0,
+      limits: n.prefixLimits === undefined ? null : new PrefixLimitGuard(new Map(Object.entries(n.prefixLimits) as Array<[Family, PrefixLimit]>)),
+      limitExceeded: new Map(),
+      dynamicRange,
+      problemLog: this.throttled('warn', { neighbor: handle.address }),
     };
     this.peers.set(handle.address, state);
     for (const e of early) this.onPeerEvent(state, e);
@@ -208,7 +297,33 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (s === undefined) return;
     this.transport.removePeer(s.handle.address);
     this.peers.delete(s.handle.address);
+    s.problemLog.close();
     this.sessionGone(s, false);
+  }
+
+  /** The transport's question for a connection from no neighbor: a dynamic neighbor for it, or why not. */
+  private dynamicNeighbor(address: string): string | null {
+    const family = isIPv6(address) ? 'ipv6' : 'ipv4';
+    const i = this.ranges.findIndex((r) => r.check(address, family));
+    const range = this.config.dynamicNeighbors?.[i];
+    if (range === undefined) return 'not a configured neighbor';
+    const max = range.maxNeighbors ?? DEFAULT_DYNAMIC_NEIGHBOR_LIMIT;
+    let n = 0;
+    for (const p of this.peers.values()) if (p.dynamicRange === i) n++;
+    if (n >= max) return `dynamic neighbor limit ${max} of ${range.prefix} reached`;
+    this.add({ ...range.template, neighborAddress: address, passive: true }, i);
+    this.log('info', `dynamic neighbor ${address} added (${range.prefix}, ${n + 1} of ${max})`, { neighbor: address, event: 'dynamic-added' });
+    return null;
+  }
+
+  /** A dynamic neighbor whose connection went away is removed (after the event that said so is handled). */
+  private dropDynamic(s: PeerState): void {
+    setImmediate(() => {
+      const st = s.handle.state;
+      if (this.peers.get(s.handle.address) !== s || st === 'OpenSent' || st === 'OpenConfirm' || st === 'Established') return;
+      this.removeNeighbor(s.handle.address);
+      this.log('info', `dynamic neighbor ${s.handle.address} removed`, { neighbor: s.handle.address, event: 'dynamic-removed' });
+    });
   }
 
   private findPeer(address: string): PeerState | undefined {
@@ -231,6 +346,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     switch (e.type) {
       case 'state':
         s.stateSince = this.now();
+        if (s.dynamicRange !== null && (e.to === 'Idle' || e.to === 'Active') && e.from !== 'Idle' && e.from !== 'Active' && e.from !== 'Connect') this.dropDynamic(s);
         return;
       case 'log':
         this.log(e.level, `neighbor ${s.handle.address}: ${e.message}`, { neighbor: s.handle.address });
@@ -281,6 +397,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       rrClient: s.config.routeReflectorClient === true,
     };
     s.ref = ref;
+    s.limits?.reset();
     // A restarting peer keeps its stale routes until its End-of-RIB (RFC 4724 §4.2):
     // the same Adj-RIB-In (same peer address) takes the new routes over them.
     if (s.adjRibIn === null || s.stale.size === 0) s.adjRibIn = new AdjRibIn(ref);
@@ -304,10 +421,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private received(s: PeerState, e: Extract<PeerEvent, { type: 'update' }>): void {
     if (s.ref === null || s.adjRibIn === null || s.negotiated === null) return;
     const read = readUpdate(e.update, s.ref, this.now(), { as4: s.negotiated.as4, families: new Set(s.negotiated.families) });
-    for (const p of read.problems) {
-      this.log('warn', `neighbor ${s.handle.address}: ${p.action}: ${p.message}`, { neighbor: s.handle.address, code: p.code, subcode: p.subcode });
-    }
+    for (const p of read.problems) s.problemLog.report(`neighbor ${s.handle.address}: ${p.action}: ${p.message}`);
     applyUpdate(read, s.adjRibIn, this.locRib, this.policy);
+    if (s.limits !== null && read.announced.length > 0 && this.prefixLimitsHit(s, s.adjRibIn, read.announced)) return;
     if (read.endOfRib !== null) {
       if (s.stale.delete(read.endOfRib)) purgeStale(s.adjRibIn, this.locRib, read.endOfRib);
       if (s.stale.size === 0 && s.staleTimer !== undefined) {
@@ -320,6 +436,43 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
   }
 
+  /**
+   * max-prefixes (prefix-limit.ts) after an UPDATE added routes: a warning
+   * line, or the teardown with Cease / Maximum Number of Prefixes Reached
+   * (RFC 4486 §4). True when the session was torn down.
+   */
+  private prefixLimitsHit(s: PeerState, rib: AdjRibIn, announced: readonly Route[]): boolean {
+    const families = new Set<Family>();
+    for (const r of announced) families.add(r.family);
+    for (const family of families) {
+      const v = s.limits!.check(family, rib.size(family));
+      const who = `neighbor ${s.handle.address}`;
+      if (v.type === 'warning') {
+        this.log('warn', `${who}: ${v.count} ${family} route(s), over ${v.limit.warningThresholdPct ?? DEFAULT_WARNING_THRESHOLD_PCT}% of max-prefixes ${v.limit.maxPrefixes}`, {
+          neighbor: s.handle.address,
+          event: 'prefix-limit-warning',
+        });
+      } else if (v.type === 'exceeded') {
+        s.limitExceeded.set(family, (s.limitExceeded.get(family) ?? 0) + 1);
+        const restart = v.limit.restartTimer ?? 0;
+        const then = !v.teardown ? 'prevent-teardown: session kept' : restart > 0 ? `session closed for ${restart} s` : 'session closed until the neighbor is reconfigured or vxswitch restarts (no restart-timer)';
+        this.log('warn', `${who}: ${v.count} ${family} route(s), over max-prefixes ${v.limit.maxPrefixes}: ${then}`, {
+          neighbor: s.handle.address,
+          event: 'prefix-limit-exceeded',
+        });
+        if (v.teardown) {
+          s.handle.shutdown({
+            subcode: CeaseSubcode.MaximumNumberOfPrefixesReached,
+            data: maxPrefixesData(family, v.limit.maxPrefixes),
+            ...(restart > 0 ? { restartAfter: restart } : {}),
+          });
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** The session ended: drop the peer's routes, or keep them stale for its restart time (RFC 4724 §4.2). */
   private sessionGone(s: PeerState, graceful: boolean, families?: readonly Family[], restartTime?: number): void {
     s.adjRibOut = null;
@@ -327,6 +480,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const rib = s.adjRibIn;
     if (rib === null) return;
     if (!graceful || families === undefined || families.length === 0) {
+      if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
+      s.staleTimer = undefined;
       dropPeer(rib, this.locRib);
       s.adjRibIn = null;
       s.stale.clear();
@@ -409,6 +564,14 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       lastDown: s.lastDown,
       messages: { received: s.messagesIn, sent: s.messagesOut },
       outputQueued: s.handle.writableLength,
+      prefixLimits: [...(s.limits?.limits ?? [])].map(([family, limit]) => ({
+        family,
+        received: s.adjRibIn?.size(family) ?? 0,
+        maxPrefixes: limit.maxPrefixes,
+        warningThreshold: warningThreshold(limit),
+        exceeded: s.limitExceeded.get(family) ?? 0,
+      })),
+      dynamicRange: s.dynamicRange === null ? null : (this.config.dynamicNeighbors?.[s.dynamicRange]?.prefix ?? null),
     }));
   }
 
@@ -424,7 +587,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /** Cease / Administrative Shutdown to every peer, then close. */
   async stop(message = 'vxswitch shutting down'): Promise<void> {
-    for (const s of this.peers.values()) if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
+    for (const s of this.peers.values()) {
+      if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
+      s.problemLog.close();
+    }
+    for (const l of this.evpnLogs.values()) l.close();
     await this.transport.close(message);
   }
 }

@@ -10,7 +10,8 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import type { DataplaneConfig, PortConfig, VniConfig } from '../dataplane/dataplane-config.js';
 import type { EvpnInstanceConfig } from '../control/evpn-instance.js';
-import type { NeighborConfig, SpeakerConfig } from '../control/speaker.js';
+import type { DynamicNeighborRange, NeighborConfig, SpeakerConfig } from '../control/speaker.js';
+import type { PrefixLimit } from '../control/prefix-limit.js';
 import { isFamily } from '../control/afi-safi-family.js';
 import type { Family } from '../control/route.js';
 import { isMac } from '../wire/mac-address.js';
@@ -51,6 +52,62 @@ const rd = z.string({ error: 'a route distinguisher like "65000:10" or "10.0.0.1
 const unsupported = (what: string) => z.unknown().refine(() => false, what).optional();
 const ifname = z.string().regex(/^[^\s/]{1,15}$/, 'an interface name (1..15 characters, no "/" or spaces)');
 const rt = z.string().regex(/^(\*|\d+|\d+\.\d+\.\d+\.\d+):\d+$/, 'a route target like "65000:10" (import may use "*:10")');
+
+// ---- peer limits (issue 9): prefix-limit per family, dynamic neighbors by prefix.
+// GoBGP's keys ([neighbors.afi-safis.prefix-limit.config], [[peer-groups]],
+// [[dynamic-neighbors]]); OpenConfig's prevent-teardown is FRR's warning-only.
+const prefixLimitSchema = z
+  .object({
+    config: z
+      .object({
+        'max-prefixes': intRange(1, 4294967295, 'a number of routes 1..4294967295'),
+        'shutdown-threshold-pct': intRange(0, 100, 'a percentage 0..100 of max-prefixes (0: no warning)').optional(),
+        'restart-timer': intRange(0, 65535, 'seconds 0..65535 (0: stay down)').optional(),
+        'prevent-teardown': z.boolean().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+const ipPrefix = z.string({ error: 'an IP prefix like "10.0.0.0/24" or "2001:db8::/64"' }).refine((s) => {
+  const [net, len, more] = s.split('/');
+  if (net === undefined || len === undefined || more !== undefined || !/^\d{1,3}$/.test(len)) return false;
+  return (isIPv4(net) && Number(len) <= 32) || (isIPv6(net) && Number(len) <= 128);
+}, 'an IP prefix like "10.0.0.0/24" or "2001:db8::/64"');
+const dynamicNeighborSchema = z
+  .object({
+    config: z
+      .object({
+        prefix: ipPrefix,
+        'peer-group': z.string().min(1),
+        'max-neighbors': intRange(1, 65535, 'a number of neighbors 1..65535 (default 100)').optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+type PrefixLimitShape = z.infer<typeof prefixLimitSchema>;
+
+function prefixLimitOf(p: PrefixLimitShape): PrefixLimit {
+  const c = p.config;
+  const out: PrefixLimit = { maxPrefixes: c['max-prefixes'] };
+  if (c['shutdown-threshold-pct'] !== undefined) out.warningThresholdPct = c['shutdown-threshold-pct'];
+  if (c['restart-timer'] !== undefined) out.restartTimer = c['restart-timer'];
+  if (c['prevent-teardown'] !== undefined) out.preventTeardown = c['prevent-teardown'];
+  return out;
+}
+
+/** afi-safis entries with a prefix-limit, as NeighborConfig.prefixLimits (undefined: none). */
+function prefixLimitsOf(afiSafis: ReadonlyArray<{ config: { 'afi-safi-name': string }; 'prefix-limit'?: PrefixLimitShape | undefined }> | undefined): NeighborConfig['prefixLimits'] {
+  const out: Partial<Record<Family, PrefixLimit>> = {};
+  let any = false;
+  for (const a of afiSafis ?? []) {
+    if (a['prefix-limit'] === undefined) continue;
+    out[a.config['afi-safi-name'] as Family] = prefixLimitOf(a['prefix-limit']);
+    any = true;
+  }
+  return any ? out : undefined;
+}
+// ---- end of peer limits
 
 const neighborSchema = z
   .object({
@@ -111,10 +168,20 @@ const neighborSchema = z
             config: z
               .object({ 'afi-safi-name': z.string().refine((s) => isFamily(s), 'l2vpn-evpn, ipv4-unicast or ipv6-unicast') })
               .strict(),
+            'prefix-limit': prefixLimitSchema.optional(),
           })
           .strict(),
       )
       .optional(),
+  })
+  .strict();
+
+const peerGroupSchema = z
+  .object({
+    config: z.object({ 'peer-group-name': z.string().min(1), 'peer-as': asn, description: z.string().optional() }).strict(),
+    timers: neighborSchema.shape.timers,
+    'afi-safis': neighborSchema.shape['afi-safis'],
+    'route-reflector': z.object({ config: z.object({ 'route-reflector-client': z.boolean().optional() }).strict() }).strict().optional(),
   })
   .strict();
 
@@ -160,6 +227,8 @@ const fileSchema = z
       })
       .strict(),
     neighbors: z.array(neighborSchema).optional(),
+    'peer-groups': z.array(peerGroupSchema).optional(),
+    'dynamic-neighbors': z.array(dynamicNeighborSchema).optional(),
     dataplane: z
       .object({
         type: z.literal('userspace', { message: '"userspace" (vxswitch is the dataplane; goplane\'s "netlink" does not apply)' }),
@@ -375,6 +444,8 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
     if (gr?.enabled === false) out.gracefulRestartTime = null;
     else if (gr?.['restart-time'] !== undefined) out.gracefulRestartTime = gr['restart-time'];
     if (n['route-reflector']?.config['route-reflector-client'] === true) out.routeReflectorClient = true;
+    const limits = prefixLimitsOf(n['afi-safis']);
+    if (limits !== undefined) out.prefixLimits = limits;
     return out;
   });
   const fdbMax = dp?.['max-entries'] ?? 65536;
@@ -384,11 +455,14 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   if (dp?.['learn-rate'] !== undefined && dp['learn-rate'] > 0 && dp['learn-burst'] === 0) {
     problems.push(`${fileOf(['dataplane', 'learn-burst'])}: dataplane.learn-burst = 0: expected at least 1 while dataplane.learn-rate is set`);
   }
+  const dynamicNeighbors = dynamicNeighborRanges(fileOf, f, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const speaker: SpeakerConfig = { asn: g.as, routerId: g['router-id'], vtep, neighbors, vnis: instances };
   if (g.port !== undefined) speaker.listenPort = g.port;
-  const listen = g['local-address-list']?.[0];
-  if (listen !== undefined) speaker.listenAddress = listen;
+  // GoBGP's local-address-list: one BGP listener per address.
+  const listen = g['local-address-list'];
+  if (listen !== undefined && listen.length > 0) speaker.listenAddress = listen.length === 1 ? listen[0]! : listen;
+  if (dynamicNeighbors.length > 0) speaker.dynamicNeighbors = dynamicNeighbors;
   const clusterId = f.neighbors?.find((n) => n['route-reflector']?.config['route-reflector-cluster-id'] !== undefined)?.['route-reflector']?.config[
     'route-reflector-cluster-id'
   ];
@@ -409,6 +483,40 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   if (f.log?.['drop-summary-interval'] !== undefined) out.dropSummarySeconds = f.log['drop-summary-interval'];
   if (f.api?.socket !== undefined) out.apiSocket = f.api.socket;
   if (f.metrics !== undefined) out.metricsListen = f.metrics.listen;
+  return out;
+}
+
+/** [[dynamic-neighbors]] with their [[peer-groups]] as the speaker's templates; problems name the key. */
+function dynamicNeighborRanges(fileOf: OriginOf, f: FileShape, problems: string[]): DynamicNeighborRange[] {
+  const groups = new Map<string, DynamicNeighborRange['template']>();
+  (f['peer-groups'] ?? []).forEach((pg, i) => {
+    const name = pg.config['peer-group-name'];
+    if (groups.has(name)) problems.push(`${fileOf(['peer-groups', i])}: peer-groups[${i}].config.peer-group-name = ${JSON.stringify(name)}: expected a name not used twice`);
+    const t: DynamicNeighborRange['template'] = { peerAs: pg.config['peer-as'] };
+    const families = (pg['afi-safis'] ?? []).map((a) => a.config['afi-safi-name'] as Family);
+    if (families.length > 0) t.families = families;
+    const tc = pg.timers?.config;
+    if (tc?.['hold-time'] !== undefined) t.holdTime = tc['hold-time'];
+    if (tc?.['keepalive-interval'] !== undefined) t.keepaliveInterval = tc['keepalive-interval'];
+    if (tc?.['idle-hold-time-after-reset'] !== undefined) t.idleHoldTime = tc['idle-hold-time-after-reset'];
+    const limits = prefixLimitsOf(pg['afi-safis']);
+    if (limits !== undefined) t.prefixLimits = limits;
+    if (pg['route-reflector']?.config['route-reflector-client'] === true) t.routeReflectorClient = true;
+    groups.set(name, t);
+  });
+  const out: DynamicNeighborRange[] = [];
+  (f['dynamic-neighbors'] ?? []).forEach((d, i) => {
+    const c = d.config;
+    const template = groups.get(c['peer-group']);
+    if (template === undefined) {
+      const known = [...groups.keys()].map((k) => JSON.stringify(k)).join(', ');
+      problems.push(`${fileOf(['dynamic-neighbors', i])}: dynamic-neighbors[${i}].config.peer-group = ${JSON.stringify(c['peer-group'])}: expected a peer-group-name of [[peer-groups]]${known === '' ? ' (none configured)' : ` (${known})`}`);
+      return;
+    }
+    const r: DynamicNeighborRange = { prefix: c.prefix, template };
+    if (c['max-neighbors'] !== undefined) r.maxNeighbors = c['max-neighbors'];
+    out.push(r);
+  });
   return out;
 }
 

@@ -21,6 +21,9 @@
 //   vxswitch_bgp_routes_{received,accepted,advertised}{neighbor}
 //   vxswitch_bgp_session_state{neighbor} (gobgp's numbering, 1 idle .. 6 established)
 //   vxswitch_bgp_session_up{neighbor}, vxswitch_bgp_messages_{received,sent}_total{neighbor}
+//   vxswitch_bgp_prefix_limit{neighbor,family}, _prefix_limit_routes{neighbor,family},
+//     _prefix_limit_exceeded_total{neighbor,family} (families with max-prefixes)
+//   vxswitch_bgp_dynamic_neighbors{prefix} (neighbors made for a dynamic-neighbors range)
 //   plus prom-client's default process_* and nodejs_* metrics.
 
 import http from 'node:http';
@@ -226,6 +229,20 @@ export function createMetricsRegistry(source: MetricsSource, options: { defaultM
   });
   counter('vxswitch_bgp_messages_sent_total', 'BGP messages sent to a neighbor.', ['neighbor'], (s, add) => {
     for (const n of s.neighbors) add({ neighbor: n.address }, n.messages.sent);
+  });
+  gauge('vxswitch_bgp_prefix_limit', 'max-prefixes of a neighbor and family (only those with a limit).', ['neighbor', 'family'], (s, set) => {
+    for (const n of s.neighbors) for (const l of n.prefixLimits) set({ neighbor: n.address, family: l.family }, l.maxPrefixes);
+  });
+  gauge('vxswitch_bgp_prefix_limit_routes', 'Routes of a family held from a neighbor, counted against its max-prefixes.', ['neighbor', 'family'], (s, set) => {
+    for (const n of s.neighbors) for (const l of n.prefixLimits) set({ neighbor: n.address, family: l.family }, l.received);
+  });
+  counter('vxswitch_bgp_prefix_limit_exceeded_total', 'Times a neighbor sent more routes of a family than max-prefixes.', ['neighbor', 'family'], (s, add) => {
+    for (const n of s.neighbors) for (const l of n.prefixLimits) add({ neighbor: n.address, family: l.family }, l.exceeded);
+  });
+  gauge('vxswitch_bgp_dynamic_neighbors', 'Neighbors created for connections from a dynamic-neighbors prefix.', ['prefix'], (s, set) => {
+    const count = new Map<string, number>();
+    for (const n of s.neighbors) if (n.dynamicRange !== null) count.set(n.dynamicRange, (count.get(n.dynamicRange) ?? 0) + 1);
+    for (const [prefix, v] of count) set({ prefix }, v);
   });
 
   return registry;

@@ -57,6 +57,7 @@ export function diffConfig(old: VtepConfig, next: VtepConfig): ConfigDiff {
   check('global.config.router-id', old.speaker.routerId, next.speaker.routerId);
   check('global.config.port', old.speaker.listenPort, next.speaker.listenPort);
   check('global.config.local-address-list', old.speaker.listenAddress, next.speaker.listenAddress);
+  check('dynamic-neighbors / peer-groups', old.speaker.dynamicNeighbors, next.speaker.dynamicNeighbors);
   check('route-reflector-cluster-id', old.speaker.clusterId, next.speaker.clusterId);
   check('dataplane.vtep-address', old.dataplane.vtepAddress, next.dataplane.vtepAddress);
   check('dataplane.underlay-interface', old.dataplane.underlayInterface, next.dataplane.underlayInterface);

@@ -34,6 +34,8 @@ export interface VxNeighbor {
   gracefulRestart?: boolean;
   /** Default ['l2vpn-evpn']. */
   families?: string[];
+  /** [neighbors.afi-safis.prefix-limit.config] on every family (absent: no limit). */
+  prefixLimit?: { maxPrefixes: number; shutdownThresholdPct?: number; restartTimer?: number };
 }
 
 export interface VxVni {
@@ -83,6 +85,12 @@ export function vxswitchToml(c: VxConfig): string {
     if (n.gracefulRestart !== undefined) l.push('  [neighbors.graceful-restart.config]', `    enabled = ${n.gracefulRestart}`);
     for (const f of n.families ?? ['l2vpn-evpn']) {
       l.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = ${q(f)}`);
+      const pl = n.prefixLimit;
+      if (pl !== undefined) {
+        l.push('    [neighbors.afi-safis.prefix-limit.config]', `      max-prefixes = ${pl.maxPrefixes}`);
+        if (pl.shutdownThresholdPct !== undefined) l.push(`      shutdown-threshold-pct = ${pl.shutdownThresholdPct}`);
+        if (pl.restartTimer !== undefined) l.push(`      restart-timer = ${pl.restartTimer}`);
+      }
     }
   }
   l.push('', '[dataplane]', '  type = "userspace"', `  vtep-address = ${q(c.vtep ?? c.routerId)}`);

@@ -78,6 +78,8 @@ function neighborStatus(address: string, state: NeighborStatus['state'], n: numb
     holdTime: 90,
     lastDown: null,
     messages: { received: 10 * n, sent: 10 * n + 1 },
+    prefixLimits: [],
+    dynamicRange: null,
   };
 }
 
