@@ -122,9 +122,12 @@ describe('the management API socket', { skip: needsRoot, timeout: 90_000 }, () =
   test('[api] socket-group gives the socket that group', async () => {
     await vx.stop();
     const grouped = await startVxswitch(topo, { name: 'vxgrp', ns, config, launcher: UMASK_000, extraToml: '\n[api]\nsocket-group = "nogroup"\n' });
-    const st = await stat(grouped.apiSocket);
-    assert.equal(st.gid, 65534);
-    assert.equal((st.mode & 0o777).toString(8), '660');
-    await grouped.stop();
+    try {
+      const st = await stat(grouped.apiSocket);
+      assert.equal(st.gid, 65534);
+      assert.equal((st.mode & 0o777).toString(8), '660');
+    } finally {
+      await grouped.stop();
+    }
   });
 });
