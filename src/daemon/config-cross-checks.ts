@@ -17,6 +17,16 @@ import type { FileShape, OriginOf } from './config-file.js';
 
 const show = (v: unknown): string => JSON.stringify(v);
 
+/** Per-VNI keys that one mode reads (DESIGN.md "Modes"), and what that mode does with them. */
+const MODE_KEYS = [
+  ['flood-list', 'static', 'evpn learns its VTEPs from Type 3 routes, multicast floods to its group'],
+  ['multicast-group', 'multicast', 'the group BUM frames go to'],
+  ['rd', 'evpn', 'the RD of its EVPN routes'],
+  ['etag', 'evpn', 'the Ethernet Tag of its EVPN routes'],
+  ['import-route-targets', 'evpn', 'which EVPN routes it imports'],
+  ['export-route-targets', 'evpn', 'the route targets of its EVPN routes'],
+] as const;
+
 /** One problem line per cross-key conflict, in file order. */
 export function crossKeyProblems(f: FileShape, fileOf: OriginOf, exists: (name: string) => boolean): string[] {
   const problems: string[] = [];
@@ -32,6 +42,9 @@ export function crossKeyProblems(f: FileShape, fileOf: OriginOf, exists: (name: 
   const vtepWhy = notAHostReason(vtep, { allowLoopback: true });
   if (vtepWhy !== undefined && vtepKey === 'dataplane.vtep-address') {
     problems.push(`${fileOf(['dataplane', 'vtep-address'])}: dataplane.vtep-address = ${show(vtep)}: expected a unicast address of this host, not ${vtepWhy}`);
+  }
+  if (underlay !== undefined && !exists(underlay)) {
+    problems.push(`${fileOf(['dataplane', 'underlay-interface'])}: dataplane.underlay-interface = ${show(underlay)}: expected an existing interface`);
   }
   const listen = g['local-address-list'] ?? [];
   if (listen.length > 1) {
@@ -59,6 +72,13 @@ export function crossKeyProblems(f: FileShape, fileOf: OriginOf, exists: (name: 
   (dp?.['virtual-network-list'] ?? []).forEach((v, i) => {
     const at = `dataplane.virtual-network-list[${i}]`;
     const file = fileOf(['dataplane', 'virtual-network-list', i]);
+    // A key only one mode reads would be ignored in the others: refused, not ignored.
+    const mode = v.mode ?? 'evpn';
+    for (const [key, only, why] of MODE_KEYS) {
+      if (v[key] !== undefined && mode !== only) {
+        problems.push(`${file}: ${at}.${key} = ${show(v[key])}: expected no ${key} on a VNI in mode "${mode}" (only mode "${only}" uses it: ${why})`);
+      }
+    }
     const inThisList = new Set<string>();
     (v['member-interfaces'] ?? []).forEach((name, j) => {
       notUnderlay(name, `${at}.member-interfaces[${j}]`, file);

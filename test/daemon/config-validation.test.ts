@@ -272,6 +272,27 @@ const cannotWork: Array<[name: string, parts: Parts, lines: string[]]> = [
     ],
   ],
   [
+    'keys another mode reads: flood-list on an evpn VNI, multicast-group on a static one, rd and route targets on a multicast one',
+    {
+      vni: 'vni = 10\nflood-list = ["10.0.0.7"]\nmember-interfaces = ["eth1"]',
+      extra: [
+        secondVni('vni = 20\nmode = "static"\nmulticast-group = "239.1.1.1"\nmember-interfaces = ["eth2"]'),
+        '[[dataplane.virtual-network-list]]\nvni = 30\nmode = "multicast"\nmulticast-group = "239.1.1.1"\nrd = "65000:30"\nexport-route-targets = ["65000:30"]\nmember-interfaces = ["eth3"]',
+      ].join('\n'),
+    },
+    [
+      `${F}: ${V0}.flood-list = ["10.0.0.7"]: expected no flood-list on a VNI in mode "evpn" (only mode "static" uses it: evpn learns its VTEPs from Type 3 routes, multicast floods to its group)`,
+      `${F}: ${V1}.multicast-group = "239.1.1.1": expected no multicast-group on a VNI in mode "static" (only mode "multicast" uses it: the group BUM frames go to)`,
+      `${F}: dataplane.virtual-network-list[2].rd = "65000:30": expected no rd on a VNI in mode "multicast" (only mode "evpn" uses it: the RD of its EVPN routes)`,
+      `${F}: dataplane.virtual-network-list[2].export-route-targets = ["65000:30"]: expected no export-route-targets on a VNI in mode "multicast" (only mode "evpn" uses it: the route targets of its EVPN routes)`,
+    ],
+  ],
+  [
+    'an underlay interface that does not exist',
+    { dataplane: 'underlay-interface = "eth9"' },
+    [`${F}: dataplane.underlay-interface = "eth9": expected an existing interface`],
+  ],
+  [
     'two EVPN VNIs with the same RD and etag (their routes would be one)',
     { extra: secondVni('vni = 20\nrd = "65000:10"\nmember-interfaces = ["eth2"]') },
     [`${F}: ${V1}.rd = "65000:10": expected an RD (with this etag) no other VNI uses (already ${V0}.rd; the two VNIs' routes would be one)`],

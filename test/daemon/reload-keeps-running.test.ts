@@ -89,7 +89,9 @@ describe('SIGHUP reload keeps what runs when a change cannot be applied', { skip
   });
 
   test('a change that fails when applied (VNI 10 to multicast on the open UDP 4789): the old VNI 10 is put back and forwards', async () => {
-    const text = goodToml.replace(/vni = 10\n(\s*)vxlan-port = 4789\n(\s*)mode = "evpn"/, 'vni = 10\n$1vxlan-port = 4789\n$2mode = "multicast"\n$2multicast-group = "239.1.1.10"');
+    const text = goodToml
+      .replace(/vni = 10\n(\s*)vxlan-port = 4789\n(\s*)mode = "evpn"/, 'vni = 10\n$1vxlan-port = 4789\n$2mode = "multicast"\n$2multicast-group = "239.1.1.10"')
+      .replace(`rd = "${VX}:10"\n`, '');
     assert.notEqual(text, goodToml);
     await hupAndWait(text);
     const failed = vx.logsMatching(/^VNI 10: change not applied: .*needs a restart.*; the previous settings keep running$/);
