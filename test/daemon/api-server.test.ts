@@ -119,6 +119,33 @@ describe('the management API socket', { skip: needsRoot, timeout: 90_000 }, () =
     assert.equal((await ask(vx.apiSocket, '{"method":"vnis"}')).ok, true);
   });
 
+  test('at most 64 connections at a time: the 65th and later are closed at once, logged once, the others still served', async () => {
+    const conns: net.Socket[] = [];
+    let closedEarly = 0;
+    try {
+      for (let i = 0; i < 70; i++) {
+        const c = net.connect(vx.apiSocket);
+        c.on('error', () => undefined);
+        c.on('close', () => closedEarly++);
+        conns.push(c);
+        await new Promise<void>((resolve) => c.once('connect', () => resolve()).once('close', () => resolve()));
+      }
+      await vx.until('the extra connections closed', async () => closedEarly >= 6 || undefined, 5_000);
+      assert.equal(closedEarly, 6);
+      const refused = await vx.until('the refusal logged', async () => vx.logsMatching(/^management API: \d+ connection\(s\) refused, 64 clients at a time$/)[0]);
+      assert.ok(Number(refused['refused']) >= 1);
+      // One of the 64 still gets its answer.
+      const first = conns[0]!;
+      const answer = new Promise<string>((resolve) => first.once('data', (d: Buffer) => resolve(d.toString('utf8'))));
+      first.write('{"method":"vnis"}\n');
+      assert.match(await answer, /^\{"ok":true/);
+    } finally {
+      for (const c of conns) c.destroy();
+    }
+    // Once they are gone, new clients are served again.
+    await vx.until('a new client served', async () => (await ask(vx.apiSocket, '{"method":"vnis"}').catch(() => ({ ok: false }))).ok || undefined, 5_000);
+  });
+
   test('[api] socket-group gives the socket that group', async () => {
     await vx.stop();
     const grouped = await startVxswitch(topo, { name: 'vxgrp', ns, config, launcher: UMASK_000, extraToml: '\n[api]\nsocket-group = "nogroup"\n' });
