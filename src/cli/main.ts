@@ -8,7 +8,7 @@ import { registerDecodeCommand } from './decode-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerShowCommands } from './show-commands.js';
 import { registerDemoCommand } from './demo-command.js';
-import { DEFAULT_API_SOCKET } from '../daemon/api-socket-path.js';
+import { DEFAULT_API_SOCKET, SERVICE_API_SOCKET } from '../daemon/api-socket-path.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,7 +17,7 @@ export function buildProgram(): Command {
     .description('userspace VXLAN switch with its own BGP EVPN speaker')
     .version(VERSION)
     .showHelpAfterError('(vxswitch --help for usage)')
-    .option('--api-socket <path>', `the daemon's management API socket (default ${DEFAULT_API_SOCKET})`)
+    .option('--api-socket <path>', `the daemon's management API socket (default ${DEFAULT_API_SOCKET}, else ${SERVICE_API_SOCKET} when only that exists)`)
     .exitOverride();
   registerDecodeCommand(program);
   registerRunCommand(program);

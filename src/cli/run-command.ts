@@ -53,12 +53,26 @@ async function run(opts: RunOptions): Promise<void> {
   } catch (e) {
     throw new CliError(`not started: ${(e as Error).message}`);
   }
-  const api = new ApiServer(vtep, opts.apiSocket ?? config.apiSocket ?? DEFAULT_API_SOCKET, log);
+  const apiOptions: import('../daemon/api-server.js').ApiServerOptions = {};
+  if (config.apiSocketGroup !== undefined) apiOptions.group = config.apiSocketGroup;
+  if (config.apiClientBuffer !== undefined) apiOptions.clientBuffer = config.apiClientBuffer;
+  const api = new ApiServer(vtep, opts.apiSocket ?? config.apiSocket ?? DEFAULT_API_SOCKET, log, apiOptions);
   try {
     await api.listen();
   } catch (e) {
     await vtep.stop();
     throw new CliError((e as Error).message);
+  }
+  // Issue 9 item 17: say whether the daemon runs with only what it needs.
+  const { NEEDED_CAPABILITIES, ownPrivileges } = await import('../daemon/capabilities.js');
+  const privileges = ownPrivileges();
+  if (privileges.extra.length > 0) {
+    log.warn(
+      { uid: privileges.uid, capabilities: privileges.effective },
+      `running with capabilities vxswitch does not use: ${privileges.extra.join(', ')} (it needs ${NEEDED_CAPABILITIES.join(', ')}; deploy/vxswitch.service runs it as its own user with those only)`,
+    );
+  } else {
+    log.info({ uid: privileges.uid, capabilities: privileges.effective }, 'running with only the capabilities vxswitch uses');
   }
   let metrics: import('../daemon/metrics.js').MetricsServer | null = null;
   if (config.metricsListen !== undefined) {

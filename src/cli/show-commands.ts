@@ -2,7 +2,7 @@
 // `vxswitch vni`: tables shaped like `gobgp neighbor`, `gobgp global rib -a
 // evpn` and `bridge fdb show`, or --json; all read from the daemon's API.
 import type { Command } from 'commander';
-import { DEFAULT_API_SOCKET } from '../daemon/api-socket-path.js';
+import { clientApiSocket } from '../daemon/api-socket-path.js';
 import type { RouteView } from '../daemon/route-view.js';
 import type { NeighborStatus } from '../control/speaker.js';
 import type { DataplaneFdbEntry } from '../dataplane/dataplane.js';
@@ -15,7 +15,7 @@ interface GlobalOpts {
 }
 
 function socketOf(cmd: Command): string {
-  return cmd.optsWithGlobals<GlobalOpts>().apiSocket ?? DEFAULT_API_SOCKET;
+  return cmd.optsWithGlobals<GlobalOpts>().apiSocket ?? clientApiSocket();
 }
 
 function print(json: boolean | undefined, value: unknown, text: () => string): void {

@@ -16,6 +16,9 @@ import { isFamily } from '../control/afi-safi-family.js';
 import type { Family } from '../control/route.js';
 import { isMac } from '../wire/mac-address.js';
 import { parseListenAddress } from './listen-address.js';
+import { parseRd } from '../wire/route-distinguisher.js';
+import { parseRtMatcher } from '../control/route-target-match.js';
+import { crossKeyProblems, dryRunProblems } from './config-cross-checks.js';
 
 export interface VtepConfig {
   speaker: SpeakerConfig;
@@ -26,6 +29,10 @@ export interface VtepConfig {
   metricsListen?: string;
   /** [log] drop-summary-interval: seconds between the "dropped N frames" log lines (default 60). */
   dropSummarySeconds?: number;
+  /** [api] socket-group: the group (name or number) that may use the API socket (default: the daemon's own group). */
+  apiSocketGroup?: string;
+  /** [api] client-buffer: bytes of unread responses a client may hold before it is dropped (default 16 MiB). */
+  apiClientBuffer?: number;
 }
 
 export class ConfigError extends Error {
@@ -44,14 +51,50 @@ const port = intRange(1, 65535, 'a UDP/TCP port 1..65535');
 const asn = intRange(1, 4294967295, 'an AS number 1..4294967295');
 // RFC 7348 §5: the VNI is 24 bits; 0 is not used.
 const vniNumber = intRange(1, 16777215, 'a VNI 1..16777215 (24 bits)');
-const rd = z.string({ error: 'a route distinguisher like "65000:10" or "10.0.0.1:5"' }).regex(/^(\d+|\d+\.\d+\.\d+\.\d+):\d+$/, 'a route distinguisher like "65000:10" or "10.0.0.1:5"');
+/**
+ * A value the add at runtime parses again (EvpnInstance, the speaker): the
+ * schema runs the same parser, so a reload never removes an entry only to
+ * fail adding it back (issue 9 item 13). Two expected-texts: one for the
+ * wrong form, one for the right form out of range.
+ */
+const parsedBy = (form: RegExp, formText: string, parse: (s: string) => unknown, rangeText: string) =>
+  z.string({ error: formText }).superRefine((s, ctx) => {
+    if (!form.test(s)) {
+      ctx.addIssue({ code: 'custom', message: formText, input: s });
+      return;
+    }
+    try {
+      parse(s);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: rangeText, input: s });
+    }
+  });
+const RD_FORMS = 'ASN:NN with ASN <= 65535 and NN < 2^32, IPv4:NN or 4-byte-ASN:NN with NN <= 65535';
+const rd = parsedBy(
+  /^(\d+|\d+\.\d+\.\d+\.\d+|\d+\.\d+):\d+$/,
+  'a route distinguisher like "65000:10" or "10.0.0.1:5"',
+  parseRd,
+  `a route distinguisher in range (${RD_FORMS}; RFC 4364 §4.2)`,
+);
 /**
  * A gobgpd / goplane key vxswitch cannot honour: present means an error
  * naming what to do instead, never a silently ignored setting.
  */
 const unsupported = (what: string) => z.unknown().refine(() => false, what).optional();
 const ifname = z.string().regex(/^[^\s/]{1,15}$/, 'an interface name (1..15 characters, no "/" or spaces)');
-const rt = z.string().regex(/^(\*|\d+|\d+\.\d+\.\d+\.\d+):\d+$/, 'a route target like "65000:10" (import may use "*:10")');
+const rt = parsedBy(
+  /^(\*|\d+|\d+\.\d+\.\d+\.\d+|\d+\.\d+):\d+$/,
+  'a route target like "65000:10" (import may use "*:10")',
+  parseRtMatcher,
+  `a route target in range (${RD_FORMS}; "*:NN" with NN < 2^32; RFC 4360 §4)`,
+);
+/** RFC 2385 keys are at most TCP_MD5SIG_MAXKEYLEN (80) bytes on Linux (include/uapi/linux/tcp.h). */
+const md5Password = z
+  .string({ error: 'a password of 1..80 bytes' })
+  .min(1, { error: 'a password of 1..80 bytes' })
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= 80, 'a password of 1..80 bytes (TCP_MD5SIG_MAXKEYLEN; UTF-8 counts bytes)');
+/** A per-VNI or global FDB bound: the table holds at most 2^24 entries (fdb.ts). */
+const fdbLimit = intRange(1, 16777216, 'an entry count 1..16777216');
 
 // ---- peer limits (issue 9): prefix-limit per family, dynamic neighbors by prefix.
 // GoBGP's keys ([neighbors.afi-safis.prefix-limit.config], [[peer-groups]],
@@ -119,7 +162,7 @@ const neighborSchema = z
         'local-as': asn.optional(),
         'neighbor-interface': unsupported('neighbor-address (BGP unnumbered peering over an interface is not supported)'),
         'peer-type': z.enum(['internal', 'external']).optional(),
-        'auth-password': z.string().min(1).optional(),
+        'auth-password': md5Password.optional(),
         description: z.string().optional(),
       })
       .strict(),
@@ -129,7 +172,8 @@ const neighborSchema = z
           .object({
             'connect-retry': z.number().int().min(1).max(65535).optional(),
             'hold-time': z.number().int().refine((h) => h === 0 || (h >= 3 && h <= 65535), '0 or 3..65535 (RFC 4271 §4.2)').optional(),
-            'keepalive-interval': z.number().int().min(0).max(21845).optional(),
+            // validatePeerConfig (bgp-peer.ts) takes 1..65535; 0 would pass here and fail on the add.
+            'keepalive-interval': intRange(1, 21845, 'seconds 1..21845 (at most hold-time / 3, RFC 4271 §10)').optional(),
             'idle-hold-time-after-reset': z.number().int().min(0).max(3600).optional(),
             // RFC 9687: 0 = off; default max(480, 2 × hold time).
             'send-hold-time': z.number().int().min(0).max(65535).optional(),
@@ -196,13 +240,13 @@ const vniSchema = z
     'sniff-interfaces': z.array(ifname).optional(),
     'vtep-interface': ifname.optional(),
     'tap-interfaces': z.array(ifname).optional(),
-    'vlan-members': z.array(z.object({ interface: z.string().min(1).max(15), vlan: z.number().int().min(1).max(4094) }).strict()).optional(),
+    'vlan-members': z.array(z.object({ interface: ifname, vlan: intRange(1, 4094, 'a VLAN ID 1..4094 (IEEE 802.1Q)') }).strict()).optional(),
     'flood-list': z.array(ipv4).optional(),
     'multicast-group': ipv4.refine((s) => Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239, 'an IPv4 multicast group (224.0.0.0/4)').optional(),
     'import-route-targets': z.array(rt).optional(),
     'export-route-targets': z.array(rt.refine((s) => !s.startsWith('*'), 'a route target without "*"')).optional(),
     'arp-suppression': z.boolean().optional(),
-    'max-entries': z.number().int().min(1).optional(),
+    'max-entries': fdbLimit.optional(),
     // VLAN-tagged frames on this VNI's untagged ports (and second tags on its vlan-members): dropped by default.
     'tagged-frames': z.enum(['drop', 'pass']).optional(),
     'static-macs': z.array(z.string().refine(isMac, 'a MAC address')).optional(),
@@ -236,14 +280,17 @@ const fileSchema = z
         'underlay-interface': z.string().min(1).max(15).optional(),
         'underlay-mtu': z.number().int().min(576).max(65535).optional(),
         'aging-time': z.number().int().min(0).max(1000000).optional(),
-        'max-entries': z.number().int().min(1).max(16777216).optional(),
+        'max-entries': fdbLimit.optional(),
         // FDB shares (docs/fdb-limits.md): a VNI's default share of learned
         // entries, the room kept for EVPN/static entries, the per-port learning rate.
         'max-entries-per-vni': z.number().int().min(0).max(16777216).optional(),
         'control-reserve': z.number().int().min(0).max(16777215).optional(),
         'learn-rate': z.number().int().min(0).max(16777216).optional(),
         'learn-burst': z.number().int().min(0).max(16777216).optional(),
-        'source-port-range': z.tuple([port, port]).optional(),
+        'source-port-range': z
+          .tuple([port, port])
+          .refine(([lo, hi]) => lo <= hi, 'a range [low, high] with low <= high (RFC 7348 §5 suggests [49152, 65535])')
+          .optional(),
         'rx-mode': z.enum(['ring', 'recvmmsg']).optional(),
         'underlay-sender': z.enum(['af-xdp', 'tx-ring', 'socket']).optional(),
         'virtual-network-list': z.array(vniSchema).optional(),
@@ -257,7 +304,14 @@ const fileSchema = z
       })
       .strict()
       .optional(),
-    api: z.object({ socket: z.string().min(1).optional() }).strict().optional(),
+    api: z
+      .object({
+        socket: z.string().min(1).optional(),
+        'socket-group': z.union([z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'a group name or number'), intRange(0, 4294967294, 'a group name or number')]).optional(),
+        'client-buffer': intRange(65536, 1 << 30, 'bytes 65536..1073741824').optional(),
+      })
+      .strict()
+      .optional(),
     metrics: z
       .object({ listen: z.string().refine((s) => parseListenAddress(s) !== null, 'host:port with an IP host, e.g. "127.0.0.1:9273" or "[::1]:9273"') })
       .strict()
@@ -265,7 +319,7 @@ const fileSchema = z
   })
   .strict();
 
-type FileShape = z.infer<typeof fileSchema>;
+export type FileShape = z.infer<typeof fileSchema>;
 
 function keyPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
@@ -324,7 +378,7 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
 }
 
 /** Which file a key path came from (several -f files are merged). */
-type OriginOf = (path: ReadonlyArray<PropertyKey>) => string;
+export type OriginOf = (path: ReadonlyArray<PropertyKey>) => string;
 
 /** One line per schema problem: file: key: value: what is expected. */
 function describeIssues(origin: OriginOf, doc: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
@@ -340,7 +394,9 @@ function describeIssues(origin: OriginOf, doc: unknown, issues: readonly z.core.
     }
     const at = keyPath(issue.path);
     const value = valueAt(doc, issue.path);
-    const shown = value === undefined ? 'missing' : JSON.stringify(value);
+    // A password is never echoed into a log or a terminal.
+    const secret = issue.path[issue.path.length - 1] === 'auth-password' && value !== undefined;
+    const shown = value === undefined ? 'missing' : secret ? '"…"' : JSON.stringify(value);
     // zod words an enum's refusal "Invalid option: expected one of ..."; the line already says "expected".
     const what = issue.code === 'invalid_value' && issue.message.startsWith('Invalid option') ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message.replace(/^Invalid input: expected /, '');
     lines.push(`${origin(issue.path)}: ${at === '' ? '(top level)' : at} = ${shown}: expected ${what}`);
@@ -456,6 +512,9 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
     problems.push(`${fileOf(['dataplane', 'learn-burst'])}: dataplane.learn-burst = 0: expected at least 1 while dataplane.learn-rate is set`);
   }
   const dynamicNeighbors = dynamicNeighborRanges(fileOf, f, problems);
+  problems.push(...crossKeyProblems(f, fileOf, exists));
+  // The speaker's own checks only once the file is otherwise sound (one line per problem, not two).
+  if (problems.length === 0) problems.push(...dryRunProblems(f, fileOf));
   if (problems.length > 0) throw new ConfigError(problems);
   const speaker: SpeakerConfig = { asn: g.as, routerId: g['router-id'], vtep, neighbors, vnis: instances };
   if (g.port !== undefined) speaker.listenPort = g.port;
@@ -482,6 +541,8 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   const out: VtepConfig = { speaker, dataplane, logLevel: f.log?.level ?? 'info' };
   if (f.log?.['drop-summary-interval'] !== undefined) out.dropSummarySeconds = f.log['drop-summary-interval'];
   if (f.api?.socket !== undefined) out.apiSocket = f.api.socket;
+  if (f.api?.['socket-group'] !== undefined) out.apiSocketGroup = String(f.api['socket-group']);
+  if (f.api?.['client-buffer'] !== undefined) out.apiClientBuffer = f.api['client-buffer'];
   if (f.metrics !== undefined) out.metricsListen = f.metrics.listen;
   return out;
 }

@@ -2,7 +2,8 @@
 // disturbing the rest (issue 5). An invalid file is rejected as a whole —
 // one log line per problem — and the running config stays. A valid one is
 // diffed against the running config: neighbors by neighbor-address, VNIs by
-// number; an entry whose settings changed is removed and added again. What
+// number; an entry whose settings changed is removed and added again, and
+// put back as it was when the new settings fail to apply. What
 // cannot change at runtime (AS, router-id, the VTEP address, listen
 // sockets, dataplane globals) is logged as needing a restart and left as is.
 
@@ -72,6 +73,8 @@ export function diffConfig(old: VtepConfig, next: VtepConfig): ConfigDiff {
   check('dataplane.rx-mode', old.dataplane.rxMode, next.dataplane.rxMode);
   check('dataplane.underlay-sender', old.dataplane.underlaySender, next.dataplane.underlaySender);
   check('api.socket', old.apiSocket, next.apiSocket);
+  check('api.socket-group', old.apiSocketGroup, next.apiSocketGroup);
+  check('api.client-buffer', old.apiClientBuffer, next.apiClientBuffer);
   return { neighbors, vnis, needRestart };
 }
 
@@ -88,66 +91,117 @@ export interface ReloadOutcome {
  * Apply `next` to the running `vtep`. Neighbors first removed, then VNIs
  * removed, then VNIs added, then neighbors added: a new peer's initial
  * update already carries the new VNIs' Type 3 routes.
+ *
+ * A changed entry is replaced (removed, then added with its new settings);
+ * when the add fails at runtime (a port that does not open, a socket that
+ * needs a restart), the old settings are added back, so a failed change
+ * leaves the entry running as it was (issue 9 item 13). The config loader
+ * ran the speaker's own checks already, so such failures are the ones only
+ * the system can report.
  */
 export async function applyConfig(vtep: Vtep, next: VtepConfig, log: Logger): Promise<ReloadOutcome> {
   const old = vtep.config;
   const diff = diffConfig(old, next);
   const failures: string[] = [];
+  const fail = (line: string, fields: Record<string, unknown>): void => {
+    failures.push(line);
+    log.error(fields, line);
+  };
   for (const line of diff.needRestart) log.warn({ change: line }, 'config change needs a restart; running value kept');
+
+  // What ends up running, neighbor by address and VNI by number: the old
+  // entries, with each change and addition recorded once it took effect.
+  const runningNeighbors = new Map(old.speaker.neighbors.map((n) => [n.neighborAddress, n]));
+  const runningVnis = new Map(old.dataplane.vnis.map((v) => [v.vni, vniSettings(old, v.vni)]));
 
   for (const a of [...diff.neighbors.removed, ...diff.neighbors.changed.map((n) => n.neighborAddress)]) {
     vtep.speaker.removeNeighbor(a);
     log.info({ neighbor: a }, 'reload: neighbor removed');
   }
-  // The VNIs that end up running: start from the old list, apply removals and additions.
-  const running = new Map(old.dataplane.vnis.map((v) => [v.vni, v]));
-  for (const vni of [...diff.vnis.removed, ...diff.vnis.changed]) {
+  for (const a of diff.neighbors.removed) runningNeighbors.delete(a);
+  for (const vni of diff.vnis.removed) {
     vtep.removeVni(vni);
-    running.delete(vni);
+    runningVnis.delete(vni);
     log.info({ vni }, 'reload: VNI removed');
   }
-  for (const vni of [...diff.vnis.changed, ...diff.vnis.added]) {
-    const { dp, evpn } = vniSettings(next, vni);
-    if (dp === undefined) continue;
-    // Instances are built with the running VTEP address (a vtep-address change needs a restart).
-    const instance = evpn !== undefined ? { ...evpn, vtep: old.speaker.vtep } : undefined;
+  // Instances are built with the running VTEP address (a vtep-address change needs a restart).
+  const addVni = async (s: ReturnType<typeof vniSettings>): Promise<void> =>
+    vtep.addVni(s.dp!, s.evpn !== undefined ? { ...s.evpn, vtep: old.speaker.vtep } : undefined);
+  for (const vni of diff.vnis.changed) {
+    const was = runningVnis.get(vni)!;
+    vtep.removeVni(vni);
     try {
-      await vtep.addVni(dp, instance);
-      running.set(vni, dp);
-      log.info({ vni }, 'reload: VNI added');
+      await addVni(vniSettings(next, vni));
+      runningVnis.set(vni, vniSettings(next, vni));
+      log.info({ vni }, 'reload: VNI changed');
     } catch (e) {
-      const line = `VNI ${vni}: not added: ${(e as Error).message}`;
-      failures.push(line);
-      log.error({ vni }, line);
+      const why = (e as Error).message;
+      try {
+        await addVni(was);
+        fail(`VNI ${vni}: change not applied: ${why}; the previous settings keep running`, { vni });
+      } catch (e2) {
+        runningVnis.delete(vni);
+        fail(`VNI ${vni}: change not applied: ${why}; and the previous settings could not be restored: ${(e2 as Error).message}`, { vni });
+      }
     }
   }
-  for (const n of [...diff.neighbors.changed, ...diff.neighbors.added]) {
+  for (const vni of diff.vnis.added) {
+    try {
+      await addVni(vniSettings(next, vni));
+      runningVnis.set(vni, vniSettings(next, vni));
+      log.info({ vni }, 'reload: VNI added');
+    } catch (e) {
+      fail(`VNI ${vni}: not added: ${(e as Error).message}`, { vni });
+    }
+  }
+  for (const n of diff.neighbors.changed) {
+    const was = runningNeighbors.get(n.neighborAddress)!;
     try {
       vtep.speaker.addNeighbor(n);
+      runningNeighbors.set(n.neighborAddress, n);
+      log.info({ neighbor: n.neighborAddress }, 'reload: neighbor changed');
+    } catch (e) {
+      const why = (e as Error).message;
+      try {
+        vtep.speaker.addNeighbor(was);
+        fail(`neighbor ${n.neighborAddress}: change not applied: ${why}; the previous settings keep running`, { neighbor: n.neighborAddress });
+      } catch (e2) {
+        runningNeighbors.delete(n.neighborAddress);
+        fail(`neighbor ${n.neighborAddress}: change not applied: ${why}; and the previous settings could not be restored: ${(e2 as Error).message}`, { neighbor: n.neighborAddress });
+      }
+    }
+  }
+  for (const n of diff.neighbors.added) {
+    try {
+      vtep.speaker.addNeighbor(n);
+      runningNeighbors.set(n.neighborAddress, n);
       log.info({ neighbor: n.neighborAddress }, 'reload: neighbor added');
     } catch (e) {
-      const line = `neighbor ${n.neighborAddress}: not added: ${(e as Error).message}`;
-      failures.push(line);
-      log.error({ neighbor: n.neighborAddress }, line);
+      fail(`neighbor ${n.neighborAddress}: not added: ${(e as Error).message}`, { neighbor: n.neighborAddress });
     }
   }
   if (next.logLevel !== old.logLevel) log.level = next.logLevel;
 
-  // The running config as it now is: the new neighbors and VNIs, the old
-  // values of everything that needs a restart.
-  const vnis = [...running.values()].sort((a, b) => a.vni - b.vni);
-  const evpnVnis = new Set(vnis.map((v) => v.vni));
+  // The running config as it now is: the neighbors and VNIs that run, the
+  // old values of everything that needs a restart.
+  const vnis = [...runningVnis.values()].sort((a, b) => a.dp!.vni - b.dp!.vni);
   vtep.config = {
     ...next,
     speaker: {
       ...old.speaker,
-      neighbors: next.speaker.neighbors,
-      vnis: next.speaker.vnis.filter((i) => evpnVnis.has(i.vni)).map((i) => ({ ...i, vtep: old.speaker.vtep })),
+      neighbors: [...runningNeighbors.values()],
+      vnis: vnis.flatMap((v) => (v.evpn !== undefined ? [{ ...v.evpn, vtep: old.speaker.vtep }] : [])),
     },
-    dataplane: { ...old.dataplane, vnis },
+    dataplane: { ...old.dataplane, vnis: vnis.map((v) => v.dp!) },
   };
-  if (old.apiSocket !== undefined) vtep.config.apiSocket = old.apiSocket;
-  else delete vtep.config.apiSocket;
+  // The API socket keeps what it was opened with (a change needs a restart).
+  const c = vtep.config;
+  delete c.apiSocket;
+  delete c.apiSocketGroup;
+  delete c.apiClientBuffer;
+  if (old.apiSocket !== undefined) c.apiSocket = old.apiSocket;
+  if (old.apiSocketGroup !== undefined) c.apiSocketGroup = old.apiSocketGroup;
+  if (old.apiClientBuffer !== undefined) c.apiClientBuffer = old.apiClientBuffer;
   return { applied: true, problems: [], diff, failures };
 }
 

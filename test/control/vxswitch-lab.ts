@@ -191,6 +191,8 @@ export class Vxswitch {
     readonly apiSocket: string,
     readonly config: VxConfig,
     private readonly logLevel: string,
+    /** Prepended to the daemon's argv (setpriv, a umask): VxStartOptions.launcher. */
+    private readonly launcher: readonly string[] = [],
   ) {}
 
   get running(): boolean {
@@ -204,7 +206,7 @@ export class Vxswitch {
   /** Start the daemon and wait (bounded) until its API answers. */
   async start(timeoutMs = 15_000): Promise<void> {
     if (this.running) return;
-    const argv = [process.execPath, VXSWITCH_BIN, '--api-socket', this.apiSocket, 'run', '-f', this.configPath];
+    const argv = [...this.launcher, process.execPath, VXSWITCH_BIN, '--api-socket', this.apiSocket, 'run', '-f', this.configPath];
     argv.push('--log-level', this.logLevel);
     const child = this.topo.spawn(this.ns, argv);
     this.child = child;
@@ -374,14 +376,21 @@ export interface VxStartOptions {
   config: VxConfig;
   /** Default 'info'. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** A command that execs the rest of argv (e.g. setpriv ... --): how the daemon is run. Its pid stays the daemon's. */
+  launcher?: readonly string[];
+  /** Appended to the TOML config (extra tables such as [api]). */
+  extraToml?: string;
+  /** Called with the temp dir before the daemon starts (permissions for an unprivileged daemon). */
+  prepare?: (dir: string, configPath: string) => Promise<void>;
 }
 
 /** Write the config into a Topology temp dir, start the daemon in opts.ns, wait for its API. */
 export async function startVxswitch(topo: Topology, opts: VxStartOptions): Promise<Vxswitch> {
   const dir = await topo.tempDir();
   const configPath = path.join(dir, `${opts.name}.toml`);
-  await writeFile(configPath, vxswitchToml(opts.config));
-  const vx = new Vxswitch(topo, opts.name, opts.ns, configPath, path.join(dir, `${opts.name}.sock`), opts.config, opts.logLevel ?? 'info');
+  await writeFile(configPath, vxswitchToml(opts.config) + (opts.extraToml ?? ''));
+  await opts.prepare?.(dir, configPath);
+  const vx = new Vxswitch(topo, opts.name, opts.ns, configPath, path.join(dir, `${opts.name}.sock`), opts.config, opts.logLevel ?? 'info', opts.launcher);
   await vx.start();
   return vx;
 }
