@@ -8,47 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, didYouMean, loadConfig, parseConfig, parseConfigs, type VtepConfig } from '../../src/daemon/config-file.js';
+import { F, interfaceExists, problems, toml } from '../helpers/config-toml.js';
 
-const F = 'vx.toml';
-// Interfaces that "exist" for these tests (the real check reads /sys/class/net).
-const interfaceExists = (name: string): boolean => ['eth1', 'eth2', 'eth3', 'eth4'].includes(name);
-
-interface Parts {
-  global?: string;
-  neighbor?: string;
-  vni?: string;
-  extra?: string;
-}
-
-/** A good config, with one part replaced per test. */
-function toml(p: Parts = {}): string {
-  return [
-    '[global.config]',
-    p.global ?? 'as = 65000\nrouter-id = "10.0.0.1"',
-    '',
-    '[[neighbors]]',
-    '[neighbors.config]',
-    p.neighbor ?? 'neighbor-address = "10.0.0.2"\npeer-as = 65000',
-    '',
-    '[dataplane]',
-    'type = "userspace"',
-    '',
-    '[[dataplane.virtual-network-list]]',
-    p.vni ?? 'vni = 10\nrd = "65000:10"\nmember-interfaces = ["eth1"]',
-    '',
-    p.extra ?? '',
-  ].join('\n');
-}
-
-function problems(text: string, file = F): string[] {
-  try {
-    parseConfig(file, text, { interfaceExists });
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
-    return e.problems;
-  }
-  assert.fail('the config was accepted');
-}
 
 const broken: Array<[name: string, text: string, lines: string[]]> = [
   ['bad AS (0)', toml({ global: 'as = 0\nrouter-id = "10.0.0.1"' }), [`${F}: global.config.as = 0: expected an AS number 1..4294967295`]],

@@ -10,55 +10,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig, type VtepConfig } from '../../src/daemon/config-file.js';
+import type { VtepConfig } from '../../src/daemon/config-file.js';
+import { F, parse, problems, toml, type Parts } from '../helpers/config-toml.js';
 import { validatePeerConfig } from '../../src/control/bgp-peer.js';
 import { EvpnInstance } from '../../src/control/evpn-instance.js';
 
-const F = 'vx.toml';
-const interfaceExists = (name: string): boolean => ['eth1', 'eth2', 'eth3', 'ul0'].includes(name);
-
-interface Parts {
-  global?: string;
-  neighbor?: string;
-  vni?: string;
-  dataplane?: string;
-  extra?: string;
-}
-
-function toml(p: Parts = {}): string {
-  return [
-    '[global.config]',
-    p.global ?? 'as = 65000\nrouter-id = "10.0.0.1"',
-    '',
-    '[[neighbors]]',
-    '[neighbors.config]',
-    p.neighbor ?? 'neighbor-address = "10.0.0.2"\npeer-as = 65000',
-    '',
-    '[dataplane]',
-    'type = "userspace"',
-    p.dataplane ?? '',
-    '',
-    '[[dataplane.virtual-network-list]]',
-    p.vni ?? 'vni = 10\nrd = "65000:10"\nmember-interfaces = ["eth1"]',
-    '',
-    p.extra ?? '',
-  ].join('\n');
-}
-
-function parse(text: string): VtepConfig | string[] {
-  try {
-    return parseConfig(F, text, { interfaceExists });
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
-    return e.problems;
-  }
-}
-
-function problems(text: string): string[] {
-  const r = parse(text);
-  assert.ok(Array.isArray(r), 'the config was accepted');
-  return r;
-}
 
 const V0 = 'dataplane.virtual-network-list[0]';
 const V1 = 'dataplane.virtual-network-list[1]';
