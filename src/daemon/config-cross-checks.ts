@@ -9,6 +9,7 @@
 // what the schema accepts the add accepts too (item 13): a reload never
 // removes an entry only to fail adding it back.
 
+import { isIPv6 } from 'node:net';
 import { EvpnInstance } from '../control/evpn-instance.js';
 import { validatePeerConfig, type PeerConfig } from '../control/bgp-peer.js';
 import type { Family } from '../control/route.js';
@@ -99,6 +100,9 @@ export function crossKeyProblems(f: FileShape, fileOf: OriginOf, exists: (name: 
       const why = notAHostReason(a);
       if (why !== undefined) problems.push(`${file}: ${fAt} = ${show(a)}: expected a remote VTEP's unicast address, not ${why}`);
       else if (a === vtep) problems.push(`${file}: ${fAt} = ${show(a)}: expected a remote VTEP, not our own (${vtepKey})`);
+      else if (isIPv6(a) !== isIPv6(vtep)) {
+        problems.push(`${file}: ${fAt} = ${show(a)}: expected an IPv${isIPv6(vtep) ? 6 : 4} address, the family of ${vtepKey} (the underlay's)`);
+      }
       else if (flood.has(a)) problems.push(`${file}: ${fAt} = ${show(a)}: expected each VTEP once`);
       flood.add(a);
     });

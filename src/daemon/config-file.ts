@@ -241,7 +241,7 @@ const vniSchema = z
     'vtep-interface': ifname.optional(),
     'tap-interfaces': z.array(ifname).optional(),
     'vlan-members': z.array(z.object({ interface: ifname, vlan: intRange(1, 4094, 'a VLAN ID 1..4094 (IEEE 802.1Q)') }).strict()).optional(),
-    'flood-list': z.array(ipv4).optional(),
+    'flood-list': z.array(ip).optional(),
     'multicast-group': ipv4.refine((s) => Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239, 'an IPv4 multicast group (224.0.0.0/4)').optional(),
     'import-route-targets': z.array(rt).optional(),
     'export-route-targets': z.array(rt.refine((s) => !s.startsWith('*'), 'a route target without "*"')).optional(),
@@ -276,7 +276,8 @@ const fileSchema = z
     dataplane: z
       .object({
         type: z.literal('userspace', { message: '"userspace" (vxswitch is the dataplane; goplane\'s "netlink" does not apply)' }),
-        'vtep-address': ipv4.optional(),
+        // IPv4 or IPv6: the underlay's family (a flood list must match it).
+        'vtep-address': ip.optional(),
         'underlay-interface': z.string().min(1).max(15).optional(),
         'underlay-mtu': z.number().int().min(576).max(65535).optional(),
         'aging-time': z.number().int().min(0).max(1000000).optional(),

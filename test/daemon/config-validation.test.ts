@@ -216,6 +216,11 @@ const cannotWork: Array<[name: string, parts: Parts, lines: string[]]> = [
     [`${F}: global.config.router-id = "0.0.0.0": expected a non-zero IPv4 address (RFC 6286 §2.1)`],
   ],
   [
+    'a flood list of the other family than the VTEP address (IPv6 underlay, IPv4 VTEP listed)',
+    { dataplane: 'vtep-address = "fd00::1"', vni: 'vni = 10\nmode = "static"\nflood-list = ["fd00::2", "10.0.0.7"]\nmember-interfaces = ["eth1"]' },
+    [`${F}: dataplane.virtual-network-list[0].flood-list[1] = "10.0.0.7": expected an IPv6 address, the family of dataplane.vtep-address (the underlay's)`],
+  ],
+  [
     'a multicast VTEP address',
     { dataplane: 'vtep-address = "239.0.0.1"' },
     [`${F}: dataplane.vtep-address = "239.0.0.1": expected a unicast address of this host, not a multicast address`],
@@ -265,4 +270,9 @@ test('item 14: what is allowed stays allowed (a trunk carrying several VLANs, th
   assert.deepEqual(ok.dataplane.vnis.map((v) => v.ports.map((p) => `${p.name}${p.vlan === undefined ? '' : `.${p.vlan}`}`)), [['eth1', 'eth2.100', 'eth3.100'], ['eth2.200']]);
   // A BGP session over the loopback is a legitimate local set-up.
   assert.ok(!Array.isArray(parse(toml({ neighbor: 'neighbor-address = "127.0.0.2"\npeer-as = 65000' }))));
+  // An IPv6 underlay: the VTEP address and the flood list in IPv6, BGP over IPv4.
+  const v6 = parse(toml({ dataplane: 'vtep-address = "fd00::1"', vni: 'vni = 10\nmode = "static"\nflood-list = ["fd00::2"]\nmember-interfaces = ["eth1"]' }));
+  assert.ok(!Array.isArray(v6), String(v6));
+  assert.equal(v6.dataplane.vtepAddress, 'fd00::1');
+  assert.deepEqual(v6.dataplane.vnis[0]!.floodList, ['fd00::2']);
 });
