@@ -202,7 +202,7 @@ export class Segmenter {
   private headersLength(buf: Uint8Array, o: number, len: number, type: number, csumStart: number): number {
     this.tunnelUdp = -1;
     const l3 = l3Offset(buf, o, len);
-    if (l3 < 0) return 0;
+    if (l3 < 0 || csumStart >= len) return 0;
     const tcp = type === VNET_GSO_TCPV4 || type === VNET_GSO_TCPV6;
     if (!tcp && type !== VNET_GSO_UDP_L4) return 0;
     const et = etherTypeAt(buf, o, l3);
