@@ -79,10 +79,18 @@ const IPV6_NEXT_HEADER_OFFSET = 6;
 /** The protocol the IP header ipHeader() last read carries (a result field, so nothing is allocated). */
 let ipProto = 0;
 
+/** IPv6 extension headers a sender may put before L4 (RFC 8200 §4): Hop-by-Hop, Routing, Destination Options. */
+const IPV6_EXT_HOP_BY_HOP = 0;
+const IPV6_EXT_ROUTING = 43;
+const IPV6_EXT_DEST_OPTS = 60;
+/** Extension headers walked before giving up (a bound on a hostile chain). */
+const IPV6_MAX_EXT_HEADERS = 8;
+
 /**
- * Length of the IP header at buf[ip] (IPv4: IHL; IPv6: the fixed header), or
- * -1 when it is not a sane header of that version that fits within `end`.
- * The protocol it carries is left in `ipProto`.
+ * Length of the IP header at buf[ip] (IPv4: IHL; IPv6: the fixed header and
+ * its Hop-by-Hop / Routing / Destination Options extension headers), or -1
+ * when it is not a sane header of that version that fits within `end`. The
+ * protocol it carries is left in `ipProto`.
  */
 function ipHeader(buf: Uint8Array, ip: number, end: number, v4: boolean): number {
   if (v4) {
@@ -93,8 +101,17 @@ function ipHeader(buf: Uint8Array, ip: number, end: number, v4: boolean): number
     return hl;
   }
   if (buf[ip]! >> 4 !== 6 || ip + IPV6_HEADER_LENGTH > end) return -1;
-  ipProto = buf[ip + IPV6_NEXT_HEADER_OFFSET]!;
-  return IPV6_HEADER_LENGTH;
+  let next = buf[ip + IPV6_NEXT_HEADER_OFFSET]!;
+  let hl = IPV6_HEADER_LENGTH;
+  for (let k = 0; next === IPV6_EXT_HOP_BY_HOP || next === IPV6_EXT_ROUTING || next === IPV6_EXT_DEST_OPTS; k++) {
+    // Next Header, then Hdr Ext Len in 8-octet units not counting the first 8 (RFC 8200 §4.3-4.6).
+    if (k === IPV6_MAX_EXT_HEADERS || ip + hl + 8 > end) return -1;
+    next = buf[ip + hl]!;
+    hl += (buf[ip + hl + 1]! + 1) * 8;
+  }
+  if (ip + hl > end) return -1;
+  ipProto = next;
+  return hl;
 }
 
 /** Ones' complement sum of the source and destination addresses of the IP header at buf[ip] (the pseudo-header's address part). */
@@ -217,10 +234,10 @@ export class Segmenter {
       if (inner < 0) return 0;
       this.tunnelUdp = l3 + hl;
     } else if (tcp) {
+      // Plain TCP GSO: the L4 header right behind the IP header, of the family gso_type names.
       if (et !== (type === VNET_GSO_TCPV4 ? EtherType.Ipv4 : EtherType.Ipv6)) return 0;
-      // TCP GSO over a first header that carries UDP and is not a tunnel: a mismatch.
-      if (ipProto === IpProtocol.Udp || csumStart < l3 + hl) return 0;
-    } else if (csumStart < l3 + hl) {
+      if (ipProto !== IpProtocol.Tcp || csumStart !== l3 + hl) return 0;
+    } else if (ipProto !== IpProtocol.Udp) {
       return 0;
     }
     if (!tcp) return csumStart + UDP_HEADER_LENGTH <= len ? csumStart + UDP_HEADER_LENGTH : 0;

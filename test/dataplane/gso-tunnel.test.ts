@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { isUdpTunnelGso, SegmentError, Segmenter } from '../../src/dataplane/gso.js';
 import * as vnetHdr from '../../src/wire/virtio-net-hdr.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
-import { checkTunnelSegment, superFrame, tunnelSuperFrame, type TunnelSuperFrameOptions } from '../helpers/gso-frames.js';
+import { checkTunnelSegment, superFrame, tunnelSuperFrame, type TunnelSuperFrame, type TunnelSuperFrameOptions } from '../helpers/gso-frames.js';
 import { runs } from '../helpers/property.js';
 
 const PREFIX = 8;
@@ -133,4 +133,34 @@ test('tunnel GSO: a plain super-frame is not taken for a tunnel one; unparsable 
   // Cut short inside the inner TCP header.
   refused(t.frame, g.type, g.start, g.start + 10);
   assert.ok(out.every((b) => b === 0xdd), 'nothing was written');
+});
+
+/** t with an 8-byte Destination Options header (RFC 8200 §4.6, one PadN) between its outer IPv6 header and UDP. */
+function withDestinationOptions(t: TunnelSuperFrame): TunnelSuperFrame {
+  const at = t.outerL3 + 40;
+  const ext = Buffer.from([17, 0, 1, 4, 0, 0, 0, 0]);
+  const frame = Buffer.concat([t.frame.subarray(0, at), ext, t.frame.subarray(at)]);
+  frame[t.outerL3 + 6] = 60;
+  frame.writeUInt16BE(frame.readUInt16BE(t.outerL3 + 4) + 8, t.outerL3 + 4);
+  const v = vnetHdr.decode(t.vnet);
+  const vnet = vnetHdr.encode({ ...v, hdrLen: v.hdrLen + 8, csumStart: v.csumStart + 8 });
+  return { ...t, frame, vnet, l3: t.l3 + 8, l4: t.l4 + 8, outerUdp: t.outerUdp + 8, innerAt: t.innerAt + 8 };
+}
+
+test('tunnel GSO: an outer IPv6 extension header before the UDP header is walked; each segment still right', () => {
+  for (const family of [4, 6] as const) {
+    const o: TunnelSuperFrameOptions = { outer: 6, inner: { family, protocol: 'tcp', payloadLength: 9000, gsoSize: 1378 } };
+    const t = withDestinationOptions(tunnelSuperFrame(o));
+    const g = gsoTypeOf(t.vnet);
+    assert.ok(isUdpTunnelGso(t.frame, 0, t.frame.length, g.type, g.start));
+    const seg = new Segmenter();
+    const room = seg.room(t.frame, 0, t.frame.length, g.type, g.size, g.start, 0);
+    const out = Buffer.alloc(room);
+    assert.ok(seg.segment(t.frame, 0, t.frame.length, g.type, g.size, g.start, out, new DataView(out.buffer, out.byteOffset, out.byteLength), 0, 0), `error ${seg.error}`);
+    const payloads: Buffer[] = [];
+    for (let k = 0; k < seg.count; k++) {
+      payloads.push(checkTunnelSegment(out, k * seg.stride, k === seg.count - 1 ? seg.lastLength : seg.stride, t, o).payload);
+    }
+    assert.deepEqual(Buffer.concat(payloads), t.payload);
+  }
 });
