@@ -102,7 +102,7 @@ export interface VniCounters {
   decapsulated: number;
   flooded: number;
   arpSuppressed: number;
-  /** GSO super-frames cut into segments for the tunnel. */
+  /** GSO super-frames cut into segments for the tunnel, or for a port that cannot take them whole. */
   segmented: number;
   /** TCP segments from the tunnel merged into larger frames for the ports. */
   coalesced: number;

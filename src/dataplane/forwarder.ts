@@ -64,7 +64,7 @@ import {
   V_TX_FRAMES,
 } from './forwarder-state.js';
 import { TcpCoalescer } from './gro.js';
-import { finishChecksum, Segmenter } from './gso.js';
+import { finishChecksum, isUdpTunnelGso, Segmenter } from './gso.js';
 import type { DatagramTx, FrameTx } from './native-io.js';
 import type { NeighborTable } from './neighbor-table.js';
 import type { OuterHeaders } from './outer-header.js';
@@ -822,6 +822,12 @@ export class Forwarder {
       this.toPlainPort(out, vs, buf, view, o, len);
       return;
     }
+    // A UDP-tunnel super-frame cannot leave with its virtio_net_hdr (the
+    // kernel takes the outer UDP for the L4 header and refuses it): cut here.
+    if (this.cGso !== VNET_GSO_NONE && isUdpTunnelGso(buf, o, len, this.cGso, this.cStart)) {
+      this.toPlainPort(out, vs, buf, view, o, len);
+      return;
+    }
     const q = out.tx;
     vs.counters[V_TX_FRAMES]!++;
     vs.counters[V_TX_BYTES]! += len;
@@ -874,9 +880,10 @@ export class Forwarder {
   }
 
   /**
-   * A port without virtio-net headers (the JS fallback's, a test's): what it
-   * cannot take is done first: a partial checksum finished, a super-frame
-   * cut into frames.
+   * A port without virtio-net headers (the JS fallback's, a test's), or a
+   * frame no port can take with one (a UDP-tunnel super-frame): what the
+   * port cannot take is done first: a partial checksum finished, a
+   * super-frame cut into frames.
    */
   private toPlainPort(out: LocalPort, vs: VniState, buf: Buffer, view: DataView, o: number, len: number): void {
     if (this.cGso === VNET_GSO_NONE) {
@@ -897,6 +904,7 @@ export class Forwarder {
       return;
     }
     this.arenaUsed = at + align8(seg.total);
+    vs.counters[V_SEGMENTED]!++;
     const flags = this.cFlags;
     const gso = this.cGso;
     const was = this.pinned;

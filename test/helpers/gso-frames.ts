@@ -196,3 +196,86 @@ export function underlayFrame(src: string, dst: string, dstMac: string, body: Bu
   const eth = ethernet.encode({ dst: dstMac, src: '02:00:00:00:00:09', vlans: [], etherType: EtherType.Ipv4 });
   return Buffer.concat([eth, ip, udpHeader, body]);
 }
+
+export interface TunnelSuperFrameOptions {
+  /** The inner super-frame (Ethernet + IP + TCP/UDP), as superFrame() builds it. */
+  inner: SuperFrameOptions;
+  /** Family of the outer (the host's own tunnel's) IP header. */
+  outer: 4 | 6;
+  /** UDP destination port of the host's tunnel (4789 VXLAN, 8472 Linux's default, 6081 Geneve). */
+  dstPort?: number;
+  /** Bytes of tunnel header between the outer UDP header and the inner frame (VXLAN: 8; Geneve with options: more). */
+  tunnelHeaderLength?: number;
+  /** The outer UDP checksum is in use (SKB_GSO_UDP_TUNNEL_CSUM): the field holds the pseudo-header sum. Default: over IPv6 only. */
+  outerChecksum?: boolean;
+}
+
+export interface TunnelSuperFrame extends SuperFrame {
+  /** Offsets of the outer IP and UDP headers and of the inner frame. */
+  outerL3: number;
+  outerUdp: number;
+  innerAt: number;
+  outerChecksum: boolean;
+  /** The inner super-frame alone. */
+  inner: SuperFrame;
+}
+
+/**
+ * A UDP-tunnel GSO super-frame as a host's own VXLAN/Geneve device hands it
+ * to its eth0 (SKB_GSO_UDP_TUNNEL[_CSUM]): outer Ethernet + IP (id 0x7ffe) +
+ * UDP + tunnel header around an inner super-frame, and the virtio_net_hdr
+ * AF_PACKET gives for it: the inner gso_type, csum_start at the inner L4 header.
+ */
+export function tunnelSuperFrame(o: TunnelSuperFrameOptions): TunnelSuperFrame {
+  const inner = superFrame(o.inner);
+  const tunLen = o.tunnelHeaderLength ?? 8;
+  const tun = Buffer.alloc(tunLen);
+  if (tunLen >= 8) vxlan.encode({ vni: 77 }, tun, 0);
+  const body = Buffer.concat([tun, inner.frame]);
+  const csum = o.outerChecksum ?? o.outer === 6;
+  const udpHeader = udp.encode({ srcPort: 51000, dstPort: o.dstPort ?? 4789, length: 8 + body.length, checksum: 0 });
+  let ip: Buffer;
+  if (o.outer === 4) {
+    ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 28 + body.length, identification: 0x7ffe, reservedFlag: false, dontFragment: false, moreFragments: false, fragmentOffset: 0, ttl: 64, protocol: IpProtocol.Udp, src: '10.216.1.1', dst: '10.216.1.2', options: Buffer.alloc(0) });
+  } else {
+    ip = ipv6.encode({ trafficClass: 0, flowLabel: 9, payloadLength: 8 + body.length, nextHeader: IpProtocol.Udp, hopLimit: 64, src: 'fd00:216:1::1', dst: 'fd00:216:1::2' });
+  }
+  const frame = ethernetFrame(o.outer === 4 ? EtherType.Ipv4 : EtherType.Ipv6, Buffer.concat([ip, udpHeader, body]), undefined);
+  const outerL3 = 14;
+  const outerUdp = outerL3 + ip.length;
+  if (csum) {
+    const len = 8 + body.length;
+    const pseudo = o.outer === 4 ? ipv4.pseudoHeaderSum(frame, outerL3, IpProtocol.Udp, len) : ipv6.pseudoHeaderSum(frame, outerL3, IpProtocol.Udp, len);
+    frame.writeUInt16BE(pseudo === 0 ? 0xffff : pseudo, outerUdp + 6);
+  }
+  const innerAt = outerUdp + 8 + tunLen;
+  const v = vnetHdr.decode(inner.vnet);
+  const vnet = vnetHdr.encode({ ...v, hdrLen: v.hdrLen + innerAt, csumStart: v.csumStart + innerAt });
+  return { frame, vnet, l3: innerAt + inner.l3, l4: innerAt + inner.l4, payload: inner.payload, outerL3, outerUdp, innerAt, outerChecksum: csum, inner };
+}
+
+/**
+ * Check one segment of a tunnel super-frame's outer headers as the
+ * receiving host would (outer IPv4 header checksum and length, IPv6 payload
+ * length, UDP length, UDP checksum: 0 allowed over IPv4 only), then its inner
+ * frame with checkSegment. Returns the inner segment and the outer IPv4 id.
+ */
+export function checkTunnelSegment(buf: Buffer, at: number, len: number, t: TunnelSuperFrame, o: TunnelSuperFrameOptions): CheckedSegment & { outerId: number } {
+  const f = buf.subarray(at, at + len);
+  const l3 = t.outerL3;
+  const u = t.outerUdp;
+  let outerId = 0;
+  if (o.outer === 4) {
+    assert.ok(ipv4.isHeaderChecksumValid(f, l3), 'outer IPv4 header checksum');
+    assert.equal(ipv4.readTotalLength(f, l3), len - l3, 'outer IPv4 total length');
+    outerId = f.readUInt16BE(l3 + 4);
+  } else {
+    assert.equal(f.readUInt16BE(l3 + 4), len - l3 - 40, 'outer IPv6 payload length');
+  }
+  assert.equal(udp.readLength(f, u), len - u, 'outer UDP length');
+  const ok = o.outer === 4 ? udp.verifyChecksumOverIpv4(f, l3, u, len - u) : udp.verifyChecksumOverIpv6(f, l3, u, len - u);
+  assert.ok(ok, `outer UDP checksum of a ${len}-byte segment`);
+  if (!t.outerChecksum && o.outer === 4) assert.equal(udp.readChecksum(f, u), 0, 'no outer UDP checksum over IPv4: it stays 0');
+  const inner = checkSegment(f, t.innerAt, len - t.innerAt, o.inner.family, o.inner.protocol, 14);
+  return { ...inner, outerId };
+}
