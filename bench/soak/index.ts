@@ -212,12 +212,12 @@ async function main(): Promise<void> {
   log(`soak: ${setup}`);
   const r = await runSoak(o, log);
   const runS = r.samples.length > 0 ? r.samples[r.samples.length - 1]!.t : r.runS;
-  const rows = summaries(r.samples, runS);
-  for (const l of [...r.notes, '', ...summaryLines(rows, runS)]) log(l);
+  const rows = summaries(r.samples, runS, o.flapEveryS);
+  for (const l of [...r.notes, '', ...summaryLines(rows, runS, o.flapEveryS)]) log(l);
   mkdirSync(path.dirname(o.samples), { recursive: true });
   writeFileSync(o.samples, r.samples.map((x) => JSON.stringify(x)).join('\n') + '\n');
   mkdirSync(path.dirname(o.chart), { recursive: true });
-  writeFileSync(o.chart, renderSoakChart(r.samples, rows, { date: new Date().toISOString().slice(0, 10), command: o.command, runS, lines: [setup], flapsAt: r.flapsAt }));
+  writeFileSync(o.chart, renderSoakChart(r.samples, rows, { date: new Date().toISOString().slice(0, 10), command: o.command, runS, lines: [setup], flapsAt: r.flapsAt, windowS: o.flapEveryS }));
   log(`samples: ${o.samples}\nchart: ${o.chart}`);
   const failed = r.interrupted || r.notes.some((n) => n.startsWith('error:')) || rows.some((x) => x.verdict !== 'bounded');
   process.exitCode = r.interrupted ? 130 : failed ? 1 : 0;

@@ -25,22 +25,23 @@ function points(samples: readonly SoakSample[], key: SeriesDef['key']): Point[] 
   return samples.map((s) => ({ t: s.t, v: s[key] ?? NaN }));
 }
 
-export function summaries(samples: readonly SoakSample[], runS: number): SeriesSummary[] {
-  return SERIES.map((d) => summarize(d.name, d.unit, points(samples, d.key), runS));
+/** Per series; windowS: the churn period (one peer flap each), whose peaks are judged. */
+export function summaries(samples: readonly SoakSample[], runS: number, windowS?: number): SeriesSummary[] {
+  return SERIES.map((d) => summarize(d.name, d.unit, points(samples, d.key), runS, windowS));
 }
 
 const fmt = (v: number): string => (!Number.isFinite(v) ? '-' : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3)).toString());
 
 /** The summary table as text lines. */
-export function summaryLines(rows: readonly SeriesSummary[], runS: number): string[] {
-  const head = ['series', 'unit', 'start', 'end', 'max', 'mean (2nd half)', 'slope/s (2nd half)', `slope × ${Math.round(runS)} s`, 'verdict'];
+export function summaryLines(rows: readonly SeriesSummary[], runS: number, windowS: number): string[] {
+  const head = ['series', 'unit', 'start', 'end', 'max', 'peak mean (2nd half)', 'peak slope/s (2nd half)', `slope × ${Math.round(runS)} s`, 'verdict'];
   const body = rows.map((r) => [r.name, r.unit, fmt(r.start), fmt(r.end), fmt(r.max), fmt(r.mean), fmt(r.slopePerS), fmt(r.growth), r.verdict]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [
     line(head),
     ...body.map(line),
-    `rule: "grows" when the last half's least-squares slope × the run's length is at least ${GROWTH_LIMIT * 100} % of the last half's mean`,
+    `rule: peaks of ${windowS} s windows (one flap each); "grows" when the last half's least-squares slope of the peaks × the run's length is at least ${GROWTH_LIMIT * 100} % of their mean`,
   ];
 }
 
@@ -50,6 +51,8 @@ export interface SoakMeta {
   runS: number;
   lines: string[];
   flapsAt: number[];
+  /** The verdict's window (the flap period). */
+  windowS: number;
 }
 
 export function soakChart(samples: readonly SoakSample[], rows: readonly SeriesSummary[], meta: SoakMeta): LineChart {
@@ -62,11 +65,11 @@ export function soakChart(samples: readonly SoakSample[], rows: readonly SeriesS
       return {
         title: `${d.name} (${d.unit})`,
         series: [{ name: d.name, color: d.color, points: samples.map((s) => [s.t, s[d.key] ?? NaN] as const) }],
-        note: `${r.verdict}: slope × run ${fmt(r.growth)} ${d.unit} vs mean ${fmt(r.mean)} ${d.unit}`,
+        note: `${r.verdict}: peak slope × run ${fmt(r.growth)} ${d.unit} vs peak mean ${fmt(r.mean)} ${d.unit}`,
       };
     }),
     markers: { label: 'peer flap (Cease, reconnect, whole table again)', color: '#999', xs: meta.flapsAt },
-    footnotes: ['verdict: "grows" when the last half\'s linear fit slope × run length ≥ 10 % of the last half\'s mean', 'method: docs/benchmarking.md (Soak)'],
+    footnotes: [`verdict: peaks of ${meta.windowS} s windows; "grows" when the last half's least-squares slope of the peaks × run length ≥ 10 % of their mean`, 'method: docs/benchmarking.md (Soak)'],
   };
 }
 

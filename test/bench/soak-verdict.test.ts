@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linearFit, summarize, type Point } from '../../bench/soak/verdict.js';
+import { linearFit, summarize, windowPeaks, type Point } from '../../bench/soak/verdict.js';
 import { summaries } from '../../bench/soak/report.js';
 import type { SoakSample } from '../../bench/soak/sampler.js';
 
@@ -35,11 +35,34 @@ test('verdict: a steady climb is "grows" (RSS +0.1 MiB/s on 200 MiB: +60 MiB per
   assert.ok(Math.abs(s.growth - 60) < 1e-6);
 });
 
+test('verdict with 30 s window peaks: a sawtooth of 10 periods is bounded, as the raw samples\' fit is not', () => {
+  // The raw fit leans with the teeth (+27 per s × 600 s against a mean of 43,500: "grows").
+  const saw = series((t) => (t % 30) * 3000);
+  assert.equal(summarize('fdb', 'entries', saw, RUN_S).verdict, 'grows');
+  const s = summarize('fdb', 'entries', saw, RUN_S, 30);
+  assert.equal(s.verdict, 'bounded');
+  assert.equal(s.mean, 87_000);
+  assert.equal(s.slopePerS, 0);
+  // A leak under the same sawtooth lifts every peak.
+  assert.equal(summarize('rss', 'MiB', series((t) => 200 + 0.1 * t + (t % 30)), RUN_S, 30).verdict, 'grows');
+});
+
+test('windowPeaks: the maximum of each window at its middle', () => {
+  assert.deepEqual(windowPeaks([{ t: 0, v: 1 }, { t: 10, v: 5 }, { t: 29, v: 2 }, { t: 31, v: 7 }, { t: 95, v: 3 }], 30), [
+    { t: 15, v: 5 },
+    { t: 45, v: 7 },
+    { t: 105, v: 3 },
+  ]);
+});
+
 test('verdict: the 10 % line — just under is bounded, just over grows', () => {
   // mean over the last half of 1000 + k·t is 1000 + k·450; growth k·600.
   const at = (k: number): string => summarize('x', 'u', series((t) => 1000 + k * t), RUN_S).verdict;
   assert.equal(at(0.15), 'bounded'); // 90 < 0.1 × 1067.5
   assert.equal(at(0.2), 'grows'); // 120 >= 0.1 × 1090
+  const peaks = (k: number): string => summarize('x', 'u', series((t) => 1000 + k * t), RUN_S, 30).verdict;
+  assert.equal(peaks(0.15), 'bounded');
+  assert.equal(peaks(0.2), 'grows');
 });
 
 test('verdict: the FDB under a peer flapping every 30 s (emptied, refilled in 3 s) and a falling series are bounded', () => {
