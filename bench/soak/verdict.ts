@@ -65,6 +65,8 @@ export function linearFit(points: readonly Point[]): { slope: number; intercept:
   return { slope, intercept: mv - slope * mt };
 }
 
+const lastOf = (points: readonly Point[]): Point => points[points.length - 1]!;
+
 /** Each window's peak, at the window's middle: windows of windowS seconds from t = 0. */
 export function windowPeaks(points: readonly Point[], windowS: number): Point[] {
   const peaks = new Map<number, number>();
@@ -79,21 +81,19 @@ export function windowPeaks(points: readonly Point[], windowS: number): Point[] 
 export function summarize(name: string, unit: string, points: readonly Point[], runS: number, windowS?: number): SeriesSummary {
   const ok = points.filter((p) => Number.isFinite(p.v) && Number.isFinite(p.t));
   if (ok.length === 0) return { name, unit, samples: 0, start: NaN, end: NaN, max: NaN, mean: NaN, slopePerS: NaN, growth: NaN, verdict: 'no data' };
-  const lastT = ok[ok.length - 1]!.t;
+  const lastT = lastOf(ok).t;
   // Whole windows only (one sample a second): a last window cut short would have a low peak.
   const fitted = windowS !== undefined && windowS > 0 ? windowPeaks(ok, windowS).filter((p) => p.t + windowS / 2 <= lastT + 1) : ok;
   const half = fitted.filter((p) => p.t >= runS / 2);
   const tail = half.length >= 2 ? half : fitted.slice(-2);
+  const seen = { name, unit, samples: ok.length, start: ok[0]!.v, end: lastOf(ok).v, max: Math.max(...ok.map((p) => p.v)) };
+  // A run shorter than one whole window has nothing to judge.
+  if (tail.length === 0) return { ...seen, mean: NaN, slopePerS: NaN, growth: NaN, verdict: 'no data' };
   const { slope } = linearFit(tail);
   const mean = tail.reduce((s, p) => s + p.v, 0) / tail.length;
   const growth = slope * runS;
   return {
-    name,
-    unit,
-    samples: ok.length,
-    start: ok[0]!.v,
-    end: ok[ok.length - 1]!.v,
-    max: Math.max(...ok.map((p) => p.v)),
+    ...seen,
     mean,
     slopePerS: slope,
     growth,

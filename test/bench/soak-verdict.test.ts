@@ -79,6 +79,10 @@ test('verdict: non-finite samples are skipped; none at all is "no data"', () => 
   assert.equal(s.verdict, 'bounded');
   assert.equal(s.samples, pts.filter((p) => Number.isFinite(p.v)).length);
   assert.equal(summarize('api', 'ms', series(() => NaN), RUN_S).verdict, 'no data');
+  // Interrupted before one whole 30 s window: nothing to judge, but what was seen is kept.
+  const short = summarize('rss', 'MiB', Array.from({ length: 14 }, (_, t) => ({ t, v: 100 + t })), 13, 30);
+  assert.equal(short.verdict, 'no data');
+  assert.equal(short.max, 113);
 });
 
 test('summaries: one row per plotted series, nulls (an unanswered call) skipped', () => {
