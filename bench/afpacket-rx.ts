@@ -3,7 +3,7 @@
 //
 //   node dist/bench/afpacket-rx.js [--seconds 3] [--runs 3] [--rate 200000] [--sizes 64,1400]
 //
-// Needs root. Topology, as ../shared/BENCH-NOTES.md describes: one network
+// Needs root. Topology (docs/benchmarking.md, "AF_PACKET receive"): one network
 // namespace vxb-<pid> with a veth pair vxa0 -> vxb0. The generator (this
 // script with --role tx: the addon's own AF_PACKET sendmmsg, qdisc bypassed)
 // is pinned to CPU 0 and sends on vxa0; the receiver (--role rx: the addon's

@@ -149,8 +149,8 @@ export interface NegotiateOptions {
 /**
  * RFC 4760 §8 / RFC 4271: a speaker that announces no multiprotocol
  * capability speaks IPv4 unicast only. (FRR 8.4 instead assumes such a peer
- * supports every family FRR has configured for it — see
- * ../shared/interop/README.md §c; vxswitch follows the RFC, and always
+ * supports every family FRR has configured for it, as the interop tests
+ * found; vxswitch follows the RFC, and always
  * announces its families, so this only matters for peers that announce none.)
  */
 function announcedFamilies(caps: readonly Capability[]): Set<Family> {

@@ -1,7 +1,7 @@
 // The interop helpers on their own (test/helpers/frr.ts, gobgp.ts,
 // test-speaker.ts), no vxswitch involved: an FRR route reflector, an FRR
 // VTEP (kernel vxlan, nolearning, advertise-all-vni) with a host, gobgpd as
-// a second VTEP (../shared/interop/README.md §b), and the project's test
+// a second VTEP (test/helpers/gobgp.ts), and the project's test
 // speaker as an iBGP and an eBGP client of the RR. If this fails, the
 // vxswitch interop tests' failures say nothing about vxswitch.
 //

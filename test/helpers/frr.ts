@@ -2,7 +2,7 @@
 // namespace, config builders for a route reflector and a kernel VTEP, and
 // parsed views of what FRR and the kernel hold (vtysh JSON, `bridge -j fdb`).
 //
-// The recipe is ../shared/interop/README.md §a, tested on this machine:
+// The recipe, tested on this machine:
 // one pathspace per instance (`-N`), only zebra and bgpd, `-P 0` (no TCP
 // vty), `-f` per-daemon config in a temp dir owned by user frr (the daemons
 // drop to it and write their logs there). The daemons run in the foreground

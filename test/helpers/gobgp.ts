@@ -1,6 +1,6 @@
 // gobgpd 3.10 peers for interop tests: a TOML config builder, the daemon in
-// a Topology namespace, and wrappers around the `gobgp` CLI (README
-// ../shared/interop/README.md §b for the tested commands).
+// a Topology namespace, and wrappers around the `gobgp` CLI (the commands
+// as tested on this machine).
 //
 // gobgpd's gRPC API listens on the namespace's own 127.0.0.1:<apiPort>, so
 // every CLI call runs inside the namespace (`ip netns exec NS gobgp -p PORT`).
