@@ -5,13 +5,16 @@
 #   iproute2 - network namespaces, veth, bridges and kernel VXLAN for the integration tests
 #   tcpdump  - captures in tests and in scripts/capture-fixtures.sh
 #   frr, gobgpd - real EVPN peers for interop tests and fixture captures
-#   iputils-ping, ethtool, iperf3 - traffic through the switch, offloads off on member ports
+#   iputils-ping, iperf3 - traffic through the switch (hosts keep their default offloads)
+#   ethtool  - reads offload state (the AF_XDP test); the bench's OVS engine needs tx checksum off on two veths
+#   procps   - sysctl in the test namespaces
+#   systemd, util-linux - systemd-analyze rates deploy/vxswitch.service; setpriv starts the daemon with only its capabilities
 #   gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, libc6-dev-arm64-cross, libc6-dev-armhf-cross, file - the
 #     Raspberry Pi (arm64/armv7) addon build check (the cross C libraries are only recommended by the compilers,
 #     and recommends are not installed here)
 set -euo pipefail
 
-packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross file)
+packages=(tshark iproute2 tcpdump frr gobgpd iputils-ping ethtool iperf3 procps systemd util-linux gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross file)
 
 missing=()
 for p in "${packages[@]}"; do

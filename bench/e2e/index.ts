@@ -6,7 +6,7 @@
 //
 //   node dist/bench/e2e/index.js [--runs N] [--engines kernel,ovs,vxswitch] [--nice N]
 //        [--sizes 64,1400|none] [--vxswitch-config JSON] [--chart PATH | --no-chart]
-//        [--no-variant] [--cpu-prof DIR] [--json]
+//        [--cpu-prof DIR] [--json]
 //   --vxswitch-config merges into vxswitch's DataplaneConfig, to measure one
 //   lever against another, e.g. '{"rxMode":"recvmmsg"}' or '{"underlayLink":false}'.
 //
@@ -19,8 +19,7 @@
 // bytes (loss-free.ts), the rate delivered under overload and its share of
 // the loss-free rate (receive livelock), CPU 1's use (cpu-stat.ts), iperf3
 // TCP for 5 s (tcp.ts) with hosts at default offloads (OVS needs one
-// workaround, ovs-engine.ts, footnoted), and a labelled TCP variant with the
-// member link's offloads off (--no-variant skips it). Generator, switch
+// workaround, ovs-engine.ts, footnoted), both ways. Generator, switch
 // process and iperf3 run at nice -20 (--nice) so other work on a shared
 // machine does not take their cores. Everything is cleaned up on the way
 // out, also on failure or Ctrl-C. About 5 to 6 minutes per run.
@@ -54,8 +53,6 @@ export interface EndToEndOptions {
   tcpSeconds?: number;
   /** Engines to measure, in this order (default all three; the ratios need vxswitch and the other). */
   engines?: EngineName[];
-  /** The TCP variant with the member link's offloads off (default on). */
-  tcpVariant?: boolean;
   /** Nice value of generator, switch process and iperf3 (default -20; netns.ts). */
   nice?: number;
   /** Write a V8 CPU profile of every vxswitch process here. */
@@ -141,7 +138,6 @@ function problems(e: EngineRun): string[] {
     ...e.errors.map((err) => `${who}: ERROR ${err}`),
     ...(e.tcpError !== undefined ? [`${who}: TCP (hosts at default offloads) gave no figure: ${e.tcpError}`] : []),
     ...(e.tcpReverseError !== undefined ? [`${who}: TCP the other way (B -> A) gave no figure: ${e.tcpReverseError}`] : []),
-    ...(e.tcpMemberOffloadsOffError !== undefined ? [`${who}: TCP variant (member offloads off) gave no figure: ${e.tcpMemberOffloadsOffError}`] : []),
   ];
 }
 
@@ -182,7 +178,6 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
     if (result.ovsSkipped !== undefined) log(`OVS not measured: ${result.ovsSkipped}`);
   }
   if (options.nice !== undefined) setNice(options.nice);
-  const tcpVariant = options.tcpVariant ?? true;
   log(
     [
       'method (docs/benchmarking.md): namespaces gen -> veth -> switch (VTEP) -> veth (MTU 1550) -> rx (no address), hosts at default offloads;',
@@ -190,8 +185,7 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
       `  generator, VTEP process and iperf3 at nice ${currentNice()}; known-unicast path (a static entry for the destination MAC in every engine);`,
       `  delivered = rx veth rx_packets; loss-free = overload run, probe, bisection with ${knee.bisectSeconds} s runs,`,
       `  then median of ${knee.confirmRuns} x ${knee.confirmSeconds} s confirming runs (pass: loss < ${(knee.passLoss * 100).toFixed(1)} % of offered);`,
-      `  TCP: iperf3 ${tcpSeconds} s host A -> VTEP -> kernel VTEP -> host B, and the other way (-R), every host at default offloads` +
-        (tcpVariant ? ';\n  variant: member link (tx checksum, TSO, GSO) and host B\'s vxlan device offloads off.' : '.'),
+      `  TCP: iperf3 ${tcpSeconds} s host A -> VTEP -> kernel VTEP -> host B, and the other way (-R), every host at default offloads.`,
     ].join('\n'),
   );
 
@@ -234,7 +228,6 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
                 knee,
                 tcpSeconds,
                 tcp: result.tcpSkipped === undefined,
-                tcpVariant,
                 log,
               });
         for (const line of [...problems(r), ...r.notes]) log(`  ${line}`);
@@ -274,7 +267,7 @@ export async function benchEndToEnd(options: EndToEndOptions = {}): Promise<EndT
 function usage(why: string): never {
   process.stderr.write(
     `${why}\nusage: node dist/bench/e2e/index.js [--runs N] [--engines ${ENGINE_NAMES.join(',')}] [--nice N]` +
-      ' [--sizes 64,1400|none] [--vxswitch-config JSON] [--chart PATH | --no-chart] [--no-variant] [--cpu-prof DIR] [--json]\n',
+      ' [--sizes 64,1400|none] [--vxswitch-config JSON] [--chart PATH | --no-chart] [--cpu-prof DIR] [--json]\n',
   );
   process.exit(2);
 }
@@ -325,7 +318,6 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const chart = opt('chart');
   if (args.includes('--no-chart')) o.chart = false;
   else if (chart !== undefined) o.chart = chart;
-  if (args.includes('--no-variant')) o.tcpVariant = false;
   const res = await benchEndToEnd(o);
   if (json) process.stdout.write(`${JSON.stringify(res)}\n`);
 }

@@ -1,15 +1,14 @@
 // Everything the end-to-end bench measures of one engine in one run: start
 // it, check the path, find the loss-free rate and the overload figure per
-// frame size, TCP with every host at its default offloads (the headline),
-// optionally TCP with the member link's offloads off (a labelled variant),
-// and stop it, whatever failed on the way. docs/benchmarking.md "Method".
+// frame size, TCP both ways with every host at its default offloads, and
+// stop it, whatever failed on the way. docs/benchmarking.md "Method".
 
 import type { Engine } from './engine.js';
 import { loadRun, type LoadRun } from './load.js';
 import { findKnee, type KneeOptions, type KneeResult } from './loss-free.js';
 import type { EngineRun } from './results.js';
 import { tcpRun } from './tcp.js';
-import { setMemberOffloads, type Topology } from './topology.js';
+import type { Topology } from './topology.js';
 
 export interface MeasureOptions {
   ceiling: Record<number, number>;
@@ -18,8 +17,6 @@ export interface MeasureOptions {
   tcpSeconds: number;
   /** Run TCP at all (iperf3, ping and ss present). */
   tcp: boolean;
-  /** Also the "member offloads off" TCP variant. */
-  tcpVariant: boolean;
   log: (line: string) => void;
 }
 
@@ -88,16 +85,6 @@ async function measureTcp(t: Topology, engine: Engine, out: EngineRun, o: Measur
       out.tcpReverse = await tcpRun(t, o.tcpSeconds, pid, { reverse: true });
     } catch (e) {
       out.tcpReverseError = message(e);
-    }
-    if (o.tcpVariant) {
-      try {
-        await setMemberOffloads(t, false);
-        out.tcpMemberOffloadsOff = await tcpRun(t, o.tcpSeconds, pid, { hostOffloadsOff: true });
-      } catch (e) {
-        out.tcpMemberOffloadsOffError = message(e);
-      } finally {
-        await setMemberOffloads(t, true);
-      }
     }
   } finally {
     await w?.set(t, false);

@@ -18,9 +18,6 @@ export interface EngineRun {
   tcpReverseError?: string;
   /** The engine's TCP workaround, when one was applied to its TCP runs (engine.ts TcpWorkaround). */
   tcpWorkaround?: string;
-  /** The labelled variant: member link (and host B's vxlan device) offloads off. */
-  tcpMemberOffloadsOff?: TcpResult;
-  tcpMemberOffloadsOffError?: string;
   /** Why the engine was not measured at all (OVS not installable, say). */
   skipped?: string;
   errors: string[];

@@ -102,7 +102,6 @@ export function rowsOf(run: EndToEndRun, sizes: readonly number[], passLoss: num
   row('tcp-reverse-retransmits', 'TCP retransmits, other way', 'count', undefined, reverse((t) => t.retransmits));
   row('tcp-cpu-busy', 'TCP CPU 1 busy', 'share', undefined, tcp((t) => t.cpu.busy));
   row('tcp-cpu-process', 'TCP VTEP process CPU', 'share', undefined, (e) => (e.engine === 'kernel' ? undefined : tcp((t) => t.cpu.process)(e)));
-  row('tcp-gbps-offloads-off', 'TCP Gbps, variant: member offloads off', 'Gbps', undefined, tcpOf((e) => e.tcpMemberOffloadsOff)((t) => t.gbps));
   return rows;
 }
 

@@ -25,12 +25,6 @@ export interface TcpResult {
 
 export interface TcpOptions {
   /**
-   * The variant: host B's vxlan device with checksum and segmentation
-   * offloads off (the caller turns the member link's off). Off by default:
-   * the headline figure has every host at its default offloads.
-   */
-  hostOffloadsOff?: boolean;
-  /**
    * Host B sends to host A (iperf3 -R): data comes through the switch's
    * decapsulation path and, for vxswitch, its receive coalescing; ACKs go
    * the other way.
@@ -44,14 +38,12 @@ const PING_TRIES = 3;
 const PING_WAIT_S = 2;
 const HOST_B_MAC = '02:00:00:00:0b:0b';
 
-async function receiverUp(t: Topology, o: TcpOptions): Promise<void> {
+async function receiverUp(t: Topology): Promise<void> {
   await ipn(t.rx, 'addr', 'add', `${REMOTE_VTEP}/24`, 'dev', RX_IF);
   // A fixed MAC: host A's ARP cache from an earlier run stays right.
   await ipn(t.rx, 'link', 'add', RX_VXLAN, 'address', HOST_B_MAC, 'type', 'vxlan', 'id', String(VNI), 'dstport', String(VXLAN_PORT), 'local', REMOTE_VTEP, 'dev', RX_IF);
   await run('bridge', ['-n', t.rx, 'fdb', 'append', '00:00:00:00:00:00', 'dev', RX_VXLAN, 'dst', LOCAL_VTEP]);
-  // Host B at its defaults, as users' hosts are (docs/benchmarking.md
-  // "Offloads"); only the labelled variant turns its offloads off.
-  if (o.hostOffloadsOff === true) await nsRun(t.rx, 'ethtool', ['-K', RX_VXLAN, 'tx', 'off', 'tso', 'off', 'gso', 'off']);
+  // Host B at its defaults, as users' hosts are (docs/benchmarking.md "Offloads").
   await ipn(t.rx, 'addr', 'add', `${HOST_B_IP}/24`, 'dev', RX_VXLAN);
   await ipn(t.rx, 'link', 'set', RX_VXLAN, 'up');
 }
@@ -63,7 +55,7 @@ async function receiverDown(t: Topology): Promise<void> {
 
 /** One iperf3 run of `seconds` (the VTEP must be running); throws when the path does not work. */
 export async function tcpRun(t: Topology, seconds: number, switchPid?: number, o: TcpOptions = {}): Promise<TcpResult> {
-  await receiverUp(t, o);
+  await receiverUp(t);
   // Host A resolves host B afresh through this VTEP's flood path.
   await ipn(t.gen, 'neigh', 'flush', 'dev', GEN_IF).catch(() => undefined);
   try {

@@ -75,18 +75,6 @@ export async function createTopology(tag: string): Promise<Topology> {
   return t;
 }
 
-/**
- * Checksum and segmentation offloads of the member link (both veth ends,
- * vxg0 and vxs0). On is every veth's default and the headline figures'
- * setting; off only for the labelled TCP variant "member offloads off"
- * (docs/benchmarking.md "Offloads").
- */
-export async function setMemberOffloads(t: Topology, on: boolean): Promise<void> {
-  const v = on ? 'on' : 'off';
-  await nsRun(t.gen, 'ethtool', ['-K', GEN_IF, 'tx', v, 'tso', v, 'gso', v]);
-  await nsRun(t.sw, 'ethtool', ['-K', MEMBER_IF, 'tx', v, 'tso', v, 'gso', v]);
-}
-
 /** Delete the namespaces (and with them every veth and device in them). */
 export async function destroyTopology(t: Topology): Promise<void> {
   for (const ns of [t.gen, t.sw, t.rx]) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
