@@ -7,6 +7,8 @@
 // need a DOM (d3 and its wrappers, via jsdom) or are unmaintained
 // server-side wrappers; this is a few rectangles and labels.
 
+import { escapeXml, LINE, n, PAD, svgDocument, text, titleBlock, WIDTH } from '../svg-document.js';
+
 export interface BarSeries {
   name: string;
   /** Any SVG paint, e.g. "#4e79a7". */
@@ -39,23 +41,9 @@ export interface BarChart {
   columns?: number;
 }
 
-const WIDTH = 1000;
-const PAD = 20;
 const GAP = 16;
 const PANEL_H = 250;
-const LINE = 16;
 const NOTE_LINE = 12;
-const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
-
-export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-const n = (x: number): string => (Math.round(x * 10) / 10).toString();
-
-function text(x: number, y: number, s: string, attrs: string): string {
-  return `<text x="${n(x)}" y="${n(y)}" ${attrs}>${escapeXml(s)}</text>`;
-}
 
 /** One group's panel; maxNotes is the chart's most notes on one bar, so every panel's tallest bar is as tall. */
 function panel(g: BarGroup, series: readonly BarSeries[], maxNotes: number, x0: number, y0: number, w: number): string[] {
@@ -96,12 +84,7 @@ export function renderBarChart(c: BarChart): string {
   const cols = Math.max(1, c.columns ?? 3);
   const panelW = (WIDTH - 2 * PAD - (cols - 1) * GAP) / cols;
   const body: string[] = [];
-  let y = PAD + 18;
-  body.push(text(PAD, y, c.title, 'class="title" font-size="18" font-weight="bold"'));
-  for (const line of c.subtitle) {
-    y += LINE;
-    body.push(text(PAD, y, line, 'class="subtitle" font-size="12" fill="#444"'));
-  }
+  let y = titleBlock(body, c.title, c.subtitle);
   // Legend.
   y += LINE + 6;
   let lx = PAD;
@@ -118,17 +101,5 @@ export function renderBarChart(c: BarChart): string {
     body.push(...panel(g, c.series, maxNotes, PAD + col * (panelW + GAP), y + row * (PANEL_H + GAP), panelW));
   });
   y += Math.ceil(c.groups.length / cols) * (PANEL_H + GAP);
-  for (const f of c.footnotes) {
-    y += LINE;
-    body.push(text(PAD, y, f, 'class="footnote" font-size="11" fill="#444"'));
-  }
-  const height = Math.ceil(y + PAD);
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT}>`,
-    `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
-    ...body,
-    '</svg>',
-    '',
-  ].join('\n');
+  return svgDocument(body, y, c.footnotes);
 }

@@ -3,9 +3,10 @@
 // polyline per series, the y axis' bounds and the x axis' ticks written out,
 // optional vertical markers (events such as a peer flap) and a note per
 // panel (the verdict). Pure: a description in, SVG text out. A line chart
-// rather than bench/e2e/chart-svg.ts's bars; its XML escaping is shared.
+// rather than bench/e2e/chart-svg.ts's bars; the document around the
+// panels is bench/svg-document.ts's.
 
-import { escapeXml } from '../e2e/chart-svg.js';
+import { escapeXml, LINE, n, PAD, svgDocument, text, titleBlock, WIDTH } from '../svg-document.js';
 
 export interface LineSeries {
   name: string;
@@ -34,20 +35,10 @@ export interface LineChart {
   footnotes: string[];
 }
 
-const WIDTH = 1000;
-const PAD = 20;
 const LEFT = 80;
 const RIGHT = 20;
 const PANEL_H = 170;
 const GAP = 34;
-const LINE = 16;
-const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
-
-const n = (x: number): string => (Math.round(x * 10) / 10).toString();
-
-function text(x: number, y: number, s: string, attrs: string): string {
-  return `<text x="${n(x)}" y="${n(y)}" ${attrs}>${escapeXml(s)}</text>`;
-}
 
 /** A number for an axis label: integers as they are, else three significant digits. */
 export function axisLabel(v: number): string {
@@ -94,12 +85,7 @@ export function renderLineChart(c: LineChart): string {
   const plotW = WIDTH - LEFT - RIGHT;
   const x = (v: number): number => LEFT + ((v - x0) / (x1 - x0)) * plotW;
   const body: string[] = [];
-  let y = PAD + 18;
-  body.push(text(PAD, y, c.title, 'class="title" font-size="18" font-weight="bold"'));
-  for (const line of c.subtitle) {
-    y += LINE;
-    body.push(text(PAD, y, line, 'class="subtitle" font-size="12" fill="#444"'));
-  }
+  let y = titleBlock(body, c.title, c.subtitle);
   y += GAP;
   const xTicks = ticks(x0, x1);
   for (const p of c.panels) {
@@ -130,17 +116,5 @@ export function renderLineChart(c: LineChart): string {
     body.push(`<line x1="${PAD}" y1="${n(y - 4)}" x2="${PAD + 20}" y2="${n(y - 4)}" stroke="${escapeXml(c.markers.color)}" stroke-dasharray="2,3"/>`);
     body.push(text(PAD + 26, y, c.markers.label, 'class="marker-label" font-size="11"'));
   }
-  for (const f of c.footnotes) {
-    y += LINE;
-    body.push(text(PAD, y, f, 'class="footnote" font-size="11" fill="#444"'));
-  }
-  const height = Math.ceil(y + PAD);
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT}>`,
-    `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
-    ...body,
-    '</svg>',
-    '',
-  ].join('\n');
+  return svgDocument(body, y, c.footnotes);
 }

@@ -138,18 +138,10 @@ export interface VtepTableCounters {
 }
 
 /** The AF_PACKET link on the underlay interface (absent when there is none). */
-export interface LinkCounters {
+export interface LinkCounters extends IoStats {
   interface: string;
   /** What sends datagrams the kernel has nothing to finish (DataplaneConfig.underlaySender). */
   sender: UnderlaySender;
-  rxFrames: number;
-  rxBytes: number;
-  rxTruncated: number;
-  txFrames: number;
-  txBytes: number;
-  txErrors: number;
-  txQueueFull: number;
-  lastTxError: string;
   /** Frames the kernel dropped because the ring was full. */
   kernelDrops: number;
   /** Receive calls on the link that failed (an errno other than EAGAIN). */

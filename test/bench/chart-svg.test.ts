@@ -3,36 +3,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { escapeXml, renderBarChart, type BarChart } from '../../bench/e2e/chart-svg.js';
+import { list, parseSvg, type SvgNode } from '../helpers/svg-parse.js';
+import { renderBarChart, type BarChart } from '../../bench/e2e/chart-svg.js';
+import { escapeXml } from '../../bench/svg-document.js';
 import { chartOf, renderChart } from '../../bench/e2e/chart.js';
 import type { KneeResult } from '../../bench/e2e/loss-free.js';
 import type { LoadRun } from '../../bench/e2e/load.js';
 import type { EndToEndRun, EngineRun } from '../../bench/e2e/results.js';
 import { formatColumns, medianRows, rowsOf, tableText } from '../../bench/e2e/table.js';
 
-interface Node {
-  [key: string]: unknown;
-}
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => ['g', 'rect', 'text', 'line'].includes(name),
-});
-
-function parse(svg: string): Node {
-  assert.equal(XMLValidator.validate(svg), true, 'well-formed XML');
-  const doc = parser.parse(svg) as { svg?: Node };
-  assert.ok(doc.svg, 'an <svg> root');
-  return doc.svg;
-}
-
-const list = (n: Node, key: string): Node[] => (n[key] as Node[] | undefined) ?? [];
-const textOf = (t: Node): string => String(t['#text'] ?? '');
-const texts = (n: Node, cls: string): string[] => list(n, 'text').filter((t) => t['class'] === cls).map(textOf);
+const textOf = (t: SvgNode): string => String(t['#text'] ?? '');
+const texts = (n: SvgNode, cls: string): string[] => list(n, 'text').filter((t) => t['class'] === cls).map(textOf);
 
 const chart: BarChart = {
   title: 'bench <1> & "2"',
@@ -56,12 +37,12 @@ const chart: BarChart = {
 };
 
 test('chart: one bar per value, heights proportional within a group, each group on its own scale', () => {
-  const svg = parse(renderBarChart(chart));
+  const svg = parseSvg(renderBarChart(chart));
   const groups = list(svg, 'g');
   assert.equal(groups.length, 2);
   const bars = groups.map((g) => list(g, 'rect').filter((r) => r['class'] === 'bar'));
   assert.deepEqual(bars.map((b) => b.length), [3, 2], 'no bar where there is no value');
-  const h = (r: Node): number => Number(r['height']);
+  const h = (r: SvgNode): number => Number(r['height']);
   const [k, o, v] = bars[0]!;
   assert.equal(k!['data-series'], 'kernel');
   assert.equal(v!['data-series'], 'vxswitch');
@@ -75,7 +56,7 @@ test('chart: one bar per value, heights proportional within a group, each group 
 });
 
 test('chart: values, series names, ratio notes, title, legend and footnotes are written as text', () => {
-  const svg = parse(renderBarChart(chart));
+  const svg = parseSvg(renderBarChart(chart));
   const [g0, g1] = list(svg, 'g');
   assert.deepEqual(texts(g0!, 'value'), ['400k', '100k', '200k']);
   assert.deepEqual(texts(g1!, 'value'), ['10.00', '-', '5.00'], 'a missing value still says so');
@@ -179,7 +160,7 @@ test('chart of the table: the figures marked for it, ratios on the vxswitch bar,
   assert.deepEqual(c.groups[0]!.bars.map((b) => b.label), ['≥ 400k', '100k', '200k']);
   assert.deepEqual(c.groups[0]!.bars[2]!.notes, ['0.50× kernel', '2.00× OVS']);
   assert.deepEqual(c.groups[4]!.bars.map((b) => b.label), ['10.00', '1.00 †', '-']);
-  const svg = parse(renderChart(rows, ['kernel', 'ovs', 'vxswitch'], { date: '2026-12-03', command: 'node dist/bench/e2e/index.js --runs 1', runs: 1, footnotes: [] }));
+  const svg = parseSvg(renderChart(rows, ['kernel', 'ovs', 'vxswitch'], { date: '2026-12-03', command: 'node dist/bench/e2e/index.js --runs 1', runs: 1, footnotes: [] }));
   const title = texts(svg, 'title')[0]!;
   assert.match(title, /2026-12-03/);
   assert.ok(texts(svg, 'subtitle').some((l) => l === 'command: node dist/bench/e2e/index.js --runs 1'));

@@ -3,30 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { list, parseSvg, type SvgNode } from '../helpers/svg-parse.js';
 import { renderLineChart, ticks, type LineChart } from '../../bench/soak/plot-svg.js';
 
-interface Node {
-  [key: string]: unknown;
-}
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => ['g', 'rect', 'text', 'line', 'polyline'].includes(name),
-});
-
-function parse(svg: string): Node {
-  assert.equal(XMLValidator.validate(svg), true, 'well-formed XML');
-  const doc = parser.parse(svg) as { svg?: Node };
-  assert.ok(doc.svg, 'an <svg> root');
-  return doc.svg;
-}
-
-const list = (n: Node, key: string): Node[] => (n[key] as Node[] | undefined) ?? [];
-const coords = (p: Node): Array<[number, number]> =>
+const coords = (p: SvgNode): Array<[number, number]> =>
   String(p['points'])
     .split(' ')
     .map((xy) => xy.split(',').map(Number) as [number, number]);
@@ -44,7 +24,7 @@ const chart: LineChart = {
 };
 
 test('plot: one panel per description, a point per sample, higher values drawn higher', () => {
-  const svg = parse(renderLineChart(chart));
+  const svg = parseSvg(renderLineChart(chart));
   const panels = list(svg, 'g');
   assert.deepEqual(panels.map((g) => g['data-title']), ['RSS (MiB)', 'API (ms)']);
   const rss = list(panels[0]!, 'polyline');
@@ -66,13 +46,13 @@ test('plot: one panel per description, a point per sample, higher values drawn h
 });
 
 test('plot: a non-finite sample breaks the line in two', () => {
-  const svg = parse(renderLineChart(chart));
+  const svg = parseSvg(renderLineChart(chart));
   const api = list(list(svg, 'g')[1]!, 'polyline');
   assert.deepEqual(api.map((p) => coords(p).length), [1, 2]);
 });
 
 test('plot: markers in every panel, text escaped, axis labels and notes written', () => {
-  const svg = parse(renderLineChart(chart));
+  const svg = parseSvg(renderLineChart(chart));
   const panels = list(svg, 'g');
   for (const g of panels) assert.equal(list(g, 'line').filter((l) => l['class'] === 'marker').length, 1);
   const texts = list(svg, 'text').map((t) => String(t['#text'] ?? ''));

@@ -15,7 +15,8 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import type { DataplaneConfig, PortConfig } from '../../src/dataplane/dataplane-config.js';
-import { Topology, iperf3Tcp, needsRoot, ping, type Host, type HostOptions } from '../helpers/netns.js';
+import { Topology, needsRoot, ping, type Host, type HostOptions } from '../helpers/netns.js';
+import { tcpBothWays as tcpBothWaysChecked } from '../helpers/tcp-both-ways.js';
 
 const VNI = 100;
 const IPERF_SECONDS = 5;
@@ -54,22 +55,9 @@ async function openDataplane(t: TestContext, config: DataplaneConfig): Promise<D
   return dp;
 }
 
-/**
- * iperf3 for IPERF_SECONDS from a to b and from b to a (-R), over IPv4 or
- * IPv6 between the hosts: data must cross, with retransmissions under 1 %
- * of the segments (bytes / MSS).
- */
-async function tcpBothWays(t: TestContext, topo: Topology, a: { ns: string }, b: { ns: string; ip: string }, label: string, family: 4 | 6): Promise<void> {
-  const mss = family === 4 ? 1448 : 1428;
-  for (const reverse of [false, true]) {
-    const r = await iperf3Tcp(topo, b, a, IPERF_SECONDS, { reverse });
-    const segments = Math.max(1, r.bytes / mss);
-    const what = `${label}, inner IPv${family}, ${reverse ? 'B -> A' : 'A -> B'}`;
-    t.diagnostic(`${what}: ${(r.bitsPerSecond / 1e6).toFixed(0)} Mbit/s, ${r.retransmits} retransmits of ~${Math.round(segments)} segments`);
-    assert.ok(r.bytes > 1e6, `${what}: more than 1 MB crossed (${r.bytes} bytes)`);
-    assert.equal(r.serverExit, 0, `${what}: the server finished its one test`);
-    assert.ok(r.retransmits / segments < 0.01, `${what}: ${r.retransmits} retransmits of ~${Math.round(segments)} segments is 1 % or more`);
-  }
+/** TCP both ways between the hosts over IPv4 or IPv6 (the MSS follows the family). */
+function tcpBothWays(t: TestContext, topo: Topology, a: { ns: string }, b: { ns: string; ip: string }, label: string, family: 4 | 6): Promise<void> {
+  return tcpBothWaysChecked(t, topo, a, b, { seconds: IPERF_SECONDS, mss: family === 4 ? 1448 : 1428, label: `${label}, inner IPv${family}` });
 }
 
 function counters(dp: Dataplane): ReturnType<Dataplane['counters']>['vnis'][number] {
