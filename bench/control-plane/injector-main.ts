@@ -42,6 +42,7 @@ import { parseRouteTarget, TunnelType } from '../../src/wire/extended-community.
 import type { PathAttribute } from '../../src/wire/path-attribute.js';
 import { parseRd } from '../../src/wire/route-distinguisher.js';
 import { imetUpdate } from '../../test/helpers/test-speaker.js';
+import { encodeFabric, type FabricSpec } from './fabric.js';
 
 export interface InjectorConfig {
   connect: { host: string; port?: number; localAddress: string };
@@ -57,6 +58,11 @@ export interface InjectorConfig {
   routeTarget: string;
   /** Second octet of the generated MACs 02:XX:00:00:00:00 + index (distinct per injector). */
   macPrefix: number;
+  /**
+   * Instead of `routes` MACs behind itself in one VNI: a whole fabric's
+   * Type 3 and Type 2 routes, other VTEPs as next hops (fabric.ts).
+   */
+  fabric?: FabricSpec;
 }
 
 function now(): number {
@@ -95,9 +101,9 @@ function encodeInjection(c: InjectorConfig): Buffer[] {
 function main(): void {
   const c = JSON.parse(process.argv[2] ?? '{}') as InjectorConfig;
   const t0 = performance.now();
-  const updates = encodeInjection(c);
+  const updates = c.fabric !== undefined ? encodeFabric(c.fabric, c.as, AS4_CONTEXT) : encodeInjection(c);
   const total = updates.reduce((n, b) => n + b.length, 0);
-  emit({ encoded: { updates: updates.length, bytes: total, routes: c.routes, ms: performance.now() - t0 } });
+  emit({ encoded: { updates: updates.length, bytes: total, routes: c.fabric?.macs ?? c.routes, ms: performance.now() - t0 } });
 
   const open = bgpMessage.encode({
     type: 'open',

@@ -80,11 +80,25 @@ export interface VxswitchConfig {
   /** iBGP neighbors (peer AS = as). */
   neighbors: VxNeighborConfig[];
   holdS: number;
-  vni: number;
-  /** The VNI's one member port (AF_PACKET). */
-  member: string;
+  /** One EVPN VNI with one member port (AF_PACKET); with `vnis`, none. */
+  vni?: number;
+  member?: string;
+  /** More VNIs (the scale test's, the forwarding probe's). */
+  vnis?: VxVniToml[];
   /** [dataplane] max-entries. */
   maxEntries: number;
+}
+
+/** One [[dataplane.virtual-network-list]] entry. */
+export interface VxVniToml {
+  vni: number;
+  /** Default "evpn". */
+  mode?: 'evpn' | 'static';
+  members?: string[];
+  /** 802.1Q-tagged members: frames with this VLAN ID on this port are the VNI's. */
+  vlanMembers?: Array<{ interface: string; vlan: number }>;
+  /** Static mode: the remote VTEPs BUM frames go to. */
+  floodList?: string[];
 }
 
 /** The daemon's TOML (src/daemon/config-file.ts keys): one EVPN VNI, underlay ul0, VTEP address = router id. */
@@ -100,7 +114,13 @@ export function vxswitchToml(o: VxswitchConfig): string {
   l.push('', '[dataplane]', '  type = "userspace"', `  vtep-address = ${q(o.routerId)}`, '  underlay-interface = "ul0"');
   // The default table (65,536 entries) is smaller than the injection.
   l.push(`  max-entries = ${o.maxEntries}`);
-  l.push('', '[[dataplane.virtual-network-list]]', `  vni = ${o.vni}`, '  mode = "evpn"', `  member-interfaces = [${q(o.member)}]`);
+  const vnis = [...(o.vni !== undefined && o.member !== undefined ? [{ vni: o.vni, members: [o.member] }] : []), ...(o.vnis ?? [])];
+  for (const v of vnis) {
+    l.push('', '[[dataplane.virtual-network-list]]', `  vni = ${v.vni}`, `  mode = ${q(v.mode ?? 'evpn')}`);
+    if (v.members !== undefined) l.push(`  member-interfaces = [${v.members.map((m) => q(m)).join(', ')}]`);
+    if (v.vlanMembers !== undefined) l.push(`  vlan-members = [${v.vlanMembers.map((m) => `{ interface = ${q(m.interface)}, vlan = ${m.vlan} }`).join(', ')}]`);
+    if (v.floodList !== undefined) l.push(`  flood-list = [${v.floodList.map((a) => q(a)).join(', ')}]`);
+  }
   return `${l.join('\n')}\n`;
 }
 
