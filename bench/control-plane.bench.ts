@@ -3,7 +3,7 @@
 // the same injection in the same run. Method and FRR's reference figures on
 // this machine kind: docs/benchmarking.md "Control plane".
 //
-//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--cpu-prof DIR] [--json]
+//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--cpu-prof DIR] [--json]
 //   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs
 //   root, ip, bridge and FRR 8 in /usr/lib/frr, else it says why it skips;
 //   VXSWITCH_BENCH_CPU_PROF=DIR does what --cpu-prof does.) About 15 s per
@@ -32,6 +32,9 @@
 //              netlink notification of each entry zebra installs, stamped by
 //              ip: exact), with one `bridge fdb show` at the end as a check
 //   FRR RR     `show bgp summary json` every 250 ms (pfxRcd from the injector)
+//   forwarding a 10,000 frames/s probe flow through vxswitch while loading
+//              (control-plane/probe.ts; via RR by default, --probe): the
+//              largest inter-arrival gap at a receiver on the underlay, loss
 //   memory     VmRSS of each process (/proc/PID/status) before the injection
 //              and once everything arrived, and VmHWM (peak). The kernel FDB
 //              is kernel memory: not in any process's RSS.
@@ -60,6 +63,8 @@ export interface ControlPlaneOptions {
   timeoutS?: number;
   /** Run vxswitch with node --cpu-prof into this directory and summarise the profiles. */
   cpuProfDir?: string;
+  /** Scenarios that run the forwarding probe (10,000 frames/s through vxswitch while loading; default: via RR). */
+  probe?: ReadonlyArray<'direct' | 'via RR'>;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -94,7 +99,7 @@ export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise
   if (frrSkip !== undefined) result.frrSkipped = frrSkip;
   const cpuProfDir = opts.cpuProfDir ?? process.env['VXSWITCH_BENCH_CPU_PROF'];
   if (cpuProfDir !== undefined) await mkdir(cpuProfDir, { recursive: true });
-  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, log: opts.log ?? (() => {}) };
+  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, probe: opts.probe ?? ['via RR'], log: opts.log ?? (() => {}) };
   // Ctrl-C: node would end without 'exit' hooks; exit instead, so every
   // Topology's exit hook removes its namespaces and kills its daemons.
   const onSignal = (): void => process.exit(130);
@@ -132,6 +137,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (arg('--runs') !== undefined) opts.runs = Number(arg('--runs'));
   if (arg('--routes') !== undefined) opts.routes = Number(arg('--routes'));
   if (arg('--timeout') !== undefined) opts.timeoutS = Number(arg('--timeout'));
+  const probe = arg('--probe');
+  if (probe !== undefined) opts.probe = probe === 'none' ? [] : probe === 'both' ? ['direct', 'via RR'] : probe === 'direct' ? ['direct'] : ['via RR'];
   if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
   const result = await benchControlPlane(opts);
   if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));

@@ -2,6 +2,7 @@
 // over the runs, the ratios vxswitch / FRR VTEP for the same injection,
 // per-run figures, notes and (with --cpu-prof) where vxswitch's time went.
 
+import { GAP_TARGET_MS, type ProbeResult } from './probe.js';
 import type { ControlPlaneResult, ReceiverResult } from './result.js';
 
 const fmtS = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
@@ -30,6 +31,8 @@ interface RowSummary {
   memory: Array<{ name: string; before: number; after: number; peak: number }>;
   kbPerRoute: number;
   latency?: number;
+  /** The forwarding probe, over the runs that had it. */
+  probes: ProbeResult[];
   /** Per run: "RIB/FDB" seconds. */
   perRun: string[];
   notes: string[];
@@ -51,6 +54,7 @@ function summarize(result: ControlPlaneResult): RowSummary[] {
         return { name: n, before: median(ms.map((m) => m.rssBefore))!, after: median(ms.map((m) => m.rssAfter))!, peak: median(ms.map((m) => m.peak))! };
       }),
       kbPerRoute: median(rs.map((x) => x.kbPerRoute))!,
+      probes: defined(rs.map((x) => x.forwardingProbe)),
       perRun: rs.map((x) => `${fmtS(x.allInRibS)}/${fmtS(x.allInFdbS)}`),
       notes: [...new Set(rs.flatMap((x) => x.notes))],
     };
@@ -66,6 +70,18 @@ function summarize(result: ControlPlaneResult): RowSummary[] {
   return out;
 }
 
+
+/** The forwarding probe's line: medians, then each run's figures. */
+function probeLine(ps: readonly ProbeResult[]): string {
+  const med = (f: (p: ProbeResult) => number): number => median(ps.map(f))!;
+  const runs = ps
+    .map((p) => `${p.maxGapMs.toFixed(1)} ms${p.maxGapAtS !== undefined ? ` at ${p.maxGapAtS.toFixed(2)} s` : ''}, ${p.gapsOverTarget} > ${GAP_TARGET_MS} ms, lost ${fmtK(p.lost)}/${fmtK(p.offered)}, sender ${p.senderMaxGapMs.toFixed(1)} ms`)
+    .join('; ');
+  return (
+    `forwarding probe ${fmtK(ps[0]!.rate)} frames/s from 0.3 s before the first UPDATE until all in the FDB: longest inter-arrival gap ${med((p) => p.maxGapMs).toFixed(1)} ms (target ≤ ${GAP_TARGET_MS} ms), ` +
+    `lost ${med((p) => (p.offered > 0 ? (100 * p.lost) / p.offered : 0)).toFixed(2)} %, the sender's own longest pause ${med((p) => p.senderMaxGapMs).toFixed(1)} ms (medians); per run: ${runs}`
+  );
+}
 
 /** The section's table: one line per receiver (medians over the runs), then the ratios vxswitch / FRR. */
 export function printControlPlane(result: ControlPlaneResult, print: (line: string) => void = console.log): void {
@@ -86,11 +102,12 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
     );
   }
   const rows = summarize(result);
-  const header = ['receiver', 'N', 'first in RIB', 'all in RIB', 'all in FDB', 'RSS before → after (peak), KiB', 'KB/route'];
+  const header = ['receiver', 'N', 'first in RIB', 'all in RIB', 'all in FDB', 'RSS before → after (peak), KiB', 'KB/route', 'longest forwarding gap while loading'];
   const lines = rows.map((r) => {
     const done = (ok: number, v: number | undefined): string => (v === undefined ? 'not done' : `${fmtS(v)}${ok < r.runs ? ` (${ok}/${r.runs} runs)` : ''}`);
     const mem = r.memory.map((m) => `${r.memory.length > 1 ? `${m.name} ` : ''}${fmtK(m.before)} → ${fmtK(m.after)} (${fmtK(m.peak)})`).join('; ');
-    return [r.name, fmtK(n), fmtS(r.firstRib), done(r.ribDone, r.rib), r.name.startsWith('FRR RR') ? '—' : done(r.fdbDone, r.fdb), mem, r.kbPerRoute.toFixed(2)];
+    const gap = r.probes.length === 0 ? '—' : `${median(r.probes.map((p) => p.maxGapMs))!.toFixed(1)} ms`;
+    return [r.name, fmtK(n), fmtS(r.firstRib), done(r.ribDone, r.rib), r.name.startsWith('FRR RR') ? '—' : done(r.fdbDone, r.fdb), mem, r.kbPerRoute.toFixed(2), gap];
   });
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
   const fmtRow = (cells: string[]): string => cells.map((x, c) => (c === 0 || c === 5 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
@@ -111,6 +128,7 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
   if (runs > 1) print(`per run, all in RIB/FDB (s): ${rows.map((r) => `${r.name} ${r.perRun.join(' ')}`).join('; ')}`);
   for (const r of rows) {
     if (r.latency !== undefined) print(`${r.name}: slowest API answer while loading ${fmtK(r.latency)} ms (median over runs; the daemon's longest event-loop stall seen)`);
+    if (r.probes.length > 0) print(`${r.name}: ${probeLine(r.probes)}`);
     for (const note of r.notes) print(`${r.name}: ${note}`);
   }
   print('FRR VTEP memory is bgpd + zebra; the kernel FDB it fills is kernel memory, in no RSS. vxswitch RSS includes its preallocated FDB table.');

@@ -4,6 +4,7 @@
 // report.ts prints it.
 
 import type { ProfileRow } from './cpu-profile.js';
+import type { ProbeResult } from './probe.js';
 
 export interface ProcessMemory {
   name: string;
@@ -31,6 +32,8 @@ export interface ReceiverResult {
   kbPerRoute: number;
   /** vxswitch: the slowest API answer during the wait (ms), i.e. the longest event-loop stall seen. */
   maxApiLatencyMs?: number;
+  /** vxswitch: the forwarding probe's flow through it while loading (probe.ts), when the scenario ran one. */
+  forwardingProbe?: ProbeResult;
   notes: string[];
 }
 

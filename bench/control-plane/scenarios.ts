@@ -19,10 +19,11 @@ import { frrVtepDataplane, routeReflectorConfig, startFrr, vtepConfig, type FrrI
 import { monotonicUs, now } from './clock.js';
 import { listProfiles, newProfiles } from './cpu-profile.js';
 import { Injector, type Encoded, type Injected } from './injector.js';
+import { ForwardingProbe, setupProbe, type ProbeSetup } from './probe.js';
 import type { InjectorConfig } from './injector-main.js';
 import { kbPerRoute, MemoryWatch } from './memory.js';
 import type { ReceiverResult, ScenarioResult } from './result.js';
-import { Vxswitch, vxswitchToml, type VxNeighborStatus } from './vxswitch-daemon.js';
+import { Vxswitch, vxswitchToml, type VxNeighborStatus, type VxVniToml } from './vxswitch-daemon.js';
 import { FrrWatch, frrReceived, KernelFdbWatch, kernelFdbCount, VxswitchWatch, type Progress } from './watch.js';
 
 export const AS = 65000;
@@ -65,6 +66,8 @@ async function memberPort(topo: Topology, ns: string): Promise<string> {
 export interface LabContext {
   routes: number;
   timeoutS: number;
+  /** The scenarios that run the forwarding probe (probe.ts). */
+  probe: ReadonlyArray<ScenarioResult['scenario']>;
   cpuProfDir: string | undefined;
   log: (line: string) => void;
 }
@@ -77,6 +80,7 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
   const profilesBefore = await listProfiles(ctx.cpuProfDir);
   let vx: Vxswitch | undefined;
   let injector: Injector | undefined;
+  let forwarding: ForwardingProbe | undefined;
   try {
     const injNs = await topo.addNamespace();
     const vxNs = await topo.addNamespace();
@@ -86,10 +90,12 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
     await topo.address(injNs, 'eth0', `${injIp}/24`);
     await topo.address(vxNs, 'ul0', `${vxIp}/24`);
     const member = await memberPort(topo, vxNs);
+    // The probe's receiver is the injector's namespace (the underlay is one veth).
+    const probe = ctx.probe.includes('direct') ? await setupProbe(topo, vxNs, vxIp, { ns: injNs, ifname: 'eth0', ip: injIp }) : undefined;
     vx = await Vxswitch.start(
       topo,
       vxNs,
-      vxswitchToml({ ...VX_COMMON, routerId: vxIp, neighbors: [{ address: injIp, passive: true }], member, maxEntries: maxEntriesFor(ctx.routes) }),
+      vxswitchToml({ ...VX_COMMON, routerId: vxIp, neighbors: [{ address: injIp, passive: true }], member, vnis: probeVnis(probe), maxEntries: maxEntriesFor(ctx.routes) }),
       ctx.cpuProfDir,
     );
     const v = vx;
@@ -105,11 +111,13 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
     const mem = new MemoryWatch([['vxswitch', v.pid]]);
     await mem.start();
     const watch = new VxswitchWatch(v, injIp, base, ctx.routes);
+    forwarding = await startProbe(topo, probe, ctx);
     ctx.log(`direct: injecting ${ctx.routes} routes in ${encoded.updates} UPDATEs`);
     injector.inject();
     const injected = await injector.wait<Injected>('injected', ctx.timeoutS * 1000);
     const deadline = injected.first + ctx.timeoutS * 1000;
     await watch.run(deadline);
+    await forwarding?.stop();
     result.loadWindowUs = [monotonicUs(injected.first), monotonicUs(Math.max(watch.rib.all ?? now(), watch.fdb.all ?? now()))];
     const memory = await mem.end();
     result.injection = { updates: encoded.updates, bytes: encoded.bytes, encodeMs: encoded.ms, writeMs: injected.last - injected.first };
@@ -124,11 +132,13 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
       notes: [messagesNote(watch, before, 'the injector')],
     };
     setTimes(r, watch.rib, watch.fdb, injected.first);
+    if (forwarding !== undefined) r.forwardingProbe = await forwarding.result(injected.first);
     if (!watch.done) r.notes.push(`not all in after ${ctx.timeoutS} s: RIB ${watch.rib.count}, FDB ${watch.fdb.count}`);
     result.receivers.push(r);
   } catch (e) {
     result.error = `${(e as Error).message}${vx !== undefined ? `\nvxswitch log tail:\n${vx.log.slice(-1500)}` : ''}`;
   } finally {
+    await forwarding?.stop().catch(() => undefined);
     injector?.close();
     await vx?.stop().catch(() => undefined);
     await topo.destroy().catch((e: unknown) => ctx.log(`cleanup: ${(e as Error).message}`));
@@ -136,6 +146,18 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
   result.profiles = newProfiles(await listProfiles(ctx.cpuProfDir), profilesBefore);
   result.wallS = (Date.now() - started) / 1000;
   return result;
+}
+
+function probeVnis(probe: ProbeSetup | undefined): VxVniToml[] {
+  return probe === undefined ? [] : [probe.vni];
+}
+
+/** The probe's flow, started a little before the injection (so the window opens on a steady flow); bounded past the scenario's timeout. */
+async function startProbe(topo: Topology, probe: ProbeSetup | undefined, ctx: LabContext): Promise<ForwardingProbe | undefined> {
+  if (probe === undefined) return undefined;
+  const p = await ForwardingProbe.start(topo, probe, ctx.timeoutS + 30);
+  await delay(300);
+  return p;
 }
 
 /** How the routes came: BGP messages received during the load (UPDATEs, and a KEEPALIVE or two). */
@@ -161,9 +183,10 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
   const profilesBefore = await listProfiles(ctx.cpuProfDir);
   let vx: Vxswitch | undefined;
   let injector: Injector | undefined;
+  let forwarding: ForwardingProbe | undefined;
   let monitor: KernelFdbWatch | undefined;
   try {
-    const ip = { rr: '10.216.0.254', vx: '10.216.0.1', v1: '10.216.0.2', inj: '10.216.0.40' };
+    const ip = { rr: '10.216.0.254', vx: '10.216.0.1', v1: '10.216.0.2', inj: '10.216.0.40', probe: '10.216.0.50' };
     const fabric = await topo.addNamespace();
     const bridge = await topo.bridge(fabric, topo.name(), 1600);
     const ns = { rr: await topo.addNamespace(), vx: await topo.addNamespace(), v1: await topo.addNamespace(), inj: await topo.addNamespace() };
@@ -179,10 +202,17 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
       bgpdConf: vtepConfig({ hostname: 'v1', as: AS, routerId: ip.v1, neighbors: [{ address: ip.rr, connectRetryS: 1 }], timers }),
     });
     const member = await memberPort(topo, ns.vx);
+    let probe: ProbeSetup | undefined;
+    if (ctx.probe.includes('via RR')) {
+      // The probe's receiver: one more namespace on the underlay bridge.
+      const rxNs = await topo.addNamespace();
+      await topo.underlayPort(fabric, bridge, rxNs, `${ip.probe}/24`);
+      probe = await setupProbe(topo, ns.vx, ip.vx, { ns: rxNs, ifname: 'ul0', ip: ip.probe });
+    }
     vx = await Vxswitch.start(
       topo,
       ns.vx,
-      vxswitchToml({ ...VX_COMMON, routerId: ip.vx, neighbors: [{ address: ip.rr, passive: false }], member, maxEntries: maxEntriesFor(ctx.routes) }),
+      vxswitchToml({ ...VX_COMMON, routerId: ip.vx, neighbors: [{ address: ip.rr, passive: false }], member, vnis: probeVnis(probe), maxEntries: maxEntriesFor(ctx.routes) }),
       ctx.cpuProfDir,
     );
     const v = vx;
@@ -212,6 +242,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     const vxWatch = new VxswitchWatch(v, ip.rr, base.vx, ctx.routes);
     const v1Watch = new FrrWatch(v1, ip.rr, base.v1, ctx.routes);
     const rrWatch = new FrrWatch(rr, ip.inj, base.rr, ctx.routes);
+    forwarding = await startProbe(topo, probe, ctx);
     ctx.log(`via RR: injecting ${ctx.routes} routes in ${encoded.updates} UPDATEs`);
     injector.inject();
     const injected = await injector.wait<Injected>('injected', ctx.timeoutS * 1000);
@@ -219,7 +250,9 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     const m = monitor;
     // Each receiver's memory is read as soon as it has everything.
     const [vxMem, v1Mem, rrMem] = await Promise.all([
-      vxWatch.run(deadline).then(() => {
+      vxWatch.run(deadline).then(async () => {
+        // The probe covers vxswitch's load: it stops once vxswitch has everything.
+        await forwarding?.stop();
         result.loadWindowUs = [monotonicUs(injected.first), monotonicUs(Math.max(vxWatch.rib.all ?? now(), vxWatch.fdb.all ?? now()))];
         return memVx.end();
       }),
@@ -239,6 +272,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
       notes: [messagesNote(vxWatch, vxBefore, 'the RR')],
     };
     setTimes(rVx, vxWatch.rib, vxWatch.fdb, injected.first);
+    if (forwarding !== undefined) rVx.forwardingProbe = await forwarding.result(injected.first);
     if (!vxWatch.done) rVx.notes.push(`not all in after ${ctx.timeoutS} s: RIB ${vxWatch.rib.count}, FDB ${vxWatch.fdb.count}`);
 
     const rV1: ReceiverResult = {
@@ -278,6 +312,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     result.error = `${(e as Error).message}${vx !== undefined ? `\nvxswitch log tail:\n${vx.log.slice(-1500)}` : ''}`;
   } finally {
     monitor?.stop();
+    await forwarding?.stop().catch(() => undefined);
     injector?.close();
     await vx?.stop().catch(() => undefined);
     await topo.destroy().catch((e: unknown) => ctx.log(`cleanup: ${(e as Error).message}`));
