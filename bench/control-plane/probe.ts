@@ -29,6 +29,8 @@ const SENDER_MAIN = fileURLToPath(new URL('./probe-sender.js', import.meta.url))
 
 export const PROBE_VNI = 4000;
 export const PROBE_RATE = 10_000;
+/** Seconds of the flow before the first UPDATE: the same run's baseline. */
+export const BASELINE_S = 1;
 const SENDER_MAC = '02:9e:00:00:00:01';
 /** Nobody's MAC: flooded (to the one flood-list entry). */
 const DEST_MAC = '02:9e:00:00:00:02';
@@ -43,11 +45,20 @@ export interface ProbeResult {
   /** Distinct sequence numbers that arrived. */
   received: number;
   lost: number;
-  /** The largest inter-arrival gap at the receiver, and when it began (s from the injector's first write). */
+  /**
+   * The largest inter-arrival gap at the receiver while loading (a gap that
+   * ends after the injector's first write), and when it began (s from that
+   * write).
+   */
   maxGapMs: number;
   maxGapAtS?: number;
-  /** Gaps longer than GAP_TARGET_MS. */
+  /** Gaps longer than GAP_TARGET_MS while loading. */
   gapsOverTarget: number;
+  /**
+   * The largest gap before the first write (BASELINE_S of the flow through
+   * the idle switch, same run): what the machine alone does to the flow.
+   */
+  baselineMaxGapMs: number;
   /** The sender's own longest pause between sends. */
   senderMaxGapMs: number;
   /** From the first to the last arrival (s). */
@@ -60,16 +71,30 @@ export interface Arrival {
   time: number;
 }
 
-/** Gaps and loss of arrivals in capture order; t0 (epoch ms) places the largest gap. */
-export function probeGaps(arrivals: readonly Arrival[], offered: number, t0?: number): Pick<ProbeResult, 'received' | 'lost' | 'maxGapMs' | 'maxGapAtS' | 'gapsOverTarget' | 'spanS'> {
+/**
+ * Gaps and loss of arrivals in capture order. t0 (epoch ms, the injector's
+ * first write) splits the baseline from the load and places the largest
+ * gap; without it every gap counts as loading.
+ */
+export function probeGaps(
+  arrivals: readonly Arrival[],
+  offered: number,
+  t0?: number,
+): Pick<ProbeResult, 'received' | 'lost' | 'maxGapMs' | 'maxGapAtS' | 'gapsOverTarget' | 'baselineMaxGapMs' | 'spanS'> {
   const seqs = new Set<number>();
+  const start = t0 === undefined ? -Infinity : t0 / 1000;
   let maxGapMs = 0;
+  let baselineMaxGapMs = 0;
   let at: number | undefined;
   let over = 0;
   for (let i = 0; i < arrivals.length; i++) {
     seqs.add(arrivals[i]!.seq);
     if (i === 0) continue;
     const gap = (arrivals[i]!.time - arrivals[i - 1]!.time) * 1000;
+    if (arrivals[i]!.time < start) {
+      baselineMaxGapMs = Math.max(baselineMaxGapMs, gap);
+      continue;
+    }
     if (gap > GAP_TARGET_MS) over++;
     if (gap > maxGapMs) {
       maxGapMs = gap;
@@ -81,9 +106,10 @@ export function probeGaps(arrivals: readonly Arrival[], offered: number, t0?: nu
     lost: Math.max(0, offered - seqs.size),
     maxGapMs,
     gapsOverTarget: over,
+    baselineMaxGapMs,
     spanS: arrivals.length > 1 ? arrivals[arrivals.length - 1]!.time - arrivals[0]!.time : 0,
   };
-  if (at !== undefined && t0 !== undefined) out.maxGapAtS = at - t0 / 1000;
+  if (at !== undefined && t0 !== undefined) out.maxGapAtS = at - start;
   return out;
 }
 

@@ -19,7 +19,7 @@ import { frrVtepDataplane, routeReflectorConfig, startFrr, vtepConfig, type FrrI
 import { monotonicUs, now } from './clock.js';
 import { listProfiles, newProfiles } from './cpu-profile.js';
 import { Injector, type Encoded, type Injected } from './injector.js';
-import { ForwardingProbe, setupProbe, type ProbeSetup } from './probe.js';
+import { BASELINE_S, ForwardingProbe, setupProbe, type ProbeSetup } from './probe.js';
 import type { InjectorConfig } from './injector-main.js';
 import { kbPerRoute, MemoryWatch } from './memory.js';
 import type { ReceiverResult, ScenarioResult } from './result.js';
@@ -152,11 +152,11 @@ function probeVnis(probe: ProbeSetup | undefined): VxVniToml[] {
   return probe === undefined ? [] : [probe.vni];
 }
 
-/** The probe's flow, started a little before the injection (so the window opens on a steady flow); bounded past the scenario's timeout. */
+/** The probe's flow, started BASELINE_S before the injection (the same run's baseline); bounded past the scenario's timeout. */
 async function startProbe(topo: Topology, probe: ProbeSetup | undefined, ctx: LabContext): Promise<ForwardingProbe | undefined> {
   if (probe === undefined) return undefined;
   const p = await ForwardingProbe.start(topo, probe, ctx.timeoutS + 30);
-  await delay(300);
+  await delay(BASELINE_S * 1000);
   return p;
 }
 

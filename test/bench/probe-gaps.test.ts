@@ -41,4 +41,15 @@ test('probeGaps: duplicates do not hide loss; gaps just over the target are coun
   assert.equal(r.lost, 1);
   assert.equal(r.gapsOverTarget, 2);
   assert.equal(r.maxGapAtS, undefined, 'no t0: not placed');
+  assert.equal(r.baselineMaxGapMs, 0, 'no t0: no baseline');
+});
+
+test('probeGaps: a gap that ends before t0 is the baseline, one that ends after it is the load', () => {
+  // 20 ms stall after frame 1000 (t = 1000.1 s), 300 ms stall after frame 3000; t0 between them.
+  const arrivals = flow(5000, 1000, 20).map((a) => (a.seq > 3000 ? { ...a, time: a.time + 0.3 } : a));
+  const r = probeGaps(arrivals, 5000, 1000_250);
+  assert.ok(Math.abs(r.baselineMaxGapMs - 20.1) < 1e-3, `baseline ${r.baselineMaxGapMs}`);
+  assert.ok(Math.abs(r.maxGapMs - 300.1) < 1e-3, `loading ${r.maxGapMs}`);
+  assert.equal(r.gapsOverTarget, 1, 'the baseline stall is not counted against the load');
+  assert.ok(Math.abs(r.maxGapAtS! - (0.3 + 0.02 - 0.25)) < 1e-6, `at ${r.maxGapAtS}`);
 });
