@@ -66,8 +66,8 @@ async function memberPort(topo: Topology, ns: string): Promise<string> {
 export interface LabContext {
   routes: number;
   timeoutS: number;
-  /** The scenarios that run the forwarding probe (probe.ts). */
-  probe: ReadonlyArray<ScenarioResult['scenario']>;
+  /** The scenarios that run the forwarding probe (probe.ts; default none). */
+  probe?: ReadonlyArray<ScenarioResult['scenario']>;
   cpuProfDir: string | undefined;
   log: (line: string) => void;
 }
@@ -91,7 +91,7 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
     await topo.address(vxNs, 'ul0', `${vxIp}/24`);
     const member = await memberPort(topo, vxNs);
     // The probe's receiver is the injector's namespace (the underlay is one veth).
-    const probe = ctx.probe.includes('direct') ? await setupProbe(topo, vxNs, vxIp, { ns: injNs, ifname: 'eth0', ip: injIp }) : undefined;
+    const probe = ctx.probe?.includes('direct') === true ? await setupProbe(topo, vxNs, vxIp, { ns: injNs, ifname: 'eth0', ip: injIp }) : undefined;
     vx = await Vxswitch.start(
       topo,
       vxNs,
@@ -203,7 +203,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     });
     const member = await memberPort(topo, ns.vx);
     let probe: ProbeSetup | undefined;
-    if (ctx.probe.includes('via RR')) {
+    if (ctx.probe?.includes('via RR') === true) {
       // The probe's receiver: one more namespace on the underlay bridge.
       const rxNs = await topo.addNamespace();
       await topo.underlayPort(fabric, bridge, rxNs, `${ip.probe}/24`);
