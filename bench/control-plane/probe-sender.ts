@@ -5,9 +5,9 @@
 //
 //   node dist/bench/control-plane/probe-sender.js '<ProbeSenderConfig JSON>'
 //
-// Pacing: frames are due at start + n / rate; the sender sends what is due
-// (one sendmmsg through the project's addon, qdisc bypassed) and then sleeps
-// until the next frame is due with Atomics.wait, a futex wait with a
+// Pacing: frames are due at start + n / rate; the sender sends what is due,
+// `burst` frames at a time (one sendmmsg through the project's addon, qdisc
+// bypassed) and then sleeps until the next burst is due with Atomics.wait, a futex wait with a
 // sub-millisecond timeout, so it needs no spinning core (the machine's cores
 // belong to the switch and the control plane under test) and is not at the
 // mercy of timer coalescing the way setTimeout (1 ms granularity) is. A late
@@ -35,6 +35,12 @@ export interface ProbeSenderConfig {
   maxSeconds: number;
   dstMac: string;
   srcMac: string;
+  /**
+   * Frames per wake-up (default 1): 4 at 10,000 frames/s wakes every 0.4 ms,
+   * a quarter of the wake-ups (the sender's CPU is mostly the wake-up) and
+   * still 25 times finer than the 10 ms the probe judges.
+   */
+  burst?: number;
 }
 
 export interface ProbeSenderDone {
@@ -83,6 +89,7 @@ async function main(): Promise<void> {
   const seqAt = header.length;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const intervalMs = 1000 / c.rate;
+  const burst = Math.max(1, Math.min(c.burst ?? 1, BATCH));
   const start = performance.now();
   const end = start + c.maxSeconds * 1000;
   let offered = 0;
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
       const sliceEnd = performance.now() + SLICE_MS;
       for (let now = performance.now(); now < sliceEnd && now < end && offered < c.maxFrames; now = performance.now()) {
         const due = Math.min(Math.floor((now - start) / intervalMs) + 1, c.maxFrames) - offered;
-        if (due > 0) {
+        if (due >= burst || (due > 0 && offered + due >= c.maxFrames)) {
           const n = Math.min(due, BATCH);
           for (let i = 0; i < n; i++) buf.writeUInt32BE(offered + i, i * PROBE_FRAME + seqAt);
           tx.count = n;
@@ -111,8 +118,8 @@ async function main(): Promise<void> {
           last = epochMs();
           continue;
         }
-        // Until the next frame is due (Atomics.wait takes fractional ms).
-        Atomics.wait(sleeper, 0, 0, start + offered * intervalMs - now);
+        // Until the next burst is due (Atomics.wait takes fractional ms).
+        Atomics.wait(sleeper, 0, 0, start + (offered + burst - 1) * intervalMs - now);
       }
       if (performance.now() >= end) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
