@@ -33,7 +33,8 @@ test('worker pool: flows spread over fanout workers; a worker that throws is res
   const pool = new WorkerPool<FanoutWorkerData>({
     script: new URL('../helpers/fanout-worker.js', import.meta.url),
     count: WORKERS,
-    backoffMs: 300,
+    // Long enough that the datagrams below all arrive while worker 1 is down.
+    backoffMs: 4000,
     data: (index) => ({ index, counters, ifname: 'b0', netns: nsB, fanoutGroup }),
     warn: (line) => lines.push(line),
   });
@@ -72,14 +73,15 @@ test('worker pool: flows spread over fanout workers; a worker that throws is res
     // Meanwhile the others take every flow (the kernel drops the dead socket from the group).
     await sendFlows(nsA, '10.213.77.2', 48, 20);
     await waitFor('the living workers received every datagram', () => (counts[0]! - before[0]!) + (counts[2]! - before[2]!) >= 48 * 20 || false, 5_000);
+    assert.equal(pool.isRunning(1), false, 'still down (the backoff outlasted the sending)');
     assert.equal(counts[1], before[1], 'the failed worker received nothing while down');
 
-    await waitFor('worker 1 restarted', () => pool.isRunning(1) || false, 5_000);
+    await waitFor('worker 1 restarted', () => pool.isRunning(1) || false, 8_000);
     await waitFor('worker 1 ready again', () => ready === WORKERS + 1 || false, 5_000);
     assert.equal(pool.restartsOf(1), 1);
     assert.equal(pool.restarts, 1);
     assert.match(pool.lastErrorOf(1), /test hook: worker 1 throws/);
-    assert.ok(lines.some((l) => /forwarding worker 1 failed: test hook: worker 1 throws; restarting it in 300 ms \(restart 1\)/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /forwarding worker 1 failed: test hook: worker 1 throws; restarting it in 4000 ms \(restart 1\)/.test(l)), lines.join('\n'));
 
     // Back in the group: it gets flows again.
     const after = counts[1]!;
