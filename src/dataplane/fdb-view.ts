@@ -28,7 +28,7 @@
 //   once by mistake (it ages one period later); the store is redone when
 //   the count moved, so the entry looked up is refreshed too.
 
-import { fdbHash, FDB_LOCAL, FDB_REMOTE, H_LOCK, H_TICK, HEADER_WORDS, type FdbShare } from './fdb.js';
+import { fdbArrays, fdbHash, FDB_LOCAL, FDB_REMOTE, H_LOCK, H_TICK, probeSlot, type FdbShare } from './fdb.js';
 import { SeqLock } from './seqlock.js';
 
 /** Consistent reads tried before a lookup answers "not found". */
@@ -56,10 +56,11 @@ export class FdbView {
     this.capacity = share.capacity;
     this.mask = share.capacity - 1;
     this.seed = share.seed;
-    this.header = new Int32Array(share.buffer, 0, HEADER_WORDS);
+    const shared = fdbArrays(share.buffer, share.capacity);
+    this.header = shared.header;
     this.lock = new SeqLock(this.header, H_LOCK);
-    this.hot = new Int32Array(share.buffer, HEADER_WORDS * 4, share.capacity * 4);
-    this.seen = new Uint32Array(share.buffer, (HEADER_WORDS + share.capacity * 4) * 4, share.capacity);
+    this.hot = shared.hot;
+    this.seen = shared.seen;
   }
 
   /** The coarse clock the writer published. */
@@ -77,27 +78,13 @@ export class FdbView {
     const lo =
       (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
     const hot = this.hot;
-    const mask = this.mask;
-    const vk = vni << 8;
-    const home = fdbHash(vni, hi, lo, this.seed) & mask;
+    const home = fdbHash(vni, hi, lo, this.seed) & this.mask;
     for (let tries = 0; tries < MAX_READ_TRIES; tries++) {
       const start = this.lock.readBegin();
-      let i = home;
-      let slot = -1;
-      let w0 = 0;
-      let target = -1;
-      // Bounded by the capacity: a torn read could otherwise see a full cluster forever.
-      for (let n = 0; n <= mask; n++) {
-        const b = i << 2;
-        w0 = hot[b]!;
-        if (w0 === 0) break;
-        if ((w0 & ~0xff) === vk && hot[b + 2] === lo && hot[b + 1] === hi) {
-          slot = i;
-          target = hot[b + 3]!;
-          break;
-        }
-        i = (i + 1) & mask;
-      }
+      const slot = probeSlot(hot, this.mask, home, vni, hi, lo);
+      // Copied inside the read: valid only together with the slot.
+      const w0 = slot >= 0 ? hot[slot << 2]! : 0;
+      const target = slot >= 0 ? hot[(slot << 2) + 3]! : -1;
       if (this.lock.readValid(start)) {
         if (slot >= 0) {
           this.lastFlags = w0 & 0xff;

@@ -58,7 +58,7 @@ import { SeqLock } from './seqlock.js';
 
 // ---- the shared buffer (fdb-view.ts reads it) ----
 /** Header words: the seqlock count, the coarse clock. */
-export const HEADER_WORDS = 4;
+const HEADER_WORDS = 4;
 export const H_LOCK = 0;
 export const H_TICK = 1;
 
@@ -67,11 +67,38 @@ export function fdbSharedBytes(capacity: number): number {
   return (HEADER_WORDS + capacity * 4 + capacity) * 4;
 }
 
+/** The parts of a table's shared buffer, as the writer and the readers view them. */
+export function fdbArrays(buffer: SharedArrayBuffer, capacity: number): { header: Int32Array; hot: Int32Array; seen: Uint32Array } {
+  return {
+    header: new Int32Array(buffer, 0, HEADER_WORDS),
+    hot: new Int32Array(buffer, HEADER_WORDS * 4, capacity * 4),
+    seen: new Uint32Array(buffer, (HEADER_WORDS + capacity * 4) * 4, capacity),
+  };
+}
+
 /** A table's shared memory as another thread's reader opens it (Fdb.share()). */
 export interface FdbShare {
   buffer: SharedArrayBuffer;
   capacity: number;
   seed: number;
+}
+
+/**
+ * Slot of (vni, hi, lo) probing from `home`, or -1. Bounded by the
+ * capacity: the writer's table is never full, but a reader racing a write
+ * (fdb-view.ts) could see a cluster without end.
+ */
+export function probeSlot(hot: Int32Array, mask: number, home: number, vni: number, hi: number, lo: number): number {
+  const vk = vni << 8;
+  let i = home;
+  for (let n = 0; n <= mask; n++) {
+    const b = i << 2;
+    const w0 = hot[b]!;
+    if (w0 === 0) return -1;
+    if ((w0 & ~0xff) === vk && hot[b + 2] === lo && hot[b + 1] === hi) return i;
+    i = (i + 1) & mask;
+  }
+  return -1;
 }
 
 /** The hash of a key, for readers of the shared table (same function as the table's own). */
@@ -390,11 +417,11 @@ export class Fdb {
     this.capacity = cap;
     this.mask = cap - 1;
     // One SharedArrayBuffer: header (seqlock, tick), the slots, the last-seen ticks (fdb-view.ts reads it from workers).
-    const buffer = new SharedArrayBuffer(fdbSharedBytes(cap));
-    this.header = new Int32Array(buffer, 0, HEADER_WORDS);
+    const shared = fdbArrays(new SharedArrayBuffer(fdbSharedBytes(cap)), cap);
+    this.header = shared.header;
     this.lock = new SeqLock(this.header, H_LOCK);
-    this.hot = new Int32Array(buffer, HEADER_WORDS * 4, cap * 4);
-    this.seen = new Uint32Array(buffer, (HEADER_WORDS + cap * 4) * 4, cap);
+    this.hot = shared.hot;
+    this.seen = shared.seen;
     this.seqs = new Uint32Array(cap);
 
     const perVni = options.maxEntriesPerVni ?? Math.max(1, Math.floor(maxEntries / 4));
@@ -909,17 +936,7 @@ export class Fdb {
   // =====================================================================
 
   private find(vni: number, hi: number, lo: number): number {
-    const hot = this.hot;
-    const mask = this.mask;
-    const vk = vni << 8;
-    let i = hashKey(vni, hi, lo, this.seed) & mask;
-    for (;;) {
-      const b = i << 2;
-      const w0 = hot[b]!;
-      if (w0 === 0) return -1;
-      if ((w0 & ~0xff) === vk && hot[b + 2] === lo && hot[b + 1] === hi) return i;
-      i = (i + 1) & mask;
-    }
+    return probeSlot(this.hot, this.mask, hashKey(vni, hi, lo, this.seed) & this.mask, vni, hi, lo);
   }
 
   /** Insert a data-plane-learned entry at empty slot i (found by the caller's probe), limits permitting. */

@@ -35,37 +35,15 @@
 
 import { formatIpv4, formatIpv6, parseIp } from '../wire/ip-address.js';
 import { SeqLock } from './seqlock.js';
-import { hashWords, loadKey, probeTable, writeAddressOf, writeWordsOf } from './vtep-words.js';
+import { hashWords, loadKey, probeTable, VtepAddresses, vtepArrays, vtepSharedBytes, VTEP_H_LOCK, VTEP_H_ROUND, type VtepShare } from './vtep-words.js';
 
-/** Header words of the shared buffer: the seqlock count, the reclaim round. */
-const HEADER_WORDS = 2;
-export const VTEP_H_ROUND = 1;
+export type { VtepShare };
 
-/** A VTEP table's shared memory as another thread's VtepView opens it (VtepTable.share()). */
-export interface VtepShare {
-  buffer: SharedArrayBuffer;
-  capacity: number;
-  /** Hash table positions (a power of two). */
-  size: number;
-}
-
-/** Byte offsets of the parts of the shared buffer. */
-function layout(capacity: number, size: number): { words: number; table: number; family: number; bytes: number } {
-  const words = HEADER_WORDS * 4;
-  const table = words + capacity * 16;
-  const family = table + size * 4;
-  return { words, table, family, bytes: family + capacity };
-}
-
-export class VtepTable {
+export class VtepTable extends VtepAddresses {
   /** Maximum number of distinct VTEP addresses held at once. */
   readonly capacity: number;
   private held = 0;
 
-  /** 4 words per index: the address as 16 bytes, big-endian words. */
-  private readonly words: Int32Array;
-  /** 0 = free, 4 = IPv4, 6 = IPv6, per index. */
-  private readonly family: Uint8Array;
   private readonly refCount: Int32Array;
   /** Bumped each time an index is handed out, so per-index state kept elsewhere can tell a recycled index. */
   private readonly generations: Uint32Array;
@@ -110,19 +88,17 @@ export class VtepTable {
     if (!Number.isInteger(learnedLimit) || learnedLimit < 0 || learnedLimit > capacity) {
       throw new RangeError(`VtepTable learnedLimit must be an integer in 0..${capacity}, got ${learnedLimit}`);
     }
+    let size = 2;
+    while (size < capacity * 2) size *= 2;
+    const a = vtepArrays({ buffer: new SharedArrayBuffer(vtepSharedBytes(capacity, size)), capacity, size });
+    super(a.words, a.family);
     this.capacity = capacity;
     this.learnedLimit = learnedLimit;
     this.learned = new Uint8Array(capacity);
-    let size = 2;
-    while (size < capacity * 2) size *= 2;
-    const at = layout(capacity, size);
-    const buffer = new SharedArrayBuffer(at.bytes);
-    this.header = new Int32Array(buffer, 0, HEADER_WORDS);
-    this.lock = new SeqLock(this.header, 0);
-    this.table = new Int32Array(buffer, at.table, size);
+    this.header = a.header;
+    this.lock = new SeqLock(this.header, VTEP_H_LOCK);
+    this.table = a.table;
     this.mask = size - 1;
-    this.words = new Int32Array(buffer, at.words, capacity * 4);
-    this.family = new Uint8Array(buffer, at.family, capacity);
     this.refCount = new Int32Array(capacity);
     this.generations = new Uint32Array(capacity);
     this.text = new Array<string | undefined>(capacity).fill(undefined);
@@ -326,30 +302,6 @@ export class VtepTable {
   /** How many times `index` was handed out; state keyed by index is stale when this moved on. */
   generationOf(index: number): number {
     return this.generations[index]!;
-  }
-
-  /**
-   * Store the address of `index` as the UDP underlay's arrays hold it
-   * (native-io writeAddress): IPv4 as one number at out[at], IPv6 as four
-   * big-endian words at out[at * 4 ..]. No allocation.
-   */
-  writeWords(index: number, out: Uint32Array, at: number, stride: 1 | 4): void {
-    writeWordsOf(this.words, index, out, at, stride);
-  }
-
-  /** True when the index holds an IPv4 address. */
-  isIpv4(index: number): boolean {
-    return this.family[index] === 4;
-  }
-
-  /** IPv4 address of the index as an unsigned 32-bit number (host order). */
-  ipv4(index: number): number {
-    return this.words[(index << 2) + 3]! >>> 0;
-  }
-
-  /** Write the address (4 or 16 bytes) at buf[offset]; returns the byte count, 0 for a free index. */
-  writeAddress(index: number, buf: Uint8Array, offset: number): number {
-    return writeAddressOf(this.words, this.family, index, buf, offset);
   }
 
   /** Text form ("10.0.0.2", "2001:db8::2"); throws RangeError for a free index. */

@@ -2,6 +2,38 @@
 // in other threads (vtep-view.ts) both use them: an address is 16 bytes as
 // four big-endian int32 words, IPv4 as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
 
+/** Header words of the shared buffer: the seqlock count, the reclaim round. */
+const HEADER_WORDS = 2;
+export const VTEP_H_LOCK = 0;
+export const VTEP_H_ROUND = 1;
+
+/** A VTEP table's shared memory as another thread's VtepView opens it (VtepTable.share()). */
+export interface VtepShare {
+  buffer: SharedArrayBuffer;
+  capacity: number;
+  /** Hash table positions (a power of two). */
+  size: number;
+}
+
+/** Bytes of the shared buffer: header, address words, hash table, families. */
+export function vtepSharedBytes(capacity: number, size: number): number {
+  return HEADER_WORDS * 4 + capacity * 16 + size * 4 + capacity;
+}
+
+/** The parts of a shared buffer, as the writer and the readers view them. */
+export function vtepArrays(share: VtepShare): { header: Int32Array; words: Int32Array; table: Int32Array; family: Uint8Array } {
+  const { buffer, capacity, size } = share;
+  const words = HEADER_WORDS * 4;
+  const table = words + capacity * 16;
+  const family = table + size * 4;
+  return {
+    header: new Int32Array(buffer, 0, HEADER_WORDS),
+    words: new Int32Array(buffer, words, capacity * 4),
+    table: new Int32Array(buffer, table, size),
+    family: new Uint8Array(buffer, family, capacity),
+  };
+}
+
 /** Load the 4- or 16-byte address at buf[offset] into key[0..3]. No allocation. */
 export function loadKey(buf: Uint8Array, offset: number, length: number, key: Int32Array): void {
   if (length === 4) {
@@ -83,4 +115,41 @@ export function probeTable(table: Int32Array, words: Int32Array, mask: number, k
   }
   // Only a reader racing a writer sees a full cycle: "not found", the read is retried.
   return ~0;
+}
+
+/**
+ * Reading addresses by index, as the writer (VtepTable) and readers in other
+ * threads (VtepView) both do over the same arrays. No allocation.
+ */
+export class VtepAddresses {
+  constructor(
+    /** 4 words per index: the address as 16 bytes, big-endian words. */
+    protected readonly words: Int32Array,
+    /** 0 = free, 4 = IPv4, 6 = IPv6, per index. */
+    protected readonly family: Uint8Array,
+  ) {}
+
+  /**
+   * Store the address of `index` as the UDP underlay's arrays hold it
+   * (native-io writeAddress): IPv4 as one number at out[at], IPv6 as four
+   * big-endian words at out[at * 4 ..].
+   */
+  writeWords(index: number, out: Uint32Array, at: number, stride: 1 | 4): void {
+    writeWordsOf(this.words, index, out, at, stride);
+  }
+
+  /** True when the index holds an IPv4 address. */
+  isIpv4(index: number): boolean {
+    return this.family[index] === 4;
+  }
+
+  /** IPv4 address of the index as an unsigned 32-bit number (host order). */
+  ipv4(index: number): number {
+    return this.words[(index << 2) + 3]! >>> 0;
+  }
+
+  /** Write the address (4 or 16 bytes) at buf[offset]; returns the byte count, 0 for a free index. */
+  writeAddress(index: number, buf: Uint8Array, offset: number): number {
+    return writeAddressOf(this.words, this.family, index, buf, offset);
+  }
 }
