@@ -32,6 +32,7 @@ import {
 } from '../wire/virtio-net-hdr.js';
 import { Drop, DROP_REASON_COUNT } from './drop-reason.js';
 import type { Fdb } from './fdb.js';
+import { FdbLearner, type Learner } from './learner.js';
 import { FDB_LOCAL } from './fdb.js';
 import type { FloodLists } from './flood-list.js';
 import { flowHash } from './flow-hash.js';
@@ -106,6 +107,8 @@ export interface ForwarderOptions {
   sourcePortLow: number;
   sourcePortHigh: number;
   arenaBytes?: number;
+  /** Where learning goes (default: straight into `fdb` and `vteps`; a forwarding worker passes its own, learner.ts). */
+  learner?: Learner;
 }
 
 export class Forwarder {
@@ -131,6 +134,7 @@ export class Forwarder {
   private arenaUsed = 0;
 
   private readonly fdb: Fdb;
+  private readonly learner: Learner;
   private readonly vteps: VtepTable;
   private readonly floodLists: FloodLists;
   private readonly neighbors: NeighborTable;
@@ -167,6 +171,7 @@ export class Forwarder {
   constructor(o: ForwarderOptions) {
     this.fdb = o.fdb;
     this.vteps = o.vteps;
+    this.learner = o.learner ?? new FdbLearner(o.fdb, o.vteps);
     this.floodLists = o.floodLists;
     this.neighbors = o.neighbors;
     this.vtepAddr = Uint8Array.from(o.vtepAddress);
@@ -251,10 +256,10 @@ export class Forwarder {
       // sender IP of an ARP packet whose sender is the frame's source.
       const isArp = ((buf[o + 12]! << 8) | buf[o + 13]!) === EtherType.Arp && len >= ETH_HEADER_LENGTH + ARP_LENGTH;
       if (isArp && sameMac(buf, o + 6, o + ETH_HEADER_LENGTH + ARP_SENDER_MAC)) {
-        this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER_LENGTH + ARP_SENDER_IP, 4);
+        this.learner.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER_LENGTH + ARP_SENDER_IP, 4);
         if (vs.arpSuppression && this.answerArp(port, vs, buf, o, len)) continue;
       } else {
-        this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick);
+        this.learner.learnLocal(vni, buf, o + 6, port.index, this.tick);
       }
 
       // Destination.
@@ -741,8 +746,7 @@ export class Forwarder {
     } else {
       // static / multicast: learn inner source MAC -> outer source IP, as the
       // kernel's vxlan does, within the data plane's share of the VTEP table.
-      const idx = this.vteps.internLearned(src, srcAt, srcLen);
-      if (idx >= 0) this.fdb.learnRemote(vs.vni, buf, inner + 6, idx, this.tick);
+      this.learner.learnRemote(vs.vni, buf, inner + 6, src, srcAt, srcLen, this.tick);
     }
     const vc = vs.counters;
     vc[V_DECAPSULATED]!++;
