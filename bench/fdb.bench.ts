@@ -10,6 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { Fdb } from '../src/dataplane/fdb.js';
+import { FdbView } from '../src/dataplane/fdb-view.js';
 import { formatMac } from '../src/wire/mac-address.js';
 
 /** Same shape as wire.bench.ts's BenchRow (name, opsPerSecond), plus ns/op and sample count. */
@@ -98,6 +99,7 @@ export async function benchFdb(opts: { time?: number; quiet?: boolean } = {}): P
   const freshText: string[] = [];
   for (let i = 0; i < fresh.vnis.length; i++) freshText.push(formatMac(fresh.macs, i * 6));
 
+  const view = new FdbView(fdb.share());
   let pos = 0;
   let sink = 0;
   let freshBatch = 0;
@@ -119,6 +121,19 @@ export async function benchFdb(opts: { time?: number; quiet?: boolean } = {}): P
         const i = order[p & 4095]!;
         p = (p + 1) & (ORDER - 1);
         sink ^= fdb.lookup(keys.vnis[i]!, keys.macs, i * 6);
+      }
+      pos = p;
+    })
+    // A forwarding worker's lookups (docs/workers.md): the same table through
+    // FdbView, in this thread and with no write going on, so what is measured
+    // is the seqlock's cost per lookup (two atomic loads, the copy of kind and
+    // target); like the row above, only the slot is used.
+    .add('worker view: lookup hit, 4096 active hosts', () => {
+      let p = pos;
+      for (let k = 0; k < BATCH; k++) {
+        const i = order[p & 4095]!;
+        p = (p + 1) & (ORDER - 1);
+        sink ^= view.lookup(keys.vnis[i]!, keys.macs, i * 6);
       }
       pos = p;
     })

@@ -9,6 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import type { DataplaneConfig, PortConfig, VniConfig } from '../dataplane/dataplane-config.js';
+import { MAX_WORKERS } from '../dataplane/dataplane-config.js';
 import type { EvpnInstanceConfig } from '../control/evpn-instance.js';
 import type { DynamicNeighborRange, NeighborConfig, SpeakerConfig } from '../control/speaker.js';
 import type { PrefixLimit } from '../control/prefix-limit.js';
@@ -294,6 +295,8 @@ const fileSchema = z
           .optional(),
         'rx-mode': z.enum(['ring', 'recvmmsg']).optional(),
         'underlay-sender': z.enum(['af-xdp', 'tx-ring', 'socket']).optional(),
+        // Forwarding threads (docs/workers.md); default one per core beyond the first, at least one.
+        workers: intRange(1, MAX_WORKERS, `a number of forwarding threads 1..${MAX_WORKERS}`).optional(),
         'virtual-network-list': z.array(vniSchema).optional(),
       })
       .strict()
@@ -539,6 +542,7 @@ export function toVtepConfig(source: string | OriginOf, f: FileShape, options: P
   if (dp?.['source-port-range'] !== undefined) dataplane.sourcePortRange = dp['source-port-range'];
   if (dp?.['rx-mode'] !== undefined) dataplane.rxMode = dp['rx-mode'];
   if (dp?.['underlay-sender'] !== undefined) dataplane.underlaySender = dp['underlay-sender'];
+  if (dp?.workers !== undefined) dataplane.workers = dp.workers;
   const out: VtepConfig = { speaker, dataplane, logLevel: f.log?.level ?? 'info' };
   if (f.log?.['drop-summary-interval'] !== undefined) out.dropSummarySeconds = f.log['drop-summary-interval'];
   if (f.api?.socket !== undefined) out.apiSocket = f.api.socket;

@@ -72,6 +72,7 @@ export function diffConfig(old: VtepConfig, next: VtepConfig): ConfigDiff {
   check('dataplane.source-port-range', old.dataplane.sourcePortRange, next.dataplane.sourcePortRange);
   check('dataplane.rx-mode', old.dataplane.rxMode, next.dataplane.rxMode);
   check('dataplane.underlay-sender', old.dataplane.underlaySender, next.dataplane.underlaySender);
+  check('dataplane.workers', old.dataplane.workers, next.dataplane.workers);
   check('api.socket', old.apiSocket, next.apiSocket);
   check('api.socket-group', old.apiSocketGroup, next.apiSocketGroup);
   check('api.client-buffer', old.apiClientBuffer, next.apiClientBuffer);

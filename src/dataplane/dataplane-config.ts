@@ -4,6 +4,7 @@
 // the bench build it directly.
 
 import type { RxMode } from './native-io.js';
+import { availableParallelism } from 'node:os';
 
 export type UnderlaySender = 'socket' | 'tx-ring' | 'af-xdp';
 
@@ -106,5 +107,18 @@ export interface DataplaneConfig {
    * bench/e2e (--vxswitch-config); default: see dataplane.ts.
    */
   underlaySender?: UnderlaySender;
+  /**
+   * Forwarding threads (`workers` in [dataplane], docs/workers.md). Default
+   * defaultWorkers(): one per core beyond the first, at least one.
+   */
+  workers?: number;
   vnis: VniConfig[];
+}
+
+/** Most forwarding workers a config may ask for. */
+export const MAX_WORKERS = 64;
+
+/** One forwarding worker per core beyond the first (the main thread keeps BGP, the API, metrics and logs), at least one. */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }

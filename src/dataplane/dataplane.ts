@@ -314,6 +314,10 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     dp.warnFn = options.warn;
     const io = options.io ?? loadIo({ warn: (m) => dp.warn(m) });
     dp.io = io;
+    if (config.workers !== undefined && config.workers > 1) {
+      // The pieces are in (shared FDB, learn ring, worker supervisor, fanout sockets); the worker forwarder is not yet.
+      dp.warn(`workers = ${config.workers}: forwarding in worker threads is not in this build yet (docs/workers.md); forwarding on the main thread`);
+    }
     try {
       await dp.openAll(io);
       if (dp.fwd.link !== null) {

@@ -54,6 +54,57 @@ import { formatMac, isGroupMac, parseMac } from '../wire/mac-address.js';
 import { FloodLists } from './flood-list.js';
 import { VniIndex, MAX_VNI } from './vni-index.js';
 import { VtepTable } from './vtep-table.js';
+import { SeqLock } from './seqlock.js';
+
+// ---- the shared buffer (fdb-view.ts reads it) ----
+/** Header words: the seqlock count, the coarse clock. */
+const HEADER_WORDS = 4;
+export const H_LOCK = 0;
+export const H_TICK = 1;
+
+/** Bytes of the shared buffer of a table of `capacity` slots: header, 4 words per slot, a last-seen tick per slot. */
+export function fdbSharedBytes(capacity: number): number {
+  return (HEADER_WORDS + capacity * 4 + capacity) * 4;
+}
+
+/** The parts of a table's shared buffer, as the writer and the readers view them. */
+export function fdbArrays(buffer: SharedArrayBuffer, capacity: number): { header: Int32Array; hot: Int32Array; seen: Uint32Array } {
+  return {
+    header: new Int32Array(buffer, 0, HEADER_WORDS),
+    hot: new Int32Array(buffer, HEADER_WORDS * 4, capacity * 4),
+    seen: new Uint32Array(buffer, (HEADER_WORDS + capacity * 4) * 4, capacity),
+  };
+}
+
+/** A table's shared memory as another thread's reader opens it (Fdb.share()). */
+export interface FdbShare {
+  buffer: SharedArrayBuffer;
+  capacity: number;
+  seed: number;
+}
+
+/**
+ * Slot of (vni, hi, lo) probing from `home`, or -1. Bounded by the
+ * capacity: the writer's table is never full, but a reader racing a write
+ * (fdb-view.ts) could see a cluster without end.
+ */
+export function probeSlot(hot: Int32Array, mask: number, home: number, vni: number, hi: number, lo: number): number {
+  const vk = vni << 8;
+  let i = home;
+  for (let n = 0; n <= mask; n++) {
+    const b = i << 2;
+    const w0 = hot[b]!;
+    if (w0 === 0) return -1;
+    if ((w0 & ~0xff) === vk && hot[b + 2] === lo && hot[b + 1] === hi) return i;
+    i = (i + 1) & mask;
+  }
+  return -1;
+}
+
+/** The hash of a key, for readers of the shared table (same function as the table's own). */
+export function fdbHash(vni: number, hi: number, lo: number, seed: number): number {
+  return hashKey(vni, hi, lo, seed);
+}
 
 // ---- flags (low byte of w0) ----
 /** Entry kind: the MAC is behind a local port. */
@@ -318,6 +369,8 @@ export class Fdb {
 
   private readonly mask: number;
   private readonly seed: number;
+  private readonly header: Int32Array;
+  private readonly lock: SeqLock;
   private readonly hot: Int32Array;
   private readonly seen: Uint32Array;
   private readonly seqs: Uint32Array;
@@ -363,8 +416,12 @@ export class Fdb {
     while (cap < maxEntries * 2) cap *= 2;
     this.capacity = cap;
     this.mask = cap - 1;
-    this.hot = new Int32Array(cap * 4);
-    this.seen = new Uint32Array(cap);
+    // One SharedArrayBuffer: header (seqlock, tick), the slots, the last-seen ticks (fdb-view.ts reads it from workers).
+    const shared = fdbArrays(new SharedArrayBuffer(fdbSharedBytes(cap)), cap);
+    this.header = shared.header;
+    this.lock = new SeqLock(this.header, H_LOCK);
+    this.hot = shared.hot;
+    this.seen = shared.seen;
     this.seqs = new Uint32Array(cap);
 
     const perVni = options.maxEntriesPerVni ?? Math.max(1, Math.floor(maxEntries / 4));
@@ -405,6 +462,20 @@ export class Fdb {
     this.floodLists = options.floodLists ?? new FloodLists(this.vteps, maxVnis);
     this.listener = options.listener;
     this.seed = (options.seed ?? randomInt(0x7fffffff)) | 0;
+  }
+
+  /**
+   * What a reader in another thread needs to look entries up (FdbView):
+   * the shared buffer, the capacity and the hash seed. This table stays the
+   * only writer (single-writer discipline, fdb-view.ts).
+   */
+  share(): FdbShare {
+    return { buffer: this.header.buffer as SharedArrayBuffer, capacity: this.capacity, seed: this.seed };
+  }
+
+  /** Publish the coarse clock to readers (they stamp last-seen ticks with it). */
+  publishTick(tick: number): void {
+    Atomics.store(this.header, H_TICK, tick);
   }
 
   /** Entries held. */
@@ -501,8 +572,10 @@ export class Fdb {
             return LEARN_REFUSED_PINNED;
           }
           const oldPort = hot[b + 3]!;
+          this.lock.writeBegin();
           hot[b + 3] = port;
           this.seen[i] = tick;
+          this.lock.writeEnd();
           this.cnt[C_MOVED]!++;
           this.emitMoved(vni, hi, lo, FDB_LOCAL, oldPort, FDB_LOCAL, port, this.seqs[i]!, ipBuf, ipOffset, ipLength);
           return LEARN_MOVED;
@@ -517,9 +590,11 @@ export class Fdb {
         const oldVtep = hot[b + 3]!;
         const seq = (this.seqs[i]! + 1) >>> 0;
         this.countEntry(w0, -1);
+        this.lock.writeBegin();
         hot[b] = vk | FDB_LOCAL | ORIGIN_LEARNED;
         hot[b + 3] = port;
         this.seen[i] = tick;
+        this.lock.writeEnd();
         this.seqs[i] = seq;
         this.countEntry(FDB_LOCAL, 1);
         this.cnt[C_MOVED]!++;
@@ -567,6 +642,7 @@ export class Fdb {
         }
         const old = hot[b + 3]!;
         this.vteps.retain(vtepIndex);
+        this.lock.writeBegin();
         if (kind === FDB_REMOTE) {
           this.vteps.release(old);
         } else {
@@ -576,6 +652,7 @@ export class Fdb {
         }
         hot[b + 3] = vtepIndex;
         this.seen[i] = tick;
+        this.lock.writeEnd();
         this.cnt[C_MOVED]!++;
         this.emitMoved(vni, hi, lo, kind, old, FDB_REMOTE, vtepIndex, this.seqs[i]!, undefined, 0, 0);
         return LEARN_MOVED;
@@ -597,6 +674,7 @@ export class Fdb {
    */
   sweep(now: number, maxSlots = this.sweepSlots): number {
     this.now = now;
+    this.publishTick(now);
     this.vteps.reclaim();
     const aging = this.agingTicks;
     if (aging === 0 || this.cnt[C_LOCAL_LEARNED]! + this.cnt[C_REMOTE_LEARNED]! === 0) return 0;
@@ -858,17 +936,7 @@ export class Fdb {
   // =====================================================================
 
   private find(vni: number, hi: number, lo: number): number {
-    const hot = this.hot;
-    const mask = this.mask;
-    const vk = vni << 8;
-    let i = hashKey(vni, hi, lo, this.seed) & mask;
-    for (;;) {
-      const b = i << 2;
-      const w0 = hot[b]!;
-      if (w0 === 0) return -1;
-      if ((w0 & ~0xff) === vk && hot[b + 2] === lo && hot[b + 1] === hi) return i;
-      i = (i + 1) & mask;
-    }
+    return probeSlot(this.hot, this.mask, hashKey(vni, hi, lo, this.seed) & this.mask, vni, hi, lo);
   }
 
   /** Insert a data-plane-learned entry at empty slot i (found by the caller's probe), limits permitting. */
@@ -907,11 +975,13 @@ export class Fdb {
     }
     const b = i << 2;
     const hot = this.hot;
-    hot[b] = (vni << 8) | kind | ORIGIN_LEARNED;
+    this.lock.writeBegin();
     hot[b + 1] = hi;
     hot[b + 2] = lo;
     hot[b + 3] = target;
     this.seen[i] = tick;
+    hot[b] = (vni << 8) | kind | ORIGIN_LEARNED;
+    this.lock.writeEnd();
     this.seqs[i] = 0;
     this.entryCount++;
     this.vniCount[s]!++;
@@ -971,10 +1041,12 @@ export class Fdb {
       if (oldKind === FDB_REMOTE) this.vteps.release(oldTarget);
       this.countEntry(w0, -1);
       this.countEntry(flags, 1);
+      this.lock.writeBegin();
       hot[b] = (vni << 8) | flags;
       hot[b + 3] = t;
-      this.seqs[slot] = seq;
       this.seen[slot] = this.now;
+      this.lock.writeEnd();
+      this.seqs[slot] = seq;
       if (oldKind !== kind) {
         this.cnt[C_MOVED]!++;
         this.emitMoved(vni, hi, lo, oldKind, oldTarget, kind, t, seq, undefined, 0, 0);
@@ -995,11 +1067,13 @@ export class Fdb {
     let i = hashKey(vni, hi, lo, this.seed) & mask;
     while (hot[i << 2] !== 0) i = (i + 1) & mask;
     const b = i << 2;
-    hot[b] = (vni << 8) | flags;
+    this.lock.writeBegin();
     hot[b + 1] = hi;
     hot[b + 2] = lo;
     hot[b + 3] = t;
     this.seen[i] = this.now;
+    hot[b] = (vni << 8) | flags;
+    this.lock.writeEnd();
     this.seqs[i] = seq;
     this.entryCount++;
     this.vniCount[s]!++;
@@ -1090,6 +1164,8 @@ export class Fdb {
       this.vniCount[s]!--;
       this.releaseVniIfUnused(s, vni);
     }
+    // Entries shift between slots: readers retry until the shift is over.
+    this.lock.writeBegin();
     let hole = i;
     let j = i;
     for (;;) {
@@ -1117,6 +1193,7 @@ export class Fdb {
     hot[bh + 2] = 0;
     hot[bh + 3] = 0;
     seen[hole] = 0;
+    this.lock.writeEnd();
     seqs[hole] = 0;
   }
 

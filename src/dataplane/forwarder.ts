@@ -31,8 +31,8 @@ import {
   VNET_GSO_UDP_L4,
 } from '../wire/virtio-net-hdr.js';
 import { Drop, DROP_REASON_COUNT } from './drop-reason.js';
-import type { Fdb } from './fdb.js';
-import { FDB_LOCAL } from './fdb.js';
+import { Fdb, FDB_LOCAL } from './fdb.js';
+import { FdbLearner, type Learner } from './learner.js';
 import type { FloodLists } from './flood-list.js';
 import { flowHash } from './flow-hash.js';
 import {
@@ -68,7 +68,7 @@ import { finishChecksum, isUdpTunnelGso, Segmenter } from './gso.js';
 import type { DatagramTx, FrameTx } from './native-io.js';
 import type { NeighborTable } from './neighbor-table.js';
 import type { OuterHeaders } from './outer-header.js';
-import type { VtepTable } from './vtep-table.js';
+import { VtepTable } from './vtep-table.js';
 import { writeU32 } from '../wire/byte-order.js';
 
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) around the inner frame; the outer Ethernet header is not in the MTU. */
@@ -95,9 +95,15 @@ const SENDER_PLAIN = 2;
 const SENDER_RAW = 3;
 const GSO_MESSAGE_BYTES = 65535 - 40 - 8;
 
+/** What the forwarder reads of the FDB: the table itself (main thread) or a worker's FdbView. */
+export type FdbReader = Pick<Fdb, 'lookup' | 'kindAt' | 'targetAt'>;
+/** What the forwarder reads of the VTEP table: the table itself or a worker's VtepView. */
+export type VtepReader = Pick<VtepTable, 'findBytes' | 'writeWords'>;
+
 export interface ForwarderOptions {
-  fdb: Fdb;
-  vteps: VtepTable;
+  /** A reader alone (a worker's FdbView, VtepView) needs `learner` too. */
+  fdb: Fdb | FdbReader;
+  vteps: VtepTable | VtepReader;
   floodLists: FloodLists;
   neighbors: NeighborTable;
   /** Own VTEP address, 4 or 16 bytes (the underlay's family follows it). */
@@ -106,6 +112,8 @@ export interface ForwarderOptions {
   sourcePortLow: number;
   sourcePortHigh: number;
   arenaBytes?: number;
+  /** Where learning goes (default: straight into `fdb` and `vteps`; a forwarding worker passes its own, learner.ts). */
+  learner?: Learner;
 }
 
 export class Forwarder {
@@ -130,8 +138,9 @@ export class Forwarder {
   private readonly arenaView: DataView;
   private arenaUsed = 0;
 
-  private readonly fdb: Fdb;
-  private readonly vteps: VtepTable;
+  private readonly fdb: FdbReader;
+  private readonly learner: Learner;
+  private readonly vteps: VtepReader;
   private readonly floodLists: FloodLists;
   private readonly neighbors: NeighborTable;
   private readonly vtepAddr: Uint8Array;
@@ -167,6 +176,9 @@ export class Forwarder {
   constructor(o: ForwarderOptions) {
     this.fdb = o.fdb;
     this.vteps = o.vteps;
+    if (o.learner !== undefined) this.learner = o.learner;
+    else if (o.fdb instanceof Fdb && o.vteps instanceof VtepTable) this.learner = new FdbLearner(o.fdb, o.vteps);
+    else throw new TypeError('Forwarder: reading the FDB or VTEP table through a view needs a learner (learner.ts)');
     this.floodLists = o.floodLists;
     this.neighbors = o.neighbors;
     this.vtepAddr = Uint8Array.from(o.vtepAddress);
@@ -251,10 +263,10 @@ export class Forwarder {
       // sender IP of an ARP packet whose sender is the frame's source.
       const isArp = ((buf[o + 12]! << 8) | buf[o + 13]!) === EtherType.Arp && len >= ETH_HEADER_LENGTH + ARP_LENGTH;
       if (isArp && sameMac(buf, o + 6, o + ETH_HEADER_LENGTH + ARP_SENDER_MAC)) {
-        this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER_LENGTH + ARP_SENDER_IP, 4);
+        this.learner.learnLocal(vni, buf, o + 6, port.index, this.tick, buf, o + ETH_HEADER_LENGTH + ARP_SENDER_IP, 4);
         if (vs.arpSuppression && this.answerArp(port, vs, buf, o, len)) continue;
       } else {
-        this.fdb.learnLocal(vni, buf, o + 6, port.index, this.tick);
+        this.learner.learnLocal(vni, buf, o + 6, port.index, this.tick);
       }
 
       // Destination.
@@ -741,8 +753,7 @@ export class Forwarder {
     } else {
       // static / multicast: learn inner source MAC -> outer source IP, as the
       // kernel's vxlan does, within the data plane's share of the VTEP table.
-      const idx = this.vteps.internLearned(src, srcAt, srcLen);
-      if (idx >= 0) this.fdb.learnRemote(vs.vni, buf, inner + 6, idx, this.tick);
+      this.learner.learnRemote(vs.vni, buf, inner + 6, src, srcAt, srcLen, this.tick);
     }
     const vc = vs.counters;
     vc[V_DECAPSULATED]!++;

@@ -280,6 +280,12 @@ export interface PacketPortOptions {
   filter?: Uint8Array;
   /** false: a send-only socket, bound with protocol 0 so the kernel hands it no frame (default true). */
   receive?: boolean;
+  /**
+   * Join PACKET_FANOUT_HASH group 1..65535 of the interface (default none):
+   * sockets of several forwarding workers share its frames, each flow on one
+   * socket (packet(7) PACKET_FANOUT).
+   */
+  fanoutGroup?: number;
   /** Open in this network namespace (a name under /run/netns, or a path). */
   netns?: string;
 }
@@ -294,6 +300,12 @@ export interface TapOptions {
    * partial checksums and TCP/UDP GSO super-frames, as to a virtio NIC.
    */
   vnetHdr?: boolean;
+  /**
+   * Attach one queue of a multi-queue TAP (IFF_MULTI_QUEUE): each forwarding
+   * worker opens its own, the kernel spreads the host's flows over them.
+   * A TAP made without multi-queue refuses it (EINVAL).
+   */
+  multiQueue?: boolean;
   netns?: string;
 }
 
@@ -322,6 +334,8 @@ export interface UdpUnderlayOptions {
   sndbuf?: number;
   /** false: the socket only holds the port and sends; a filter drops what arrives (the AF_PACKET link receives). */
   receive?: boolean;
+  /** SO_REUSEPORT: sockets of several forwarding workers bind the same port; the kernel spreads flows over them. */
+  reusePort?: boolean;
   netns?: string;
 }
 

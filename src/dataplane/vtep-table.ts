@@ -21,20 +21,39 @@
 // address ages with the FDB entries that hold it; one the control plane
 // interns as well stops counting as learned.
 
-import { formatIpv4, formatIpv6, parseIp } from '../wire/ip-address.js';
+//
+// Other threads (forwarding workers, docs/workers.md) read the table through
+// VtepView over its SharedArrayBuffer: the address words, the families and
+// the hash table live there. This table stays the one writer (as the FDB,
+// fdb-view.ts); an intern or a reclaim changes the hash table under a
+// seqlock, so a reader's probe never walks a half-shifted cluster. The
+// address words of an index are written only while the index is free, so
+// reading them by index needs no lock, provided an index is not handed out
+// again while a reader may still hold it: with holdReclaimed(1), a reclaimed
+// index waits one more reclaim round (one second of the coarse clock) before
+// it is reused.
 
-export class VtepTable {
+import { formatIpv4, formatIpv6, parseIp } from '../wire/ip-address.js';
+import { SeqLock } from './seqlock.js';
+import { hashWords, loadKey, probeTable, VtepAddresses, vtepArrays, vtepSharedBytes, VTEP_H_LOCK, VTEP_H_ROUND, type VtepShare } from './vtep-words.js';
+
+export type { VtepShare };
+
+export class VtepTable extends VtepAddresses {
   /** Maximum number of distinct VTEP addresses held at once. */
   readonly capacity: number;
   private held = 0;
 
-  /** 4 words per index: the address as 16 bytes, big-endian words. */
-  private readonly words: Int32Array;
-  /** 0 = free, 4 = IPv4, 6 = IPv6, per index. */
-  private readonly family: Uint8Array;
   private readonly refCount: Int32Array;
   /** Bumped each time an index is handed out, so per-index state kept elsewhere can tell a recycled index. */
   private readonly generations: Uint32Array;
+  private readonly header: Int32Array;
+  private readonly lock: SeqLock;
+  /** Reclaim rounds a freed index waits before reuse (holdReclaimed). */
+  private hold = 0;
+  /** Freed indexes still cooling, with the reclaim round they become free at. */
+  private cooling: number[] = [];
+  private round = 0;
   /** Text form, built on first use (CLI, events). */
   private readonly text: (string | undefined)[];
   /** Hash table of index+1 (0 = empty), at most half full. */
@@ -69,21 +88,38 @@ export class VtepTable {
     if (!Number.isInteger(learnedLimit) || learnedLimit < 0 || learnedLimit > capacity) {
       throw new RangeError(`VtepTable learnedLimit must be an integer in 0..${capacity}, got ${learnedLimit}`);
     }
+    let size = 2;
+    while (size < capacity * 2) size *= 2;
+    const a = vtepArrays({ buffer: new SharedArrayBuffer(vtepSharedBytes(capacity, size)), capacity, size });
+    super(a.words, a.family);
     this.capacity = capacity;
     this.learnedLimit = learnedLimit;
     this.learned = new Uint8Array(capacity);
-    let size = 2;
-    while (size < capacity * 2) size *= 2;
-    this.table = new Int32Array(size);
+    this.header = a.header;
+    this.lock = new SeqLock(this.header, VTEP_H_LOCK);
+    this.table = a.table;
     this.mask = size - 1;
-    this.words = new Int32Array(capacity * 4);
-    this.family = new Uint8Array(capacity);
     this.refCount = new Int32Array(capacity);
     this.generations = new Uint32Array(capacity);
     this.text = new Array<string | undefined>(capacity).fill(undefined);
     this.free = new Int32Array(capacity);
     this.pending = new Int32Array(capacity);
     this.isPending = new Uint8Array(capacity);
+  }
+
+  /** What a VtepView in another thread opens. */
+  share(): VtepShare {
+    return { buffer: this.header.buffer as SharedArrayBuffer, capacity: this.capacity, size: this.mask + 1 };
+  }
+
+  /**
+   * Keep reclaimed indexes out of reuse for `rounds` more reclaim() calls
+   * (default 0: reused at once). Readers in other threads need 1: an index
+   * they looked up in the FDB an instant before it was released still names
+   * its old address when they build the outer header.
+   */
+  holdReclaimed(rounds: number): void {
+    this.hold = rounds;
   }
 
   /** Number of addresses held (referenced or awaiting reclaim). */
@@ -152,14 +188,13 @@ export class VtepTable {
     else return -1;
     const w = idx << 2;
     const words = this.words;
-    words[w] = this.k0;
-    words[w + 1] = this.k1;
-    words[w + 2] = this.k2;
-    words[w + 3] = this.k3;
+    this.lock.writeBegin();
+    words.set(this.key, w);
     this.family[idx] = length === 4 ? 4 : 6;
+    this.table[pos] = idx + 1;
+    this.lock.writeEnd();
     this.refCount[idx] = 0;
     this.generations[idx] = (this.generations[idx]! + 1) >>> 0;
-    this.table[pos] = idx + 1;
     this.held++;
     // Until someone retains it, it is reclaimable.
     this.markPending(idx);
@@ -172,42 +207,13 @@ export class VtepTable {
     return i >= 0 ? i : -1;
   }
 
-  // Key of the last probe, as four int32 words (kept in fields: no tuple allocation).
-  private k0 = 0;
-  private k1 = 0;
-  private k2 = 0;
-  private k3 = 0;
+  /** Key of the last probe, as four int32 words (a scratch array: no tuple allocation). */
+  private readonly key = new Int32Array(4);
 
   /** Index (>= 0) when found, else ~(empty table position). */
   private probe(buf: Uint8Array, offset: number, length: number): number {
-    if (length === 4) {
-      this.k0 = 0;
-      this.k1 = 0;
-      this.k2 = 0xffff;
-      this.k3 = (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
-    } else if (length === 16) {
-      this.k0 = (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
-      this.k1 = (buf[offset + 4]! << 24) | (buf[offset + 5]! << 16) | (buf[offset + 6]! << 8) | buf[offset + 7]!;
-      this.k2 = (buf[offset + 8]! << 24) | (buf[offset + 9]! << 16) | (buf[offset + 10]! << 8) | buf[offset + 11]!;
-      this.k3 = (buf[offset + 12]! << 24) | (buf[offset + 13]! << 16) | (buf[offset + 14]! << 8) | buf[offset + 15]!;
-    } else {
-      throw new RangeError(`a VTEP address is 4 or 16 bytes, got ${length}`);
-    }
-    const k0 = this.k0;
-    const k1 = this.k1;
-    const k2 = this.k2;
-    const k3 = this.k3;
-    const table = this.table;
-    const words = this.words;
-    const mask = this.mask;
-    let p = hashWords(k0, k1, k2, k3) & mask;
-    for (;;) {
-      const idx = table[p]! - 1;
-      if (idx < 0) return ~p;
-      const w = idx << 2;
-      if (words[w + 3] === k3 && words[w + 2] === k2 && words[w + 1] === k1 && words[w] === k0) return idx;
-      p = (p + 1) & mask;
-    }
+    loadKey(buf, offset, length, this.key);
+    return probeTable(this.table, this.words, this.mask, this.key);
   }
 
   /** Take a reference (an FDB entry or a flood list now names this index). */
@@ -237,19 +243,32 @@ export class VtepTable {
    * Returns how many were freed.
    */
   reclaim(): number {
+    this.round++;
+    Atomics.store(this.header, VTEP_H_ROUND, this.round);
+    if (this.cooling.length > 0 && this.cooling[1]! <= this.round) {
+      const still: number[] = [];
+      for (let n = 0; n < this.cooling.length; n += 2) {
+        if (this.cooling[n + 1]! <= this.round) this.free[this.freeTop++] = this.cooling[n]!;
+        else still.push(this.cooling[n]!, this.cooling[n + 1]!);
+      }
+      this.cooling = still;
+    }
     let freed = 0;
     for (let n = 0; n < this.pendingCount; n++) {
       const idx = this.pending[n]!;
       this.isPending[idx] = 0;
       if (this.refCount[idx] !== 0 || this.family[idx] === 0) continue;
+      this.lock.writeBegin();
       this.unlink(idx);
       this.family[idx] = 0;
+      this.lock.writeEnd();
       this.text[idx] = undefined;
       if (this.learned[idx] === 1) {
         this.learned[idx] = 0;
         this.learnedHeld--;
       }
-      this.free[this.freeTop++] = idx;
+      if (this.hold > 0) this.cooling.push(idx, this.round + this.hold);
+      else this.free[this.freeTop++] = idx;
       this.held--;
       freed++;
     }
@@ -285,51 +304,6 @@ export class VtepTable {
     return this.generations[index]!;
   }
 
-  /**
-   * Store the address of `index` as the UDP underlay's arrays hold it
-   * (native-io writeAddress): IPv4 as one number at out[at], IPv6 as four
-   * big-endian words at out[at * 4 ..]. No allocation.
-   */
-  writeWords(index: number, out: Uint32Array, at: number, stride: 1 | 4): void {
-    const w = index << 2;
-    if (stride === 1) {
-      out[at] = this.words[w + 3]! >>> 0;
-      return;
-    }
-    const o = at * 4;
-    out[o] = this.words[w]! >>> 0;
-    out[o + 1] = this.words[w + 1]! >>> 0;
-    out[o + 2] = this.words[w + 2]! >>> 0;
-    out[o + 3] = this.words[w + 3]! >>> 0;
-  }
-
-  /** True when the index holds an IPv4 address. */
-  isIpv4(index: number): boolean {
-    return this.family[index] === 4;
-  }
-
-  /** IPv4 address of the index as an unsigned 32-bit number (host order). */
-  ipv4(index: number): number {
-    return this.words[(index << 2) + 3]! >>> 0;
-  }
-
-  /** Write the address (4 or 16 bytes) at buf[offset]; returns the byte count, 0 for a free index. */
-  writeAddress(index: number, buf: Uint8Array, offset: number): number {
-    const fam = this.family[index];
-    if (fam === 0) return 0;
-    const w = index << 2;
-    const first = fam === 4 ? 3 : 0;
-    let o = offset;
-    for (let k = first; k < 4; k++) {
-      const v = this.words[w + k]!;
-      buf[o++] = v >>> 24;
-      buf[o++] = (v >>> 16) & 0xff;
-      buf[o++] = (v >>> 8) & 0xff;
-      buf[o++] = v & 0xff;
-    }
-    return o - offset;
-  }
-
   /** Text form ("10.0.0.2", "2001:db8::2"); throws RangeError for a free index. */
   address(index: number): string {
     const cached = this.text[index];
@@ -352,18 +326,4 @@ export class VtepTable {
   has(index: number): boolean {
     return index >= 0 && index < this.capacity && this.family[index] !== 0;
   }
-}
-
-/** murmur3-style mix of four words (the address is not attacker-free: mix well). */
-function hashWords(a: number, b: number, c: number, d: number): number {
-  let h = Math.imul(a ^ 0x2545f491, 0xcc9e2d51);
-  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ b;
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ c, 0xcc9e2d51);
-  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ d;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }

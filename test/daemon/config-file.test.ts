@@ -84,6 +84,8 @@ const broken: Array<[name: string, text: string, lines: string[]]> = [
     toml().replace('type = "userspace"', 'type = "userspace"\nunderlay-sender = "xdp"'),
     [`${F}: dataplane.underlay-sender = "xdp": expected one of "af-xdp", "tx-ring", "socket"`],
   ],
+  ['no forwarding worker', toml().replace('type = "userspace"', 'type = "userspace"\nworkers = 0'), [`${F}: dataplane.workers = 0: expected a number of forwarding threads 1..64`]],
+  ['a fraction of a worker', toml().replace('type = "userspace"', 'type = "userspace"\nworkers = 1.5'), [`${F}: dataplane.workers = 1.5: expected a number of forwarding threads 1..64`]],
   [
     'several problems at once, one line each',
     toml({ global: 'as = 0\nrouter-id = "x"', vni: 'vni = 0\nvxlan-port = 70000' }),
@@ -166,6 +168,7 @@ vtep-address = "10.1.0.1"
 underlay-interface = "eth1"
 aging-time = 120
 underlay-sender = "tx-ring"
+workers = 2
 
 [[dataplane.virtual-network-list]]
 vni = 100
@@ -226,6 +229,7 @@ level = "debug"
       underlayInterface: 'eth1',
       agingSeconds: 120,
       underlaySender: 'tx-ring',
+      workers: 2,
     },
     logLevel: 'debug',
   };

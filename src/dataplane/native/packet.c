@@ -71,7 +71,10 @@ static void vnet_vlan_shift(uint8_t *vnet) {
 /* openPacket(ifname, { rxMode: 'recvmmsg'|'ring', promiscuous, ignoreOutgoing,
  *   batchSize, ringBlockSize, ringBlockCount, ringBlockTimeoutMs, qdiscBypass,
  *   reinsertVlan, rcvbuf, sndbuf, vnetHdr, filter, receive, txRingFrames,
- *   txRingFrameSize, netns }). receive false: a send-only socket. filter is a
+ *   txRingFrameSize, fanoutGroup, netns }). receive false: a send-only socket.
+ *   fanoutGroup (1..65535): join that PACKET_FANOUT_HASH group of the
+ *   interface, so sockets of several threads share its frames by flow hash
+ *   (packet(7) PACKET_FANOUT; a flow stays on one socket). filter is a
  *   classic BPF program (struct sock_filter[], 8 bytes each, host order) the
  *   socket applies before bind, so no other frame reaches it. */
 napi_value vx_open_packet(napi_env env, napi_callback_info info) {
@@ -81,7 +84,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   char ifname[IF_NAMESIZE], mode[16], ns[200];
   uint32_t batch, block_size, block_nr, tov, rcvbuf, sndbuf;
   int promisc, ignore_out, bypass, reinsert, vnet, receive;
-  uint32_t tx_frames, tx_frame_size;
+  uint32_t tx_frames, tx_frame_size, fanout;
   if (argc < 1 || vx_arg_string(env, argv[0], "interface name", ifname, sizeof ifname)) return NULL;
   napi_value o = argc > 1 ? argv[1] : NULL;
   struct sock_fprog filter = {0, NULL};
@@ -117,6 +120,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
       vx_opt_u32(env, o, "sndbuf", 0, &sndbuf) ||
       vx_opt_u32(env, o, "txRingFrames", 0, &tx_frames) ||
       vx_opt_u32(env, o, "txRingFrameSize", 1u << 17, &tx_frame_size) ||
+      vx_opt_u32(env, o, "fanoutGroup", 0, &fanout) ||
       vx_opt_string(env, o, "netns", ns, sizeof ns))
     return NULL;
   /* The ring is the default: bench/afpacket-rx.ts measured it faster and
@@ -129,6 +133,7 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
     ring = 1;
   else
     return vx_throw_type(env, "rxMode must be 'recvmmsg' or 'ring'");
+  if (fanout > 0xffff) return vx_throw_range(env, "fanoutGroup must be 1..65535 (0: none)");
   long page = sysconf(_SC_PAGESIZE);
   if (tx_frames && (tx_frame_size < (uint32_t)page || tx_frame_size % (uint32_t)page != 0))
     return vx_throw_range(env, "txRingFrameSize must be a multiple of the page size");
@@ -249,6 +254,14 @@ napi_value vx_open_packet(napi_env env, napi_callback_info info) {
   sll.sll_ifindex = h->ifindex;
   if (bind(h->fd, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail_errno;
 
+  if (fanout && receive) {
+    /* After bind: the group is the interface's. Hash of the flow (the
+     * kernel's rxhash), fragments reassembled first so they follow their
+     * flow (PACKET_FANOUT_FLAG_DEFRAG). */
+    op = "AF_PACKET PACKET_FANOUT";
+    int arg = (int)(fanout | ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+    if (setsockopt(h->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) goto fail_errno;
+  }
   if (promisc && receive) {
     /* Membership is per socket and dropped by the kernel when it closes. */
     op = "AF_PACKET PACKET_MR_PROMISC";

@@ -27,18 +27,21 @@
 #define TUN_F_USO6 0x40
 #endif
 
-/* openTap(name, { up, mtu, vnetHdr, netns }) */
+/* openTap(name, { up, mtu, vnetHdr, multiQueue, netns }). multiQueue: one
+ * queue of a multi-queue TAP (IFF_MULTI_QUEUE, kernel
+ * Documentation/networking/tuntap.rst "Multiqueue tuntap interface"): every
+ * open attaches another queue, the kernel spreads frames over them by flow. */
 napi_value vx_open_tap(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2] = {NULL, NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char ifname[IF_NAMESIZE], ns[200];
-  int up, vnet;
+  int up, vnet, mq;
   uint32_t mtu;
   if (argc < 1 || vx_arg_string(env, argv[0], "TAP name", ifname, sizeof ifname)) return NULL;
   napi_value o = argc > 1 ? argv[1] : NULL;
   if (vx_opt_bool(env, o, "up", 0, &up) || vx_opt_u32(env, o, "mtu", 0, &mtu) ||
-      vx_opt_bool(env, o, "vnetHdr", 0, &vnet) ||
+      vx_opt_bool(env, o, "vnetHdr", 0, &vnet) || vx_opt_bool(env, o, "multiQueue", 0, &mq) ||
       vx_opt_string(env, o, "netns", ns, sizeof ns))
     return NULL;
 
@@ -58,7 +61,7 @@ napi_value vx_open_tap(napi_env env, napi_callback_info info) {
   op = "TAP TUNSETIFF";
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) | (mq ? IFF_MULTI_QUEUE : 0);
   memcpy(ifr.ifr_name, ifname, strlen(ifname));
   /* Creates the device, or attaches when a TAP of that name exists (made by
    * `ip tuntap add ... mode tap`, say); a non-TAP device of that name fails. */

@@ -99,14 +99,17 @@ static int setopt_int(int fd, int level, int opt, int v) {
 }
 
 /* openUdp({ address, port, bindAddress, multicastInterface, bindDevice, ttl,
- *   multicastTtl, tos, batchSize, rcvbuf, sndbuf, receive, netns }) */
+ *   multicastTtl, tos, batchSize, rcvbuf, sndbuf, receive, reusePort, netns }).
+ *   reusePort: SO_REUSEPORT, so sockets of several threads bind the same
+ *   address and port and the kernel spreads datagrams over them by flow
+ *   (socket(7)). */
 napi_value vx_open_udp(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value o = NULL;
   napi_get_cb_info(env, info, &argc, &o, NULL, NULL);
   char address[48], bind_text[48], mcif[IF_NAMESIZE], bind_dev[IF_NAMESIZE], ns[200];
   uint32_t port, ttl, mc_ttl, tos, batch, rcvbuf, sndbuf;
-  int receive;
+  int receive, reuse;
   napi_valuetype t = napi_undefined;
   if (argc >= 1) napi_typeof(env, o, &t);
   if (t != napi_object) return vx_throw_type(env, "openUdp needs an options object");
@@ -119,7 +122,7 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
       vx_opt_u32(env, o, "tos", 0, &tos) ||
       vx_opt_u32(env, o, "batchSize", VX_BATCH_DEFAULT, &batch) ||
       vx_opt_u32(env, o, "rcvbuf", 0, &rcvbuf) || vx_opt_u32(env, o, "sndbuf", 0, &sndbuf) ||
-      vx_opt_bool(env, o, "receive", 1, &receive))
+      vx_opt_bool(env, o, "receive", 1, &receive) || vx_opt_bool(env, o, "reusePort", 0, &reuse))
     return NULL;
   if (port > 65535 || ttl == 0 || ttl > 255 || mc_ttl == 0 || mc_ttl > 255 || tos > 255)
     return vx_throw_range(env, "port must be 0..65535, ttl and multicastTtl 1..255, tos 0..255");
@@ -196,6 +199,8 @@ napi_value vx_open_udp(napi_env env, napi_callback_info info) {
     op = "UDP SO_RCVBUF";
     goto fail;
   }
+  op = "UDP SO_REUSEPORT";
+  if (reuse && (err = setopt_int(h->fd, SOL_SOCKET, SO_REUSEPORT, 1))) goto fail;
   op = "UDP bind";
   struct sockaddr_storage ss;
   socklen_t sl = make_sockaddr(&ss, family, bind_addr, (uint16_t)port, 0);

@@ -376,13 +376,21 @@ int vx_alloc_batch(vx_handle *h, uint32_t batch, int with_ctrl, int with_addrs) 
   return 0;
 }
 
-static void free_poll(uv_handle_t *p) { free(p); }
+
+static void env_teardown(void *arg);
 
 static void stop_polling(napi_env env, vx_handle *h) {
+  if (h->hooked) {
+    napi_remove_env_cleanup_hook(env, env_teardown, h);
+    h->hooked = 0;
+  }
   if (h->poll) {
     /* uv_close stops the watcher and removes the fd from epoll before we
      * close the fd; the uv_poll_t itself is freed in its close callback. */
-    uv_close((uv_handle_t *)h->poll, free_poll);
+    /* The close callback is libc's free itself, not a function of ours: when
+     * a worker thread ends, Node unloads this addon before its loop runs
+     * the close callbacks (a callback here would jump into unmapped code). */
+    uv_close((uv_handle_t *)h->poll, (uv_close_cb)(void (*)(void))free);
     h->poll = NULL;
   }
   if (h->cb_ref) {
@@ -397,6 +405,16 @@ static void stop_polling(napi_env env, vx_handle *h) {
     napi_delete_reference(env, h->self_ref);
     h->self_ref = NULL;
   }
+}
+
+/* The environment is going away with a handle still polling (a worker
+ * thread ending, docs/workers.md): stop polling while its loop still runs.
+ * Left to the handle's finalizer, which runs later in the teardown, the
+ * watcher would outlive its loop and crash the process. */
+static void env_teardown(void *arg) {
+  vx_handle *h = arg;
+  h->hooked = 0;
+  stop_polling(h->env, h);
 }
 
 static void close_fds(vx_handle *h) {
@@ -553,6 +571,7 @@ static napi_value m_start_polling(napi_env env, napi_callback_info info) {
     }
     h->poll->data = h;
   }
+  if (!h->hooked && napi_add_env_cleanup_hook(env, env_teardown, h) == napi_ok) h->hooked = 1;
   int r = uv_poll_start(h->poll, UV_READABLE, on_poll);
   if (r < 0) return vx_throw_errno(env, "poll", h->name, -r);
   return NULL;

@@ -105,6 +105,8 @@ typedef struct vx_handle {
   /* Polling. */
   napi_env env;
   uv_poll_t *poll;
+  /* An env cleanup hook is registered while polling (vxio.c env_teardown). */
+  int hooked;
   napi_ref cb_ref;
   napi_ref self_ref; /* strong while polling, so GC never closes a polled fd */
   napi_async_context actx;
