@@ -16,6 +16,7 @@ import type { MacIpAdvertisementRoute } from '../wire/evpn-nlri.js';
 import { formatIp } from '../wire/ip-address.js';
 import { formatMac } from '../wire/mac-address.js';
 import * as rdCodec from '../wire/route-distinguisher.js';
+import type { RouteDistinguisher } from '../wire/route-distinguisher.js';
 import type { PathAttribute } from '../wire/path-attribute.js';
 import { Interner } from './interner.js';
 import type { Family, PeerRef, Route, RouteNlri } from './route.js';
@@ -25,6 +26,14 @@ const RD_AT = 1;
 const ETAG_AT = RD_AT + rdCodec.RD_LENGTH;
 const MAC_AT = ETAG_AT + 4;
 const IP_LENGTH_AT = MAC_AT + 6;
+
+/** Room for the longest Type 2 key (an IPv6 address). */
+const KEY_SCRATCH = Buffer.alloc(IP_LENGTH_AT + 1 + 16);
+
+function decodeRd(k: Buffer): RouteDistinguisher {
+  const rd = rdCodec.decode(k, RD_AT);
+  return rd.type === 'unknown' ? { ...rd, raw: Buffer.from(rd.raw) } : rd;
+}
 
 /** A received Type 2 route, compact. Implements Route; `nlri` is decoded on each read. */
 export class PackedMacIpRoute implements Route {
@@ -46,10 +55,13 @@ export class PackedMacIpRoute implements Route {
   }
 
   get nlri(): RouteNlri {
-    const k = Buffer.from(this.key, 'latin1');
+    // Decoded from a scratch copy of the key: nothing allocated but the
+    // values returned (an RD of unknown type keeps a copy of its bytes).
+    const k = KEY_SCRATCH;
+    k.write(this.key, 0, 'latin1');
     const route: MacIpAdvertisementRoute = {
       type: 2,
-      rd: rdCodec.decode(k, RD_AT),
+      rd: decodeRd(k),
       esi: this.esi,
       etag: k.readUInt32BE(ETAG_AT),
       mac: formatMac(k, MAC_AT),
@@ -78,7 +90,10 @@ export function storedRoute(route: Route, attributes: PathAttribute[]): Route {
   if (route.nlri.family === 'l2vpn-evpn' && route.peer !== null && !(route instanceof PackedMacIpRoute)) {
     const r = route.nlri.nlri.route;
     if (r.type === 2) {
-      const packed = new PackedMacIpRoute(route.key, route.nextHop, attributes, route.peer, route.stale, route.since, r.esi, internLabels(r.labels));
+      // Whole milliseconds: a fractional performance.now() would be a boxed
+      // number per route (16 bytes); "Age" is shown in seconds.
+      const since = Math.floor(route.since);
+      const packed = new PackedMacIpRoute(route.key, route.nextHop, attributes, route.peer, route.stale, since, r.esi, internLabels(r.labels));
       if (route.pathId !== undefined) packed.pathId = route.pathId;
       return packed;
     }
