@@ -27,12 +27,30 @@ const ETAG_AT = RD_AT + rdCodec.RD_LENGTH;
 const MAC_AT = ETAG_AT + 4;
 const IP_LENGTH_AT = MAC_AT + 6;
 
-/** Room for the longest Type 2 key (an IPv6 address). */
-const KEY_SCRATCH = Buffer.alloc(IP_LENGTH_AT + 1 + 16);
+/** The bytes of a key field, read out of the key's characters (latin1: one byte each). */
+const SCRATCH = new Uint8Array(16);
 
-function decodeRd(k: Buffer): RouteDistinguisher {
-  const rd = rdCodec.decode(k, RD_AT);
-  return rd.type === 'unknown' ? { ...rd, raw: Buffer.from(rd.raw) } : rd;
+function bytesOf(key: string, at: number, length: number): Uint8Array {
+  for (let i = 0; i < length; i++) SCRATCH[i] = key.charCodeAt(at + i);
+  return SCRATCH.subarray(0, length);
+}
+
+/**
+ * The RD of a key. The routes of one VTEP and VNI share their RD, and reads
+ * come in runs of them: the last RD decoded is returned again when the key
+ * holds the same 8 bytes (RDs, like every decoded value in a route, are
+ * shared and never mutated; update-reader.ts shares them the same way).
+ */
+let lastRdBytes = '';
+let lastRd: RouteDistinguisher | null = null;
+
+function rdOf(key: string): RouteDistinguisher {
+  if (lastRd !== null && key.startsWith(lastRdBytes, RD_AT)) return lastRd;
+  const bytes = Buffer.from(bytesOf(key, RD_AT, rdCodec.RD_LENGTH));
+  const rd = rdCodec.decode(bytes, 0);
+  lastRdBytes = key.slice(RD_AT, RD_AT + rdCodec.RD_LENGTH);
+  lastRd = rd;
+  return rd;
 }
 
 /** A received Type 2 route, compact. Implements Route; `nlri` is decoded on each read. */
@@ -55,20 +73,19 @@ export class PackedMacIpRoute implements Route {
   }
 
   get nlri(): RouteNlri {
-    // Decoded from a scratch copy of the key: nothing allocated but the
-    // values returned (an RD of unknown type keeps a copy of its bytes).
-    const k = KEY_SCRATCH;
-    k.write(this.key, 0, 'latin1');
+    // Read straight from the key's characters: nothing is allocated but the
+    // values returned.
+    const key = this.key;
     const route: MacIpAdvertisementRoute = {
       type: 2,
-      rd: decodeRd(k),
+      rd: rdOf(key),
       esi: this.esi,
-      etag: k.readUInt32BE(ETAG_AT),
-      mac: formatMac(k, MAC_AT),
+      etag: ((key.charCodeAt(ETAG_AT) << 24) | (key.charCodeAt(ETAG_AT + 1) << 16) | (key.charCodeAt(ETAG_AT + 2) << 8) | key.charCodeAt(ETAG_AT + 3)) >>> 0,
+      mac: formatMac(bytesOf(key, MAC_AT, 6)),
       labels: this.labels,
     };
-    const ipLength = k[IP_LENGTH_AT]!;
-    if (ipLength > 0) route.ip = formatIp(k.subarray(IP_LENGTH_AT + 1, IP_LENGTH_AT + 1 + ipLength));
+    const ipLength = key.charCodeAt(IP_LENGTH_AT);
+    if (ipLength > 0) route.ip = formatIp(bytesOf(key, IP_LENGTH_AT + 1, ipLength));
     return { family: 'l2vpn-evpn', nlri: this.pathId === undefined ? { route } : { pathId: this.pathId, route } };
   }
 }
