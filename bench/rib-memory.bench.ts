@@ -7,6 +7,7 @@
 //
 //   node --expose-gc dist/bench/rib-memory.bench.js [--routes N]
 
+import { pathToFileURL } from 'node:url';
 import { AS4_CONTEXT } from '../src/wire/bgp-context.js';
 import { AdjRibOut } from '../src/control/adj-rib-out.js';
 import { AdjRibIn } from '../src/control/adj-rib-in.js';
@@ -106,23 +107,24 @@ export function measureRibMemory(n: number, gc: () => void): RibMemoryRow[] {
   return rows;
 }
 
-async function main(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  const i = process.argv.indexOf('--routes');
-  const n = i >= 0 ? Number(process.argv[i + 1]) : 100_000;
-  const rows = measureRibMemory(n, gc);
-  console.log(`${n.toLocaleString('en')} Type 2 routes, bytes per route ('decoded': the reader's output alone, for comparison;`);
-  console.log(`then cumulative: the difference to the row above is what that stage keeps)`);
+/** The breakdown as printed lines. */
+export function printRibMemory(n: number, rows: readonly RibMemoryRow[], print: (line: string) => void = console.log): void {
+  print(`${n.toLocaleString('en')} Type 2 routes, bytes per route ('decoded': the reader's output alone, for comparison;`);
+  print(`then cumulative: the difference to the row above is what that stage keeps)`);
   let prev = 0;
   for (const r of rows) {
     const total = r.heapPerRoute + r.arrayBuffersPerRoute;
     const step = r.stage === 'decoded' ? '' : `  (+${(total - prev).toFixed(0)})`;
-    console.log(`${r.stage.padEnd(14)} heap ${r.heapPerRoute.toFixed(0).padStart(5)}  arraybuffers ${r.arrayBuffersPerRoute.toFixed(0).padStart(4)}  total ${total.toFixed(0).padStart(5)}${step}`);
+    print(`${r.stage.padEnd(14)} heap ${r.heapPerRoute.toFixed(0).padStart(5)}  arraybuffers ${r.arrayBuffersPerRoute.toFixed(0).padStart(4)}  total ${total.toFixed(0).padStart(5)}${step}`);
     if (r.stage !== 'decoded') prev = total;
   }
-  const m = process.memoryUsage();
-  console.log(`process rss ${(m.rss / 1e6).toFixed(0)} MB`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\/dist\//, 'dist/'))) void main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  const i = process.argv.indexOf('--routes');
+  const n = i >= 0 ? Number(process.argv[i + 1]) : 100_000;
+  printRibMemory(n, measureRibMemory(n, gc));
+  console.log(`process rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+}

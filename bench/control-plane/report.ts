@@ -75,7 +75,7 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
   }
   const n = result.routes;
   const runs = result.runs.length;
-  print(`${n.toLocaleString('en-US')} Type 2 routes (VNI ${result.vni}) from the project's injector; seconds from its first UPDATE${runs > 1 ? `, medians of ${runs} runs` : ''}`);
+  if (runs > 0) print(`${n.toLocaleString('en-US')} Type 2 routes (VNI ${result.vni}) from the project's injector; seconds from its first UPDATE${runs > 1 ? `, medians of ${runs} runs` : ''}`);
   if (result.frrSkipped !== undefined) print(`(FRR scenario skipped: ${result.frrSkipped})`);
   const inj = defined(result.runs.flatMap((r) => r.scenarios.map((s) => s.injection)));
   if (inj.length > 0) {
