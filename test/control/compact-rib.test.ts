@@ -4,6 +4,8 @@
 // from the route as decoded: the NLRI, the key, the `routes` view; and the
 // Adj-RIB-In / Loc-RIB fed packed routes must answer like a plain Map model.
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AS4_CONTEXT } from '../../src/wire/bgp-context.js';
@@ -100,6 +102,23 @@ test('attribute sets: equal sets are one frozen array, different ones are not', 
   assert.notEqual(a, c);
   assert.ok(Object.isFrozen(a));
   assert.ok(attributeSetCount() >= 2);
+});
+
+test('attribute sets: a set no route holds any more is let go', async () => {
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+  const before = attributeSetCount();
+  // 50 sets nobody keeps (distinct LOCAL_PREFs no other test uses).
+  for (let i = 0; i < 50; i++) internAttributes(attributes(10_000 + i));
+  assert.equal(attributeSetCount(), before + 50);
+  const kept = internAttributes(attributes(100));
+  // Finalizers run after a collection, on a later turn: a bounded wait.
+  for (let round = 0; round < 20 && attributeSetCount() > before; round++) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(attributeSetCount() <= before, `${attributeSetCount()} sets held, ${before} before`);
+  assert.equal(internAttributes(attributes(100)), kept, 'a set still held stays the one shared');
 });
 
 test('attribute sets: routes of different UPDATEs with the same attributes share one array', () => {
