@@ -4,6 +4,9 @@
 // this machine kind: docs/benchmarking.md "Control plane".
 //
 //   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--cpu-prof DIR] [--json]
+//     [--scenarios direct|rr|direct,rr] [--million N [--million-timeout S]]
+//   (--million 1000000: issue 10's row, one more run at a million routes,
+//   FRR bounded by the timeout, default 120 s)
 //   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs
 //   root, ip, bridge and FRR 8 in /usr/lib/frr, else it says why it skips;
 //   VXSWITCH_BENCH_CPU_PROF=DIR does what --cpu-prof does.) About 15 s per
@@ -47,7 +50,7 @@ import { exec } from '../test/helpers/netns.js';
 import { FRR_BIN } from '../test/helpers/frr.js';
 import { summarizeProfiles, type ProfileInput } from './control-plane/cpu-profile.js';
 import { printControlPlane } from './control-plane/report.js';
-import type { ControlPlaneResult } from './control-plane/result.js';
+import type { ControlPlaneResult, ControlPlaneRun } from './control-plane/result.js';
 import { scenarioDirect, scenarioViaRr, VNI, type LabContext } from './control-plane/scenarios.js';
 import { VXSWITCH_BIN } from './control-plane/vxswitch-daemon.js';
 
@@ -65,6 +68,16 @@ export interface ControlPlaneOptions {
   cpuProfDir?: string;
   /** Scenarios that run the forwarding probe (10,000 frames/s through vxswitch while loading; default: via RR). */
   probe?: ReadonlyArray<'direct' | 'via RR'>;
+  /** Which scenarios (default both; 'via RR' is left out anyway when FRR is missing). */
+  scenarios?: ReadonlyArray<'direct' | 'via RR'>;
+  /**
+   * Issue 10's scale row: after the runs, one more run of the scenarios at
+   * this many routes (1,000,000), FRR bounded by millionTimeoutS; printed as
+   * rows of the same table. Default: none.
+   */
+  millionRoutes?: number;
+  /** Bound on waiting in the million run, seconds (default 120: FRR's VTEP does not get there; the rows say so). */
+  millionTimeoutS?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -106,18 +119,27 @@ export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    for (let i = 0; i < (opts.runs ?? 3); i++) {
-      const scenarios = [await scenarioDirect(ctx)];
-      if (result.frrSkipped === undefined) scenarios.push(await scenarioViaRr(ctx));
-      result.runs.push({ scenarios });
-      for (const s of scenarios) ctx.log(`run ${i + 1} ${s.scenario}: ${s.wallS.toFixed(1)} s${s.error ? `, error: ${s.error.split('\n')[0]}` : ''}`);
+    const wanted = opts.scenarios ?? ['direct', 'via RR'];
+    const runOnce = async (c: LabContext, label: string): Promise<ControlPlaneRun> => {
+      const scenarios = [];
+      if (wanted.includes('direct')) scenarios.push(await scenarioDirect(c));
+      if (wanted.includes('via RR') && result.frrSkipped === undefined) scenarios.push(await scenarioViaRr(c));
+      for (const s of scenarios) ctx.log(`${label} ${s.scenario}: ${s.wallS.toFixed(1)} s${s.error ? `, error: ${s.error.split('\n')[0]}` : ''}`);
+      return { scenarios };
+    };
+    for (let i = 0; i < (opts.runs ?? 3); i++) result.runs.push(await runOnce(ctx, `run ${i + 1}`));
+    if (opts.millionRoutes !== undefined) {
+      const timeoutS = opts.millionTimeoutS ?? 120;
+      // The probe is the 100k figure's; the million rows measure load time and memory only.
+      const big: LabContext = { ...ctx, routes: opts.millionRoutes, timeoutS, probe: [] };
+      result.million = { routes: opts.millionRoutes, timeoutS, runs: [await runOnce(big, `${opts.millionRoutes.toLocaleString('en-US')} routes`)] };
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
   if (cpuProfDir !== undefined) {
-    const inputs = result.runs.flatMap((r) =>
+    const inputs = [...result.runs, ...(result.million?.runs ?? [])].flatMap((r) =>
       r.scenarios.flatMap((s) => s.profiles.map((file): ProfileInput => (s.loadWindowUs !== undefined ? { file, window: s.loadWindowUs } : { file }))),
     );
     if (inputs.length > 0) result.profile = await summarizeProfiles(inputs);
@@ -139,6 +161,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (arg('--timeout') !== undefined) opts.timeoutS = Number(arg('--timeout'));
   const probe = arg('--probe');
   if (probe !== undefined) opts.probe = probe === 'none' ? [] : probe === 'both' ? ['direct', 'via RR'] : probe === 'direct' ? ['direct'] : ['via RR'];
+  if (arg('--scenarios') !== undefined) opts.scenarios = arg('--scenarios')!.split(',').map((x) => (x === 'rr' ? 'via RR' : 'direct'));
+  if (arg('--million') !== undefined) opts.millionRoutes = Number(arg('--million'));
+  if (arg('--million-timeout') !== undefined) opts.millionTimeoutS = Number(arg('--million-timeout'));
   if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
   const result = await benchControlPlane(opts);
   if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));

@@ -8,6 +8,7 @@ import { benchFdb } from './fdb.bench.js';
 import { benchForwarder } from './forwarder.bench.js';
 import { benchEndToEnd } from './e2e/index.js';
 import { benchControlPlane, printControlPlane } from './control-plane.bench.js';
+import { measureRibMemory, printRibMemory } from './rib-memory.bench.js';
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -48,9 +49,14 @@ async function main(): Promise<void> {
     ]),
   );
 
+  console.log('\n## Memory per route: where a Type 2 route\'s bytes go, stage by stage (docs/memory.md)');
+  if (typeof global.gc === 'function') printRibMemory(100_000, measureRibMemory(100_000, global.gc));
+  else console.log('(needs node --expose-gc; npm run bench gives it)');
+
   console.log('\n## Control plane: 100,000 EVPN Type 2 routes into vxswitch and into FRR, same injection, same run');
   console.log('(root only; `node --expose-gc dist/bench/control-plane.bench.js` for medians of 3)');
-  printControlPlane(await benchControlPlane({ runs: 1 }));
+  // Issue 10's scale row: 1,000,000 routes too (a few minutes more; FRR bounded at 120 s).
+  printControlPlane(await benchControlPlane({ runs: 1, millionRoutes: 1_000_000 }));
 
   console.log('\n## End to end: vxswitch next to the kernel vxlan driver and OVS userspace, same veth topology, same run');
   console.log('(root only; about 6 minutes; `node dist/bench/e2e/index.js --runs 3` for medians of 3)');

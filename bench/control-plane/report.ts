@@ -96,7 +96,7 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
   }
   const n = result.routes;
   const runs = result.runs.length;
-  print(`${n.toLocaleString('en-US')} Type 2 routes (VNI ${result.vni}) from the project's injector; seconds from its first UPDATE${runs > 1 ? `, medians of ${runs} runs` : ''}`);
+  if (runs > 0) print(`${n.toLocaleString('en-US')} Type 2 routes (VNI ${result.vni}) from the project's injector; seconds from its first UPDATE${runs > 1 ? `, medians of ${runs} runs` : ''}`);
   if (result.frrSkipped !== undefined) print(`(FRR scenario skipped: ${result.frrSkipped})`);
   const inj = defined(result.runs.flatMap((r) => r.scenarios.map((s) => s.injection)));
   if (inj.length > 0) {
@@ -107,13 +107,15 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
     );
   }
   const rows = summarize(result);
+  const million = result.million === undefined ? [] : summarize({ ...result, routes: result.million.routes, runs: result.million.runs });
   const header = ['receiver', 'N', 'first in RIB', 'all in RIB', 'all in FDB', 'RSS before → after (peak), KiB', 'KB/route', 'longest forwarding gap while loading'];
-  const lines = rows.map((r) => {
+  const line = (n: number) => (r: RowSummary): string[] => {
     const done = (ok: number, v: number | undefined): string => (v === undefined ? 'not done' : `${fmtS(v)}${ok < r.runs ? ` (${ok}/${r.runs} runs)` : ''}`);
     const mem = r.memory.map((m) => `${r.memory.length > 1 ? `${m.name} ` : ''}${fmtK(m.before)} → ${fmtK(m.after)} (${fmtK(m.peak)})`).join('; ');
     const gap = r.probes.length === 0 ? '—' : `${median(r.probes.map((p) => p.maxGapMs))!.toFixed(1)} ms`;
     return [r.name, fmtK(n), fmtS(r.firstRib), done(r.ribDone, r.rib), r.name.startsWith('FRR RR') ? '—' : done(r.fdbDone, r.fdb), mem, r.kbPerRoute.toFixed(2), gap];
-  });
+  };
+  const lines = [...rows.map(line(n)), ...million.map(line(result.million?.routes ?? 0))];
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
   const fmtRow = (cells: string[]): string => cells.map((x, c) => (c === 0 || c === 5 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
   print(fmtRow(header));
@@ -129,6 +131,11 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
           (name === 'vxswitch direct' ? ' (direct skips the RR: not the same path)' : ''),
       );
     }
+  }
+  if (result.million !== undefined) {
+    print(`${fmtK(result.million.routes)}-route rows: one run, waits bounded at ${result.million.timeoutS} s ("not done": not all in by then)`);
+    for (const r of million) for (const note of r.notes) print(`${r.name} (${fmtK(result.million.routes)}): ${note}`);
+    for (const r of million) if (r.latency !== undefined) print(`${r.name} (${fmtK(result.million.routes)}): slowest API answer while loading ${fmtK(r.latency)} ms`);
   }
   if (runs > 1) print(`per run, all in RIB/FDB (s): ${rows.map((r) => `${r.name} ${r.perRun.join(' ')}`).join('; ')}`);
   for (const r of rows) {

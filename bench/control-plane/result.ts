@@ -78,5 +78,7 @@ export interface ControlPlaneResult {
   runs: ControlPlaneRun[];
   /** With cpuProfDir: the heaviest functions by self time over all profiles, inside the load windows. */
   profile?: ProfileRow[];
+  /** With millionRoutes (issue 10): one more run at that size, printed as rows of the same table. */
+  million?: { routes: number; timeoutS: number; runs: ControlPlaneRun[] };
 }
 

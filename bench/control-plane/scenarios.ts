@@ -52,6 +52,11 @@ function seconds(t: number | undefined, t0: number): number | undefined {
   return t === undefined ? undefined : (t - t0) / 1000;
 }
 
+/** How long the daemon gets to exit (and write its profile) before SIGKILL: 10 s, more for a bigger table. */
+function stopGraceMs(routes: number): number {
+  return Math.max(10_000, routes / 20);
+}
+
 function maxEntriesFor(routes: number): number {
   let m = 65536;
   while (m < routes + 1024) m *= 2;
@@ -140,7 +145,7 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
   } finally {
     await forwarding?.stop().catch(() => undefined);
     injector?.close();
-    await vx?.stop().catch(() => undefined);
+    await vx?.stop(stopGraceMs(ctx.routes)).catch(() => undefined);
     await topo.destroy().catch((e: unknown) => ctx.log(`cleanup: ${(e as Error).message}`));
   }
   result.profiles = newProfiles(await listProfiles(ctx.cpuProfDir), profilesBefore);
@@ -314,7 +319,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     monitor?.stop();
     await forwarding?.stop().catch(() => undefined);
     injector?.close();
-    await vx?.stop().catch(() => undefined);
+    await vx?.stop(stopGraceMs(ctx.routes)).catch(() => undefined);
     await topo.destroy().catch((e: unknown) => ctx.log(`cleanup: ${(e as Error).message}`));
   }
   result.profiles = newProfiles(await listProfiles(ctx.cpuProfDir), profilesBefore);

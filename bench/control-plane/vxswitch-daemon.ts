@@ -176,14 +176,18 @@ export class Vxswitch {
     return (await this.api.call<{ fdb: { entries: number } }>('counters')).fdb.entries;
   }
 
-  /** SIGTERM (the daemon sends Cease and exits; --cpu-prof writes its profile then), SIGKILL after 10 s. */
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM (the daemon sends Cease and exits; --cpu-prof writes its profile
+   * then), SIGKILL after graceMs (10 s; a million routes take longer to let
+   * go and to write a profile of).
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     this.api.close();
     const c = this.child;
     if (c.exitCode !== null || c.signalCode !== null) return;
     const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     c.kill('SIGTERM');
-    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
     await closed;
     clearTimeout(timer);
   }

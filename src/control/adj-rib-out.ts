@@ -31,6 +31,7 @@ import { ExportPolicy } from './export-policy.js';
 import type { LocalSpeaker } from './export-policy.js';
 import type { LocRibChange } from './loc-rib.js';
 import type { Family, PeerRef, Route, RouteNlri } from './route.js';
+import { sameNlri } from './packed-route.js';
 import { announcementRoom, endOfRib, nlriLength, packAnnouncements, packWithdrawals, routeRefresh } from './update-builder.js';
 
 export interface AdjRibOutOptions {
@@ -170,7 +171,7 @@ export class AdjRibOut {
         }
         // Unchanged (export returns a new object, but the same NLRI and the
         // same cached attributes array): nothing to send.
-        if (before !== undefined && before.nlri === route.nlri && before.attributes === route.attributes && before.nextHop === route.nextHop) continue;
+        if (before !== undefined && sameNlri(before, route) && before.attributes === route.attributes && before.nextHop === route.nextHop) continue;
         const g = this.group(groups, route);
         if (g.room < NLRI_MAX && nlriLength(route.nlri, this.ctx) > g.room) {
           // RFC 8654 §5: cannot be sent to this peer; take back what it had.

@@ -401,6 +401,9 @@ export class EvpnManager {
     const claim: RemoteClaim = { key: route.key, vtep, seq, sticky };
     const i = m.remote.findIndex((c) => c.key === route.key);
     if (i >= 0) m.remote[i] = claim;
+    // A first claim makes an array of exactly one: push() onto [] would
+    // reserve room for 17 (about 150 bytes per MAC, docs/memory.md).
+    else if (m.remote.length === 0) m.remote = [claim];
     else m.remote.push(claim);
     if (r.ip !== undefined && s.inst.arpSuppression) this.upsertNeighbor(s, r.ip, route.key, { mac, vtep, seq, sticky });
     this.reconcile(s, m);

@@ -41,6 +41,7 @@ import { isTransitive } from '../wire/extended-community.js';
 import { asPathOf, prependAs, toTwoOctet, withoutConfederation } from './as-path-rules.js';
 import { localPrefOf } from './best-path.js';
 import type { PeerRef, Route } from './route.js';
+import { withAttributes } from './packed-route.js';
 
 /** This speaker, as the export rules need it. */
 export interface LocalSpeaker {
@@ -91,7 +92,7 @@ export class ExportPolicy {
       if (self !== undefined) nextHop = self;
     }
     if (attributes === route.attributes && nextHop === route.nextHop) return route;
-    return { ...route, attributes, nextHop };
+    return withAttributes(route, attributes, nextHop);
   }
 
   private attributes(route: Route, reflect: boolean): PathAttribute[] {

@@ -8,6 +8,9 @@ import type { AdjRibIn } from './adj-rib-in.js';
 import type { ImportPolicyConfig, ImportRejection } from './import-policy.js';
 import { importRejection } from './import-policy.js';
 import type { LocRib, LocRibChange } from './loc-rib.js';
+import type { PathAttribute } from '../wire/path-attribute.js';
+import { internAttributes } from './attribute-set.js';
+import { storedRoute } from './packed-route.js';
 import type { Family, Route } from './route.js';
 import type { ReadUpdateResult } from './update-reader.js';
 
@@ -15,6 +18,8 @@ export interface InboundResult {
   changes: LocRibChange[];
   /** Routes refused by the import policy, with the reason (for logs and counters). */
   rejected: Array<{ route: Route; reason: ImportRejection }>;
+  /** The announced routes in the form the RIBs keep them (same order as read.announced). */
+  stored: Route[];
 }
 
 export function applyUpdate(
@@ -23,7 +28,7 @@ export function applyUpdate(
   locRib: LocRib,
   policy: ImportPolicyConfig,
 ): InboundResult {
-  const result: InboundResult = { changes: [], rejected: [] };
+  const result: InboundResult = { changes: [], rejected: [], stored: [] };
   const peer = adjRibIn.peer;
   for (const w of read.withdrawn) {
     // A withdrawal of a key never received is ignored (FRR's reflector
@@ -32,10 +37,20 @@ export function applyUpdate(
     const c = locRib.withdraw(w.family, w.key, peer, w.pathId);
     if (c !== null) result.changes.push(c);
   }
-  for (const route of read.announced) {
+  // What the RIBs keep (docs/memory.md): attribute sets interned (one
+  // lookup per UPDATE: its routes share one array), Type 2 routes packed.
+  let attributesIn: PathAttribute[] | null = null;
+  let attributesOut: PathAttribute[] = [];
+  for (const announced of read.announced) {
+    if (announced.attributes !== attributesIn) {
+      attributesIn = announced.attributes;
+      attributesOut = internAttributes(announced.attributes);
+    }
+    const route = storedRoute(announced, attributesOut);
     const reason = importRejection(route, policy);
     adjRibIn.set(route, reason);
     const c = reason === null ? locRib.update(route) : locRib.withdraw(route.family, route.key, peer, route.pathId);
+    result.stored.push(route);
     if (reason !== null) result.rejected.push({ route, reason });
     if (c !== null) result.changes.push(c);
   }

@@ -374,17 +374,19 @@ encode.bytes = 0;
 // ---------------------------------------------------------------- RIB key
 
 /** An RD as a key: lossless (formatRd alone maps type 0 "1:2" and type 2 "1:2" together). */
-function rdKey(rd: RouteDistinguisher): string {
-  return rd.type === 'unknown' ? `u${rd.code}:${rd.raw.toString('hex')}` : `${rd.type}:${formatRd(rd)}`;
-}
+/** Room for the longest key: type, RD, ESI or Ethernet Tag, prefix length, two 16-byte addresses. */
+const KEY_SCRATCH = Buffer.alloc(1 + 8 + 10 + 4 + 1 + 1 + 16 + 1 + 16);
 
-function esiKey(esi: Esi): string {
-  return esiCodec.encode(esi).toString('hex');
-}
-
-/** Canonical text of an address, so "2001:DB8::1" and "2001:db8::1" key the same. */
-function ipKey(ip: string): string {
-  return formatIp(parseIp(ip));
+/** Write an address as length + bytes (0 for none); returns the next offset. */
+function writeKeyIp(ip: string | undefined, at: number): number {
+  if (ip === undefined) {
+    KEY_SCRATCH[at] = 0;
+    return at + 1;
+  }
+  const bytes = parseIp(ip);
+  KEY_SCRATCH[at] = bytes.length;
+  bytes.copy(KEY_SCRATCH, at + 1);
+  return at + 1 + bytes.length;
 }
 
 /**
@@ -400,18 +402,39 @@ function ipKey(ip: string): string {
  *   Type 5 (RFC 9136 §3.1): RD, Ethernet Tag, IP prefix length, IP prefix
  */
 export function evpnRouteKey(route: EvpnRoute): string {
+  // Packed, not text: the key fields in their wire form (RD and ESI as
+  // encoded, addresses as length + bytes, which also makes the key
+  // canonical) read out as one latin1 string. That string is flat, about
+  // 40 bytes for a Type 2, where a template literal of the text fields is a
+  // tree of concatenated strings several times that size (docs/memory.md).
+  if (route.type === 'unknown') return `u${route.code}|${route.data.toString('hex')}`;
+  const k = KEY_SCRATCH;
+  k[0] = route.type;
+  rdCodec.encode(route.rd, k, 1);
+  let at = 1 + rdCodec.RD_LENGTH;
   switch (route.type) {
     case 1:
-      return `1|${rdKey(route.rd)}|${esiKey(route.esi)}|${route.etag}`;
+      esiCodec.encode(route.esi, k, at);
+      at = k.writeUInt32BE(route.etag, at + esiCodec.ESI_LENGTH);
+      break;
     case 2:
-      return `2|${rdKey(route.rd)}|${route.etag}|${route.mac.toLowerCase()}|${route.ip === undefined ? '' : ipKey(route.ip)}`;
+      at = k.writeUInt32BE(route.etag, at);
+      writeMac(route.mac, k, at);
+      at = writeKeyIp(route.ip, at + 6);
+      break;
     case 3:
-      return `3|${rdKey(route.rd)}|${route.etag}|${ipKey(route.originatorIp)}`;
+      at = k.writeUInt32BE(route.etag, at);
+      at = writeKeyIp(route.originatorIp, at);
+      break;
     case 4:
-      return `4|${rdKey(route.rd)}|${esiKey(route.esi)}|${ipKey(route.originatorIp)}`;
+      esiCodec.encode(route.esi, k, at);
+      at = writeKeyIp(route.originatorIp, at + esiCodec.ESI_LENGTH);
+      break;
     case 5:
-      return `5|${rdKey(route.rd)}|${route.etag}|${route.prefixLength}|${ipKey(route.prefix)}`;
-    case 'unknown':
-      return `u${route.code}|${route.data.toString('hex')}`;
+      at = k.writeUInt32BE(route.etag, at);
+      k[at] = route.prefixLength;
+      at = writeKeyIp(route.prefix, at + 1);
+      break;
   }
+  return k.toString('latin1', 0, at);
 }
