@@ -12,6 +12,8 @@ export interface ProcessMemory {
   rssAfter: number;
   /** VmHWM at the end: the highest RSS the process ever had. */
   peak: number;
+  /** CPU time (user + system, ms) the process used between the two readings. */
+  cpuMs?: number;
 }
 
 export interface ReceiverResult {
@@ -31,6 +33,12 @@ export interface ReceiverResult {
   kbPerRoute: number;
   /** vxswitch: the slowest API answer during the wait (ms), i.e. the longest event-loop stall seen. */
   maxApiLatencyMs?: number;
+  /** vxswitch: the longest event-loop stall its own timer probe saw during the load (stall-probe.ts), ms. */
+  maxStallMs?: number;
+  /** CPU time the daemon used during that stall, ms (much less than the stall: it waited for a core). */
+  maxStallCpuMs?: number;
+  /** Time its main thread waited on a run queue during that stall, ms (for a core: not our work). */
+  maxStallRunQueueMs?: number;
   notes: string[];
 }
 
