@@ -4,6 +4,7 @@
 // this machine kind: docs/benchmarking.md "Control plane".
 //
 //   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--cpu-prof DIR] [--json]
+//        [--no-churn | --churn-only]   (the churn section, control-plane/churn.ts: MAC moves and a session flap)
 //   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs
 //   root, ip, bridge and FRR 8 in /usr/lib/frr, else it says why it skips;
 //   VXSWITCH_BENCH_CPU_PROF=DIR does what --cpu-prof does.) About 15 s per
@@ -43,6 +44,7 @@ import { pathToFileURL } from 'node:url';
 import { exec } from '../test/helpers/netns.js';
 import { FRR_BIN } from '../test/helpers/frr.js';
 import { summarizeProfiles, type ProfileInput } from './control-plane/cpu-profile.js';
+import { benchChurn } from './control-plane/churn.js';
 import { printControlPlane } from './control-plane/report.js';
 import type { ControlPlaneResult } from './control-plane/result.js';
 import { scenarioDirect, scenarioViaRr, VNI, type LabContext } from './control-plane/scenarios.js';
@@ -62,6 +64,10 @@ export interface ControlPlaneOptions {
   cpuProfDir?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** Run the churn section (control-plane/churn.ts) after the runs (default true). */
+  churn?: boolean;
+  /** Leave out the 100k scenarios (only churn). */
+  churnOnly?: boolean;
 }
 
 /** Why this machine cannot run the bench, or undefined. */
@@ -101,12 +107,13 @@ export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    for (let i = 0; i < (opts.runs ?? 3); i++) {
+    for (let i = 0; i < (opts.churnOnly === true ? 0 : (opts.runs ?? 3)); i++) {
       const scenarios = [await scenarioDirect(ctx)];
       if (result.frrSkipped === undefined) scenarios.push(await scenarioViaRr(ctx));
       result.runs.push({ scenarios });
       for (const s of scenarios) ctx.log(`run ${i + 1} ${s.scenario}: ${s.wallS.toFixed(1)} s${s.error ? `, error: ${s.error.split('\n')[0]}` : ''}`);
     }
+    if (opts.churn !== false) result.churn = await benchChurn({ log: ctx.log });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -133,6 +140,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (arg('--routes') !== undefined) opts.routes = Number(arg('--routes'));
   if (arg('--timeout') !== undefined) opts.timeoutS = Number(arg('--timeout'));
   if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
+  if (args.includes('--no-churn')) opts.churn = false;
+  if (args.includes('--churn-only')) opts.churnOnly = true;
   const result = await benchControlPlane(opts);
   if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
   else printControlPlane(result);

@@ -2,6 +2,7 @@
 // over the runs, the ratios vxswitch / FRR VTEP for the same injection,
 // per-run figures, notes and (with --cpu-prof) where vxswitch's time went.
 
+import { printChurn } from './churn.js';
 import type { ControlPlaneResult, ReceiverResult } from './result.js';
 
 const fmtS = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
@@ -125,6 +126,7 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
   print(`CPU seconds used while loading (user + system, medians; 2 cores shared by every process of the lab): ${cpu.join('; ')}`);
   print('FRR VTEP memory is bgpd + zebra; the kernel FDB it fills is kernel memory, in no RSS. vxswitch RSS includes its preallocated FDB table.');
   for (const [i, r] of result.runs.entries()) for (const s of r.scenarios) if (s.error !== undefined) print(`run ${i + 1} ${s.scenario} failed: ${s.error}`);
+  if (result.churn !== undefined) printChurn(result.churn, print);
   if (result.profile !== undefined) {
     print('vxswitch CPU profile while loading (first UPDATE until all in), self time summed over the profiled daemons:');
     for (const p of result.profile) print(`  ${p.selfMs.toFixed(0).padStart(7)} ms ${(p.selfShare * 100).toFixed(1).padStart(5)} %  ${p.functionName}  ${p.location}`);

@@ -3,6 +3,7 @@
 // memory of each process. benchControlPlane() returns it (JSON-safe);
 // report.ts prints it.
 
+import type { ChurnResult } from './churn.js';
 import type { ProfileRow } from './cpu-profile.js';
 
 export interface ProcessMemory {
@@ -83,5 +84,7 @@ export interface ControlPlaneResult {
   runs: ControlPlaneRun[];
   /** With cpuProfDir: the heaviest functions by self time over all profiles, inside the load windows. */
   profile?: ProfileRow[];
+  /** MAC moves at scale and a session flap (churn.ts). */
+  churn?: ChurnResult;
 }
 

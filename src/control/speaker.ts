@@ -279,6 +279,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     for (const n of this.config.neighbors) this.addNeighbor(n);
   }
 
+  /** Routes received and not yet applied, or leaving with a gone session, over all peers (bounded: INPUT_HIGH_WATER per reading peer). */
+  get inboundBacklog(): number {
+    return this.inbound.totalBacklog;
+  }
+
   /** The address the speaker listens on (after start), for tests with port 0. */
   get listenAddress(): { address: string; port: number } | null {
     const a = this.transport.address;
