@@ -205,6 +205,14 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       (s, backlog) => {
         if (backlog <= INPUT_HIGH_WATER / 2) s.handle.resumeInput();
       },
+      (s, e) => {
+        // As the transport does for a handler that throws on an UPDATE: half of
+        // it applied is worse than a reset, the peer sends it all again.
+        this.log('error', `neighbor ${s.handle.address}: applying its routes threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting the neighbor`, {
+          neighbor: s.handle.address,
+        });
+        s.handle.reset('internal error');
+      },
     );
     this.policy = { localAs: config.asn, routerId: config.routerId, ...(config.clusterId !== undefined ? { clusterId: config.clusterId } : {}) };
     this.ranges = (config.dynamicNeighbors ?? []).map((r) => {
@@ -736,5 +744,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     for (const l of this.evpnLogs.values()) l.close();
     await this.transport.close(message);
+    // The sessions' routes queued for withdrawal go with the process (the dataplane closes after us).
+    this.inbound.clear();
   }
 }

@@ -45,6 +45,14 @@ export class SliceQueues<K> {
     readonly slice: number = DEFAULT_SLICE,
     /** Called after a turn with the queues whose backlog changed (the speaker pauses or resumes reading). */
     private readonly onBacklog: (key: K, backlog: number) => void = () => {},
+    /**
+     * A job threw (a bug): it is dropped, the key's other jobs stay, and this
+     * is told (the speaker resets that neighbor, so its routes are learned
+     * again). A throw must not leave the scheduled callback: it would end the process.
+     */
+    private readonly onError: (key: K, error: unknown) => void = (_key, error) => {
+      throw error;
+    },
   ) {
     if (!Number.isInteger(slice) || slice < 1) throw new RangeError(`slice ${slice}: expected a positive integer`);
   }
@@ -73,10 +81,16 @@ export class SliceQueues<K> {
     return n;
   }
 
-  /** Forget a key's jobs (its peer was removed). */
+  /** Forget a key's jobs. */
   drop(key: K): void {
     this.queues.delete(key);
     this.backlogs.delete(key);
+  }
+
+  /** Forget every job (the speaker stopped: nothing is left to update). */
+  clear(): void {
+    this.queues.clear();
+    this.backlogs.clear();
   }
 
   /** Run every job to the end now (shutdown, tests). */
@@ -94,26 +108,37 @@ export class SliceQueues<K> {
     });
   }
 
-  /** One turn: up to `budget` units, round robin over the keys with work. */
+  /** One turn: up to `budget` units, shared evenly by the keys with work (round robin: each key then goes to the back). */
   private turn(budget: number): void {
     this.turns++;
     let left = budget;
     const touched = new Set<K>();
     while (left > 0 && this.queues.size > 0) {
-      // The first key in the map runs, then goes to the back (round robin).
-      const [key, q] = this.queues.entries().next().value as [K, SlicedJob[]];
-      const share = Math.max(1, Math.ceil(left / this.queues.size));
-      let used = 0;
-      while (used < share && q.length > 0) {
-        const job = q[0]!;
-        if (job.remaining > 0) used += job.run(Math.min(share - used, left - used));
-        if (job.remaining <= 0) q.shift();
+      const keys = [...this.queues.keys()];
+      const share = Math.max(1, Math.ceil(left / keys.length));
+      for (const key of keys) {
+        if (left <= 0) break;
+        const q = this.queues.get(key)!;
+        const quota = Math.min(share, left);
+        let used = 0;
+        while (used < quota && q.length > 0) {
+          const job = q[0]!;
+          try {
+            if (job.remaining > 0) used += job.run(quota - used);
+          } catch (e) {
+            q.shift();
+            used++;
+            this.onError(key, e);
+            continue;
+          }
+          if (job.remaining <= 0) q.shift();
+        }
+        left -= used;
+        touched.add(key);
+        this.queues.delete(key);
+        if (q.length > 0) this.queues.set(key, q);
+        this.backlogs.set(key, q.reduce((n, j) => n + j.remaining, 0));
       }
-      left -= used;
-      touched.add(key);
-      this.queues.delete(key);
-      if (q.length > 0) this.queues.set(key, q);
-      this.backlogs.set(key, q.reduce((n, j) => n + j.remaining, 0));
     }
     if (budget !== Infinity) this.maxUnitsPerTurn = Math.max(this.maxUnitsPerTurn, budget - left);
     for (const key of touched) {
