@@ -10,7 +10,7 @@
 // thing from outside, but they also include the bench's own delays (it parses
 // `ip monitor` and vtysh output at the same time); this does not.
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFile, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const TICK_MS = 2;
@@ -32,6 +32,8 @@ if (conf !== undefined) {
   let last = performance.now();
   let cpu = process.cpuUsage();
   let waited = runQueueNs();
+  let lines: string[] = [];
+  let writing = false;
   setInterval(() => {
     const t = performance.now();
     const lag = t - last - TICK_MS;
@@ -42,6 +44,14 @@ if (conf !== undefined) {
     const w = runQueueNs();
     const runQueueMs = (w - waited) / 1e6;
     waited = w;
-    if (lag > REPORT_MS) appendFileSync(file, `${(performance.timeOrigin + t).toFixed(1)} ${lag.toFixed(1)} ${cpuMs.toFixed(1)} ${runQueueMs.toFixed(1)}\n`);
+    if (lag > REPORT_MS) lines.push(`${(performance.timeOrigin + t).toFixed(1)} ${lag.toFixed(1)} ${cpuMs.toFixed(1)} ${runQueueMs.toFixed(1)}\n`);
+    // Written in the background, a batch at a time: a synchronous write on a
+    // busy disk would itself hold the loop (and be measured as the next stall).
+    if (lines.length > 0 && !writing) {
+      writing = true;
+      const batch = lines.join('');
+      lines = [];
+      appendFile(file, batch, () => (writing = false));
+    }
   }, TICK_MS).unref();
 }
