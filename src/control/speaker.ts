@@ -189,8 +189,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly ranges: BlockList[];
   /** One ThrottledLog per EVPN log event kind (a peer can send a table of conflicting routes). */
   private readonly evpnLogs = new Map<string, ThrottledLog>();
-  /** Per peer, in order: received UPDATEs to apply, sessions' routes to withdraw. */
-  private readonly inbound: SliceQueues<PeerState>;
+  /**
+   * Per neighbor address, in order: received UPDATEs to apply, sessions'
+   * routes to withdraw. By address, not by neighbor object: a neighbor removed
+   * and added again (a config reload) must not have its new routes overtaken
+   * by the old one's withdrawal (the Loc-RIB knows a path by that address).
+   */
+  private readonly inbound: SliceQueues<string>;
 
   constructor(
     readonly config: SpeakerConfig,
@@ -199,19 +204,19 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   ) {
     super();
     this.now = options.clock ?? (() => performance.now());
-    this.inbound = new SliceQueues<PeerState>(
+    this.inbound = new SliceQueues<string>(
       (run) => setImmediate(run),
       options.slice ?? DEFAULT_SLICE,
-      (s, backlog) => {
-        if (backlog <= INPUT_HIGH_WATER / 2) s.handle.resumeInput();
+      (address, backlog) => {
+        if (backlog <= INPUT_HIGH_WATER / 2) this.peers.get(address)?.handle.resumeInput();
       },
-      (s, e) => {
+      (address, e) => {
         // As the transport does for a handler that throws on an UPDATE: half of
         // it applied is worse than a reset, the peer sends it all again.
-        this.log('error', `neighbor ${s.handle.address}: applying its routes threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting the neighbor`, {
-          neighbor: s.handle.address,
+        this.log('error', `neighbor ${address}: applying its routes threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting the neighbor`, {
+          neighbor: address,
         });
-        s.handle.reset('internal error');
+        this.peers.get(address)?.handle.reset('internal error');
       },
     );
     this.policy = { localAs: config.asn, routerId: config.routerId, ...(config.clusterId !== undefined ? { clusterId: config.clusterId } : {}) };
@@ -485,8 +490,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /** Queue RIB work of a peer behind its earlier work; its socket is not read while too much waits. */
   private queueIn(s: PeerState, job: SlicedJob): void {
-    this.inbound.push(s, job);
-    if (this.inbound.backlog(s) > INPUT_HIGH_WATER) s.handle.pauseInput();
+    this.inbound.push(s.handle.address, job);
+    if (this.inbound.backlog(s.handle.address) > INPUT_HIGH_WATER) s.handle.pauseInput();
   }
 
   /** Take routes out of the Loc-RIB in slices, in order with the peer's other work; `routes` is called when the job starts. */

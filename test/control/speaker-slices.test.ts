@@ -88,6 +88,15 @@ test(`100,000 routes: first table in batches, applied and withdrawn on session d
     const loadTurns = meter.turns;
     assert.ok(loadTurns >= N / DEFAULT_SLICE, `the load took at least N / slice turns (${loadTurns})`);
 
+    // A config reload: the neighbor removed and added again at once. The old
+    // session's 100,000 withdrawals are still queued when the new session's
+    // routes arrive; they must not take the new ones out (same address).
+    b.removeNeighbor('127.0.0.1');
+    b.addNeighbor({ ...base, neighborAddress: '127.0.0.1', peerAs: 65000, localAddress: '127.0.0.2', remotePort: a.listenAddress!.port, passive: true });
+    await waitFor('the session again', () => b.neighbors()[0]?.state === 'established', 30_000, 20);
+    await waitFor('B to have applied everything', () => b.inboundBacklog === 0 && b.neighbors()[0]?.accepted === N + 1, 120_000, 50);
+    assert.equal(fb.remote.size, N, 'every MAC installed again, none taken out by the old session\'s withdrawal');
+
     meter.stop();
     meter = new TurnMeter(() => fb.changes);
     const before = fb.changes;
