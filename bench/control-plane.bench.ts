@@ -5,6 +5,7 @@
 //
 //   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--cpu-prof DIR] [--json]
 //     [--scenarios direct|rr|direct,rr] [--million N [--million-timeout S]]
+//     [--no-churn | --churn-only]   (the churn section, control-plane/churn.ts: MAC moves and a session flap)
 //   (--million 1000000: issue 10's row, one more run at a million routes,
 //   FRR bounded by the timeout, default 120 s)
 //   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs
@@ -49,6 +50,7 @@ import { pathToFileURL } from 'node:url';
 import { exec } from '../test/helpers/netns.js';
 import { FRR_BIN } from '../test/helpers/frr.js';
 import { summarizeProfiles, type ProfileInput } from './control-plane/cpu-profile.js';
+import { benchChurn } from './control-plane/churn.js';
 import { printControlPlane } from './control-plane/report.js';
 import type { ControlPlaneResult, ControlPlaneRun } from './control-plane/result.js';
 import { scenarioDirect, scenarioViaRr, VNI, type LabContext } from './control-plane/scenarios.js';
@@ -80,6 +82,10 @@ export interface ControlPlaneOptions {
   millionTimeoutS?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** Run the churn section (control-plane/churn.ts) after the runs (default true). */
+  churn?: boolean;
+  /** Leave out the 100k scenarios (only churn). */
+  churnOnly?: boolean;
 }
 
 /** Why this machine cannot run the bench, or undefined. */
@@ -127,13 +133,14 @@ export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise
       for (const s of scenarios) ctx.log(`${label} ${s.scenario}: ${s.wallS.toFixed(1)} s${s.error ? `, error: ${s.error.split('\n')[0]}` : ''}`);
       return { scenarios };
     };
-    for (let i = 0; i < (opts.runs ?? 3); i++) result.runs.push(await runOnce(ctx, `run ${i + 1}`));
-    if (opts.millionRoutes !== undefined) {
+    for (let i = 0; i < (opts.churnOnly === true ? 0 : (opts.runs ?? 3)); i++) result.runs.push(await runOnce(ctx, `run ${i + 1}`));
+    if (opts.millionRoutes !== undefined && opts.churnOnly !== true) {
       const timeoutS = opts.millionTimeoutS ?? 120;
       // The probe is the 100k figure's; the million rows measure load time and memory only.
       const big: LabContext = { ...ctx, routes: opts.millionRoutes, timeoutS, probe: [] };
       result.million = { routes: opts.millionRoutes, timeoutS, runs: [await runOnce(big, `${opts.millionRoutes.toLocaleString('en-US')} routes`)] };
     }
+    if (opts.churn !== false) result.churn = await benchChurn({ log: ctx.log });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -165,6 +172,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (arg('--million') !== undefined) opts.millionRoutes = Number(arg('--million'));
   if (arg('--million-timeout') !== undefined) opts.millionTimeoutS = Number(arg('--million-timeout'));
   if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
+  if (args.includes('--no-churn')) opts.churn = false;
+  if (args.includes('--churn-only')) opts.churnOnly = true;
   const result = await benchControlPlane(opts);
   if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
   else printControlPlane(result);

@@ -3,6 +3,7 @@
 // per-run figures, notes and (with --cpu-prof) where vxswitch's time went.
 
 import { BASELINE_S, GAP_TARGET_MS, type ProbeResult } from './probe.js';
+import { printChurn } from './churn.js';
 import type { ControlPlaneResult, ReceiverResult } from './result.js';
 
 const fmtS = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
@@ -28,11 +29,14 @@ interface RowSummary {
   /** Runs where it reached all. */
   ribDone: number;
   fdbDone: number;
-  memory: Array<{ name: string; before: number; after: number; peak: number }>;
+  memory: Array<{ name: string; before: number; after: number; peak: number; cpuMs?: number }>;
   kbPerRoute: number;
   latency?: number;
   /** The forwarding probe, over the runs that had it. */
   probes: ProbeResult[];
+  stall?: number;
+  stallCpu?: number;
+  stallRunQueue?: number;
   /** Per run: "RIB/FDB" seconds. */
   perRun: string[];
   notes: string[];
@@ -51,20 +55,24 @@ function summarize(result: ControlPlaneResult): RowSummary[] {
       fdbDone: rs.filter((x) => x.allInFdbS !== undefined).length,
       memory: memNames.map((n) => {
         const ms = rs.map((x) => x.memory.find((m) => m.name === n)!);
-        return { name: n, before: median(ms.map((m) => m.rssBefore))!, after: median(ms.map((m) => m.rssAfter))!, peak: median(ms.map((m) => m.peak))! };
+        const cpu = median(defined(ms.map((m) => m.cpuMs)));
+        return { name: n, before: median(ms.map((m) => m.rssBefore))!, after: median(ms.map((m) => m.rssAfter))!, peak: median(ms.map((m) => m.peak))!, ...(cpu !== undefined ? { cpuMs: cpu } : {}) };
       }),
       kbPerRoute: median(rs.map((x) => x.kbPerRoute))!,
       probes: defined(rs.map((x) => x.forwardingProbe)),
       perRun: rs.map((x) => `${fmtS(x.allInRibS)}/${fmtS(x.allInFdbS)}`),
       notes: [...new Set(rs.flatMap((x) => x.notes))],
     };
-    const set = <K extends 'rib' | 'firstRib' | 'fdb' | 'latency'>(k: K, v: number | undefined): void => {
+    const set = <K extends 'rib' | 'firstRib' | 'fdb' | 'latency' | 'stall' | 'stallCpu' | 'stallRunQueue'>(k: K, v: number | undefined): void => {
       if (v !== undefined) row[k] = v;
     };
     set('rib', median(defined(rs.map((x) => x.allInRibS))));
     set('firstRib', median(defined(rs.map((x) => x.firstInRibS))));
     set('fdb', median(defined(rs.map((x) => x.allInFdbS))));
     set('latency', median(defined(rs.map((x) => x.maxApiLatencyMs))));
+    set('stall', median(defined(rs.map((x) => x.maxStallMs))));
+    set('stallCpu', median(defined(rs.map((x) => x.maxStallCpuMs))));
+    set('stallRunQueue', median(defined(rs.map((x) => x.maxStallRunQueueMs))));
     out.push(row);
   }
   return out;
@@ -141,10 +149,14 @@ export function printControlPlane(result: ControlPlaneResult, print: (line: stri
   for (const r of rows) {
     if (r.latency !== undefined) print(`${r.name}: slowest API answer while loading ${fmtK(r.latency)} ms (median over runs; the daemon's longest event-loop stall seen)`);
     if (r.probes.length > 0) print(`${r.name}: ${probeLine(r.probes)}`);
+    if (r.stall !== undefined) print(`${r.name}: longest event-loop stall while loading, seen by the daemon's own timer probe: ${fmtK(r.stall)} ms, of which it ran ${fmtK(r.stallCpu ?? 0)} ms on a CPU and waited ${fmtK(r.stallRunQueue ?? 0)} ms for one (medians over runs)`);
     for (const note of r.notes) print(`${r.name}: ${note}`);
   }
+  const cpu = rows.map((r) => `${r.name} ${r.memory.map((m) => `${r.memory.length > 1 ? `${m.name} ` : ''}${m.cpuMs === undefined ? '—' : (m.cpuMs / 1000).toFixed(2)}`).join(' + ')}`);
+  print(`CPU seconds used while loading (user + system, medians; 2 cores shared by every process of the lab): ${cpu.join('; ')}`);
   print('FRR VTEP memory is bgpd + zebra; the kernel FDB it fills is kernel memory, in no RSS. vxswitch RSS includes its preallocated FDB table.');
   for (const [i, r] of result.runs.entries()) for (const s of r.scenarios) if (s.error !== undefined) print(`run ${i + 1} ${s.scenario} failed: ${s.error}`);
+  if (result.churn !== undefined) printChurn(result.churn, print);
   if (result.profile !== undefined) {
     print('vxswitch CPU profile while loading (first UPDATE until all in), self time summed over the profiled daemons:');
     for (const p of result.profile) print(`  ${p.selfMs.toFixed(0).padStart(7)} ms ${(p.selfShare * 100).toFixed(1).padStart(5)} %  ${p.functionName}  ${p.location}`);

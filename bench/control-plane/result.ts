@@ -3,6 +3,7 @@
 // memory of each process. benchControlPlane() returns it (JSON-safe);
 // report.ts prints it.
 
+import type { ChurnResult } from './churn.js';
 import type { ProfileRow } from './cpu-profile.js';
 import type { ProbeResult } from './probe.js';
 
@@ -13,6 +14,8 @@ export interface ProcessMemory {
   rssAfter: number;
   /** VmHWM at the end: the highest RSS the process ever had. */
   peak: number;
+  /** CPU time (user + system, ms) the process used between the two readings. */
+  cpuMs?: number;
 }
 
 export interface ReceiverResult {
@@ -34,6 +37,12 @@ export interface ReceiverResult {
   maxApiLatencyMs?: number;
   /** vxswitch: the forwarding probe's flow through it while loading (probe.ts), when the scenario ran one. */
   forwardingProbe?: ProbeResult;
+  /** vxswitch: the longest event-loop stall its own timer probe saw during the load (stall-probe.ts), ms. */
+  maxStallMs?: number;
+  /** CPU time the daemon used during that stall, ms (much less than the stall: it waited for a core). */
+  maxStallCpuMs?: number;
+  /** Time its main thread waited on a run queue during that stall, ms (for a core: not our work). */
+  maxStallRunQueueMs?: number;
   notes: string[];
 }
 
@@ -80,5 +89,7 @@ export interface ControlPlaneResult {
   profile?: ProfileRow[];
   /** With millionRoutes (issue 10): one more run at that size, printed as rows of the same table. */
   million?: { routes: number; timeoutS: number; runs: ControlPlaneRun[] };
+  /** MAC moves at scale and a session flap (churn.ts). */
+  churn?: ChurnResult;
 }
 

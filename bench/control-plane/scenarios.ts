@@ -23,7 +23,7 @@ import { BASELINE_S, ForwardingProbe, setupProbe, type ProbeSetup } from './prob
 import type { InjectorConfig } from './injector-main.js';
 import { kbPerRoute, MemoryWatch } from './memory.js';
 import type { ReceiverResult, ScenarioResult } from './result.js';
-import { Vxswitch, vxswitchToml, type VxNeighborStatus, type VxVniToml } from './vxswitch-daemon.js';
+import { Vxswitch, vxswitchToml, type StallSeen, type VxNeighborStatus, type VxVniToml } from './vxswitch-daemon.js';
 import { FrrWatch, frrReceived, KernelFdbWatch, kernelFdbCount, VxswitchWatch, type Progress } from './watch.js';
 
 export const AS = 65000;
@@ -138,6 +138,7 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
     };
     setTimes(r, watch.rib, watch.fdb, injected.first);
     if (forwarding !== undefined) r.forwardingProbe = await forwarding.result(injected.first);
+    setStall(r, await v.maxStall(injected.first, watch.fdb.all ?? now()));
     if (!watch.done) r.notes.push(`not all in after ${ctx.timeoutS} s: RIB ${watch.rib.count}, FDB ${watch.fdb.count}`);
     result.receivers.push(r);
   } catch (e) {
@@ -169,6 +170,12 @@ async function startProbe(topo: Topology, probe: ProbeSetup | undefined, ctx: La
 function messagesNote(watch: VxswitchWatch, before: VxNeighborStatus | undefined, from: string): string {
   const n = watch.messages - (before?.messages.received ?? 0);
   return `${n} BGP messages from ${from} during the load (~${n > 0 ? Math.round(watch.rib.count / n) : 0} routes per UPDATE)`;
+}
+
+function setStall(r: ReceiverResult, stall: StallSeen): void {
+  r.maxStallMs = stall.ms;
+  r.maxStallCpuMs = stall.cpuMs;
+  r.maxStallRunQueueMs = stall.runQueueMs;
 }
 
 function setTimes(r: ReceiverResult, rib: Progress, fdb: Progress | undefined, t0: number): void {
@@ -278,6 +285,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     };
     setTimes(rVx, vxWatch.rib, vxWatch.fdb, injected.first);
     if (forwarding !== undefined) rVx.forwardingProbe = await forwarding.result(injected.first);
+    setStall(rVx, await v.maxStall(injected.first, vxWatch.fdb.all ?? now()));
     if (!vxWatch.done) rVx.notes.push(`not all in after ${ctx.timeoutS} s: RIB ${vxWatch.rib.count}, FDB ${vxWatch.fdb.count}`);
 
     const rV1: ReceiverResult = {

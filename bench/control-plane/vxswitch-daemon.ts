@@ -4,14 +4,15 @@
 // to its API socket (a unix socket: reachable from any namespace).
 
 import type { ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor, type Topology } from '../../test/helpers/netns.js';
 
 /** bin/vxswitch.js, from dist/bench/control-plane/. */
 export const VXSWITCH_BIN = fileURLToPath(new URL('../../../bin/vxswitch.js', import.meta.url));
+const STALL_PROBE = fileURLToPath(new URL('./stall-probe.js', import.meta.url));
 
 export interface VxNeighborStatus {
   address: string;
@@ -124,12 +125,22 @@ export function vxswitchToml(o: VxswitchConfig): string {
   return `${l.join('\n')}\n`;
 }
 
+/** One event-loop stall seen by stall-probe.ts, ms. */
+export interface StallSeen {
+  ms: number;
+  /** CPU time the process used meanwhile. */
+  cpuMs: number;
+  /** Time the main thread waited for a core meanwhile. */
+  runQueueMs: number;
+}
+
 /** A running daemon; stop() ends it gracefully (so --cpu-prof writes its profile). */
 export class Vxswitch {
   private constructor(
     readonly child: ChildProcess,
     readonly api: ApiConnection,
     private readonly output: { tail: string },
+    private readonly dir: string,
   ) {}
 
   get pid(): number | undefined {
@@ -142,7 +153,8 @@ export class Vxswitch {
     const conf = path.join(dir, 'vxswitch.toml');
     const socketPath = path.join(dir, 'api.sock');
     await writeFile(conf, toml);
-    const node = [process.execPath];
+    // The in-daemon event-loop stall probe (stall-probe.ts) writes next to the config.
+    const node = [process.execPath, '--import', pathToFileURL(STALL_PROBE).href];
     if (cpuProfDir !== undefined) node.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
     const child = topo.spawn(ns, [...node, VXSWITCH_BIN, 'run', '-f', conf, '--api-socket', socketPath]);
     // The log's tail, for failure messages.
@@ -161,7 +173,25 @@ export class Vxswitch {
       15_000,
       50,
     );
-    return new Vxswitch(child, api, output);
+    return new Vxswitch(child, api, output, dir);
+  }
+
+  /**
+   * The longest event-loop stall the daemon's probe saw between two epoch-ms
+   * times, with the CPU time the process used during it and the time its
+   * main thread waited on a run queue (ms; all 0: none above the probe's
+   * threshold). A stall spent on a run queue is the process waiting for a
+   * core, not holding the loop.
+   */
+  async maxStall(from: number, to: number): Promise<StallSeen> {
+    const text = await readFile(path.join(this.dir, 'stalls.txt'), 'utf8').catch(() => '');
+    let max: StallSeen = { ms: 0, cpuMs: 0, runQueueMs: 0 };
+    for (const line of text.split('\n')) {
+      const [t, lag, cpuMs, runQueueMs] = line.split(' ').map(Number);
+      // A stall is logged when it ends: count the ones that overlap the window.
+      if (t !== undefined && lag !== undefined && t >= from && t - lag <= to && lag > max.ms) max = { ms: lag, cpuMs: cpuMs ?? 0, runQueueMs: runQueueMs ?? 0 };
+    }
+    return max;
   }
 
   get log(): string {

@@ -152,16 +152,24 @@ export class AdjRibOut {
   }
 
   /**
-   * Encode everything queued, then the refreshes asked for, in one batch
-   * of messages (empty when nothing changed).
+   * Encode what is queued, then the refreshes asked for, in one batch of
+   * messages (empty when nothing changed). With `maxRoutes`, at most that
+   * many queued changes (oldest first; the rest stay queued, and the
+   * refreshes wait until the queue is empty): the speaker sends a large
+   * change (a peer's 100,000 routes gone) in bounded batches, one per turn.
    */
-  flush(): Buffer[] {
+  flush(maxRoutes = Infinity): Buffer[] {
     const out: Buffer[] = [];
+    let budget = maxRoutes;
     for (const [family, q] of this.queue) {
+      if (budget <= 0) break;
       const t = this.table(family);
       const withdrawn: RouteNlri[] = [];
       const groups = new Map<string, Group>();
       for (const [key, route] of q) {
+        if (budget-- <= 0) break;
+        // Deleting the visited entry while iterating a Map is well defined.
+        q.delete(key);
         const before = t.get(key);
         if (route === null) {
           if (before === undefined) continue;
@@ -185,11 +193,11 @@ export class AdjRibOut {
         }
         t.set(key, route);
       }
-      q.clear();
+      if (q.size === 0) this.queue.delete(family);
       packWithdrawals(family, withdrawn, this.ctx, out);
       for (const g of groups.values()) packAnnouncements(g.family, g.nextHop, g.attributes, g.nlris, this.ctx, out);
     }
-    this.queue.clear();
+    if (this.queue.size > 0) return out;
     for (const family of this.refreshPending) this.resend(family, this.enhanced, out);
     this.refreshPending.clear();
     return out;

@@ -69,6 +69,15 @@ export interface PeerHandle {
   readonly writableLength: number;
   /** The session's output queue is above its high-water mark: hold UPDATEs until a 'writable' event. */
   readonly congested: boolean;
+  /**
+   * Stop reading the neighbor's socket (TCP's window then holds what it
+   * sends) until resumeInput(): the speaker does this while it has more of
+   * its UPDATEs queued than it wants to hold.
+   */
+  pauseInput(): void;
+  resumeInput(): void;
+  /** Call `then` once the session socket's write buffer drained (on the next turn when nothing is waiting). */
+  onDrain(then: () => void): void;
   start(): void;
   /** Cease / Administrative Shutdown (RFC 9003 message optional), then closed; not restarted. */
   stop(message?: string): void;
@@ -89,6 +98,8 @@ interface Slot {
   connecting: Map<number, { cancel(): void }>;
   timers: Map<string, NodeJS.Timeout>;
   removed: boolean;
+  /** pauseInput() is in force: sockets stay paused after a read. */
+  inputHeld: boolean;
 }
 
 /** The writes of one execute() on one socket, with their shared completion callback. */
@@ -161,6 +172,7 @@ export class BgpTransport {
       connecting: new Map(),
       timers: new Map(),
       removed: false,
+      inputHeld: false,
     };
     this.slots.set(address, slot);
     this.secureListener(slot, true);
@@ -180,6 +192,23 @@ export class BgpTransport {
       },
       get congested() {
         return peer.congested;
+      },
+      pauseInput: () => {
+        slot.inputHeld = true;
+      },
+      resumeInput: () => {
+        if (!slot.inputHeld) return;
+        slot.inputHeld = false;
+        for (const sock of slot.sockets.values()) if (!sock.destroyed && sock.isPaused()) sock.resume();
+      },
+      onDrain: (then) => {
+        for (const sock of slot.sockets.values()) {
+          if (!sock.destroyed && sock.writableNeedDrain) {
+            sock.once('drain', then);
+            return;
+          }
+        }
+        setImmediate(then);
       },
       start: () => this.guard(slot, 'start', () => peer.start()),
       stop: (message) => this.guard(slot, 'stop', () => peer.stop(message === undefined ? {} : { message })),
@@ -441,9 +470,10 @@ export class BgpTransport {
       // many 64 KB reads that libuv delivers back to back, and the dataplane
       // forwards on this same loop. Pausing here lets frames through between
       // chunks (the rest stays in the socket buffer, then TCP's window).
+      // While the speaker holds input (pauseInput) it stays paused.
       socket.pause();
       setImmediate(() => {
-        if (!socket.destroyed) socket.resume();
+        if (!socket.destroyed && !slot.inputHeld) socket.resume();
       });
     });
     const fail = (reason: string): void => {

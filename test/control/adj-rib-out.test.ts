@@ -361,3 +361,20 @@ test('RFC 8654 §5: a route too large for the peer\'s UPDATEs is not sent, and w
   assert.deepEqual(decodeAll(wide.flush(), ext).flatMap(reachKeys), [small!.key]);
   assert.equal(wide.tooLarge, 0);
 });
+
+test('flush(maxRoutes): the oldest changes first, the rest stay queued; a refresh waits for the queue to empty', () => {
+  const routes = ownType2(3000);
+  const out = new AdjRibOut({ self: SELF, peer: RR, ctx: AS4_CONTEXT, families: ['l2vpn-evpn'] });
+  for (const r of routes) out.advertise(r);
+  out.requestRefresh('l2vpn-evpn');
+  const first = decodeAll(out.flush(1024), AS4_CONTEXT).flatMap(reachKeys);
+  const second = decodeAll(out.flush(1024), AS4_CONTEXT).flatMap(reachKeys);
+  assert.equal(out.refreshesPending, 1, 'the refresh waits while changes are queued');
+  assert.equal(out.pendingCount, 3000 - 2048);
+  const third = decodeAll(out.flush(1024), AS4_CONTEXT).flatMap(reachKeys);
+  assert.deepEqual([first.length, second.length], [1024, 1024]);
+  assert.deepEqual([...first, ...second, ...third.slice(0, 952)], routes.map((r) => r.key), 'every route once, in the order queued');
+  assert.equal(third.length, 952 + 3000, 'the last changes, then (the queue empty) the whole table again');
+  assert.equal(out.refreshesPending, 0);
+  assert.equal(out.size('l2vpn-evpn'), 3000);
+});

@@ -1,0 +1,206 @@
+// Bounded slices of control-plane work, so the event loop (which also
+// forwards frames and answers the API) is never held long by BGP: a full
+// table received, 100,000 routes withdrawn when a session goes down, a table
+// sent to a new peer. Sans-IO: the caller supplies `schedule` (setImmediate in
+// the speaker, a list in tests) and the queue only counts work units (routes).
+//
+// Each queue (one per peer) runs its jobs strictly in order: an UPDATE read
+// before a session went down is applied before that session's routes are
+// withdrawn, and the routes of the next session after it (the Loc-RIB knows a
+// path by its peer's address, so the order is what keeps them apart). A turn
+// runs at most `slice` units over all queues, round robin, then yields.
+//
+// Backpressure: `backlog` is the units queued for one queue; the speaker
+// stops reading that peer's socket above a high-water mark and reads again
+// below it (TCP's window then holds the rest at the sender), so no queue grows
+// with what a peer sends.
+
+/** A unit of work that can be run in parts: run() does at most `budget` units and says how many it did. */
+export interface SlicedJob {
+  /** Units left to do (an estimate is fine: it is only used for the backlog). */
+  readonly remaining: number;
+  /** Do up to `budget` units (at least 1 when any remain); returns the units done. */
+  run(budget: number): number;
+}
+
+/** Routes per turn by default: see DEFAULT_SLICE's note. */
+export const DEFAULT_SLICE = 256;
+
+// Why 256: the speaker's whole receive path (read UPDATE, Adj-RIB-In,
+// Loc-RIB, EVPN import, FDB install) cost 17-24 µs per route on the bench's
+// 2-core machine (1.7-2.4 s of CPU for 100,000 routes, docs/benchmarking.md
+// "Control plane"), so 256 routes hold the loop about 4-6 ms, and 100,000
+// routes take ~400 turns (a turn's own cost, a few µs, is lost in that).
+
+export class SliceQueues<K> {
+  private readonly queues = new Map<K, SlicedJob[]>();
+  private readonly backlogs = new Map<K, number>();
+  private scheduled = false;
+  /** Units run by each turn so far (tests read it; bounded by `slice`). */
+  maxUnitsPerTurn = 0;
+  turns = 0;
+
+  constructor(
+    private readonly schedule: (run: () => void) => void,
+    readonly slice: number = DEFAULT_SLICE,
+    /** Called after a turn with the queues whose backlog changed (the speaker pauses or resumes reading). */
+    private readonly onBacklog: (key: K, backlog: number) => void = () => {},
+    /**
+     * A job threw (a bug): it is dropped, the key's other jobs stay, and this
+     * is told (the speaker resets that neighbor, so its routes are learned
+     * again). A throw must not leave the scheduled callback: it would end the process.
+     */
+    private readonly onError: (key: K, error: unknown) => void = (_key, error) => {
+      throw error;
+    },
+  ) {
+    if (!Number.isInteger(slice) || slice < 1) throw new RangeError(`slice ${slice}: expected a positive integer`);
+  }
+
+  /** Queue a job behind the key's others; the next turn is scheduled if none is. */
+  push(key: K, job: SlicedJob): void {
+    let q = this.queues.get(key);
+    if (q === undefined) {
+      q = [];
+      this.queues.set(key, q);
+    }
+    q.push(job);
+    this.backlogs.set(key, (this.backlogs.get(key) ?? 0) + job.remaining);
+    this.arm();
+  }
+
+  /** Units queued for a key (0 when idle). */
+  backlog(key: K): number {
+    return this.backlogs.get(key) ?? 0;
+  }
+
+  /** Units queued over all keys. */
+  get totalBacklog(): number {
+    let n = 0;
+    for (const b of this.backlogs.values()) n += b;
+    return n;
+  }
+
+  /** Forget a key's jobs. */
+  drop(key: K): void {
+    this.queues.delete(key);
+    this.backlogs.delete(key);
+  }
+
+  /** Forget every job (the speaker stopped: nothing is left to update). */
+  clear(): void {
+    this.queues.clear();
+    this.backlogs.clear();
+  }
+
+  /** Run every job to the end now (shutdown, tests). */
+  drain(): void {
+    while (this.queues.size > 0) this.turn(Infinity);
+  }
+
+  private arm(): void {
+    if (this.scheduled || this.queues.size === 0) return;
+    this.scheduled = true;
+    this.schedule(() => {
+      this.scheduled = false;
+      this.turn(this.slice);
+      this.arm();
+    });
+  }
+
+  /** One turn: up to `budget` units, shared evenly by the keys with work (round robin: each key then goes to the back). */
+  private turn(budget: number): void {
+    this.turns++;
+    let left = budget;
+    const touched = new Set<K>();
+    while (left > 0 && this.queues.size > 0) {
+      const keys = [...this.queues.keys()];
+      const share = Math.max(1, Math.ceil(left / keys.length));
+      for (const key of keys) {
+        if (left <= 0) break;
+        const q = this.queues.get(key)!;
+        const quota = Math.min(share, left);
+        let used = 0;
+        while (used < quota && q.length > 0) {
+          const job = q[0]!;
+          try {
+            if (job.remaining > 0) used += job.run(quota - used);
+          } catch (e) {
+            q.shift();
+            used++;
+            this.onError(key, e);
+            continue;
+          }
+          if (job.remaining <= 0) q.shift();
+        }
+        left -= used;
+        touched.add(key);
+        this.queues.delete(key);
+        if (q.length > 0) this.queues.set(key, q);
+        this.backlogs.set(key, q.reduce((n, j) => n + j.remaining, 0));
+      }
+    }
+    if (budget !== Infinity) this.maxUnitsPerTurn = Math.max(this.maxUnitsPerTurn, budget - left);
+    for (const key of touched) {
+      const b = this.backlogs.get(key) ?? 0;
+      if (b === 0) this.backlogs.delete(key);
+      this.onBacklog(key, b);
+    }
+  }
+}
+
+/**
+ * A job over the items `source` returns when the job starts (not when it is
+ * queued: the jobs before it may change what there is), `each` applied to
+ * every item in order, then `after`. `count` estimates the items for the
+ * backlog.
+ */
+export class EachJob<T> implements SlicedJob {
+  private items: Iterator<T> | null = null;
+  private left: number;
+  private ended = false;
+
+  constructor(
+    private readonly source: () => Iterable<T>,
+    count: number,
+    private readonly each: (item: T) => void,
+    private readonly after: () => void = () => {},
+  ) {
+    this.left = Math.max(1, count);
+  }
+
+  get remaining(): number {
+    return this.ended ? 0 : this.left;
+  }
+
+  run(budget: number): number {
+    this.items ??= this.source()[Symbol.iterator]();
+    let n = 0;
+    while (n < budget) {
+      const next = this.items.next();
+      if (next.done === true) {
+        this.ended = true;
+        this.after();
+        return Math.max(1, n);
+      }
+      this.each(next.value);
+      n++;
+      this.left = Math.max(1, this.left - 1);
+    }
+    return n;
+  }
+}
+
+/** A job of one step (a state change that must happen in order with the others). */
+export class StepJob implements SlicedJob {
+  private done = false;
+  constructor(private readonly step: () => void) {}
+  get remaining(): number {
+    return this.done ? 0 : 1;
+  }
+  run(): number {
+    this.done = true;
+    this.step();
+    return 1;
+  }
+}
