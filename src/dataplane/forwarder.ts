@@ -97,6 +97,8 @@ const GSO_MESSAGE_BYTES = 65535 - 40 - 8;
 
 /** What the forwarder reads of the FDB: the table itself (main thread) or a worker's FdbView. */
 export type FdbReader = Pick<Fdb, 'lookup' | 'kindAt' | 'targetAt'>;
+/** What the forwarder reads of the flood lists. */
+export type FloodReader = Pick<FloodLists, 'get'>;
 /** What the forwarder reads of the VTEP table: the table itself or a worker's VtepView. */
 export type VtepReader = Pick<VtepTable, 'findBytes' | 'writeWords'>;
 
@@ -104,7 +106,8 @@ export interface ForwarderOptions {
   /** A reader alone (a worker's FdbView, VtepView) needs `learner` too. */
   fdb: Fdb | FdbReader;
   vteps: VtepTable | VtepReader;
-  floodLists: FloodLists;
+  /** The lists themselves, or a worker's copy (table-replica.ts). */
+  floodLists: FloodReader;
   neighbors: NeighborTable;
   /** Own VTEP address, 4 or 16 bytes (the underlay's family follows it). */
   vtepAddress: Uint8Array;
@@ -141,7 +144,7 @@ export class Forwarder {
   private readonly fdb: FdbReader;
   private readonly learner: Learner;
   private readonly vteps: VtepReader;
-  private readonly floodLists: FloodLists;
+  private readonly floodLists: FloodReader;
   private readonly neighbors: NeighborTable;
   private readonly vtepAddr: Uint8Array;
   private readonly maxInner: number;
