@@ -1,6 +1,7 @@
 // The small tables a forwarding worker reads besides the FDB and the VTEP
 // table (docs/workers.md): flood lists, remote neighbours for ARP
-// suppression, and the underlay link's next-hop MACs. They change at
+// suppression, the underlay link's next-hop MACs, and which VTEPs are
+// members of each evpn VNI (vni-vteps.ts). They change at
 // control-plane rate, so the main thread (their one writer) sends each
 // change as a message and every worker applies it to its own copy; a worker
 // (re)started later gets a snapshot first. A late copy only delays
@@ -13,6 +14,7 @@
 import type { FloodLists } from './flood-list.js';
 import { NeighborTable } from './neighbor-table.js';
 import { OuterHeaders, type OuterListener, type OuterVteps } from './outer-header.js';
+import { VniVteps } from './vni-vteps.js';
 
 /** One change, as posted to a worker (structured clone: typed arrays travel as copies). */
 export type TableMessage =
@@ -20,7 +22,8 @@ export type TableMessage =
   | { t: 'neighbor'; vni: number; ip: string; mac: string | null }
   | { t: 'sourceMac'; mac: Uint8Array }
   | { t: 'nextHop'; index: number; mac: Uint8Array | null }
-  | { t: 'group'; index: number };
+  | { t: 'group'; index: number }
+  | { t: 'member'; vni: number; index: number; member: boolean };
 
 const EMPTY = new Int32Array(0);
 
@@ -39,6 +42,11 @@ export class FloodListCopy {
   }
 }
 
+/** Hook one evpn VNI's member VTEPs (the owner calls it when it adds the VNI). */
+export function feedMembers(send: (msg: TableMessage) => void, vni: number, members: VniVteps): void {
+  members.onMember = (index, member) => send({ t: 'member', vni, index, member });
+}
+
 /**
  * Hook the main thread's tables so every change is posted with `send`
  * (a broadcast to the workers). Returns the snapshot function a newly
@@ -49,6 +57,7 @@ export function feedTables(
   floods: FloodLists,
   neighbors: NeighborTable,
   outer: OuterHeaders | null,
+  members: () => ReadonlyMap<number, VniVteps> = () => new Map(),
 ): () => TableMessage[] {
   floods.onPublish = (vni, list) => send({ t: 'flood', vni, list });
   neighbors.onChange = (vni, ip, mac) => send({ t: 'neighbor', vni, ip, mac });
@@ -60,12 +69,18 @@ export function feedTables(
     };
     outer.listener = listener;
   }
-  return () => snapshotTables(floods, neighbors, outer);
+  return () => snapshotTables(floods, neighbors, outer, members());
 }
 
 /** Everything a worker needs to start from, as messages. Slow path. */
-export function snapshotTables(floods: FloodLists, neighbors: NeighborTable, outer: OuterHeaders | null): TableMessage[] {
+export function snapshotTables(
+  floods: FloodLists,
+  neighbors: NeighborTable,
+  outer: OuterHeaders | null,
+  members: ReadonlyMap<number, VniVteps> = new Map(),
+): TableMessage[] {
   const out: TableMessage[] = [];
+  for (const [vni, m] of members) for (const index of m.members()) out.push({ t: 'member', vni, index, member: true });
   for (const vni of floods.vniList()) out.push({ t: 'flood', vni, list: floods.get(vni) });
   for (const n of neighbors.entries()) out.push({ t: 'neighbor', vni: n.vni, ip: n.ip, mac: n.mac });
   if (outer !== null) {
@@ -85,11 +100,28 @@ export function snapshotTables(floods: FloodLists, neighbors: NeighborTable, out
 export class TableReplica {
   readonly floods = new FloodListCopy();
   readonly neighbors = new NeighborTable();
+  /** Member VTEPs of each evpn VNI; the worker puts them in its VniStates. */
+  readonly members = new Map<number, VniVteps>();
   /** Present when the main thread has the underlay link (the worker writes outer headers too). */
   readonly outer: OuterHeaders | null;
 
-  constructor(vteps: OuterVteps, family: 4 | 6, vtepAddress: Uint8Array, link: boolean) {
+  constructor(
+    private readonly vteps: OuterVteps,
+    family: 4 | 6,
+    vtepAddress: Uint8Array,
+    link: boolean,
+  ) {
     this.outer = link ? new OuterHeaders(vteps, family, vtepAddress) : null;
+  }
+
+  /** The member set of `vni`, made on first use (before or after its messages). */
+  membersOf(vni: number): VniVteps {
+    let m = this.members.get(vni);
+    if (m === undefined) {
+      m = new VniVteps(this.vteps.capacity);
+      this.members.set(vni, m);
+    }
+    return m;
   }
 
   apply(msg: TableMessage): void {
@@ -109,6 +141,9 @@ export class TableReplica {
         return;
       case 'group':
         this.outer?.resolveGroup(msg.index);
+        return;
+      case 'member':
+        this.membersOf(msg.vni).setMember(msg.index, msg.member);
         return;
     }
   }

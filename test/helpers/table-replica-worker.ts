@@ -17,6 +17,8 @@ export interface ReplicaDump {
   floods: Array<[number, number[]]>;
   neighbors: Array<{ vni: number; ip: string; mac: string }>;
   hops: Array<[number, string, boolean]>;
+  /** Member VTEP indexes of VNI 100 (evpn). */
+  members: number[];
 }
 
 export type ReplicaRequest = { dump: number[] } | { snapshot: TableMessage[] };
@@ -40,7 +42,10 @@ parentPort!.on('message', (m: TableMessage | ReplicaRequest) => {
       floods: m.dump.map((vni) => [vni, Array.from(replica.floods.get(vni))]),
       neighbors: replica.neighbors.entries(),
       hops,
+      members: [],
     };
+    const members = replica.membersOf(100);
+    for (let i = 0; i < view.capacity; i++) if (members.has(i)) dump.members.push(i);
     parentPort!.postMessage(dump);
     return;
   }
