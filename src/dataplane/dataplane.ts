@@ -49,21 +49,21 @@ import {
 } from './forwarder.js';
 import { loadIo } from './js-fallback-io.js';
 import type { FramePort, IoStats, NativeIo, PacketPort, PacketStats, ReadableCallback } from './native-io.js';
-import { createRxBatch, GSO_FRAME_MAX } from './native-io.js';
 import type { NextHop, NextHopSource } from './next-hop-source.js';
 import { OuterHeaders } from './outer-header.js';
-import { openXdpPort } from './xdp-io.js';
 import type { UnderlaySender } from './dataplane-config.js';
 
-/** A send-only handle for the link's plain datagrams. */
-type PlainSender = Pick<FramePort, 'send' | 'close' | 'stats'>;
-/**
- * The link's plain senders, fastest first, as bench/e2e measured them
- * (--vxswitch-config '{"underlaySender":...}', README "Benchmarks"): AF_XDP
- * about 1.4x sendmmsg's frames/s at 64 B, a TX ring in between.
- */
-const PLAIN_SENDERS: readonly UnderlaySender[] = ['af-xdp', 'tx-ring', 'socket'];
-import { underlayFilter } from './underlay-filter.js';
+import {
+  DEFAULT_BATCH,
+  linkFilterOf,
+  memberRxBatch,
+  openLinkSocket,
+  openMemberPort,
+  openPlainSender,
+  openUnderlaySocket,
+  type PlainSender,
+  type SocketShare,
+} from './dataplane-sockets.js';
 import { NeighborTable } from './neighbor-table.js';
 import { VtepTable } from './vtep-table.js';
 import { VniVteps } from './vni-vteps.js';
@@ -197,15 +197,6 @@ export interface DataplaneOptions {
 }
 
 const DEFAULT_SOURCE_PORTS: [number, number] = [49152, 65535];
-const DEFAULT_BATCH = 64;
-/** Free bytes before every received frame: VXLAN + UDP + IPv6 + Ethernet fit. */
-const HEADROOM = 128;
-/**
- * Receive buffer of a port or link whose frames are packed (ring, TAP):
- * room for a batch of ordinary frames or a few 64 KiB super-frames.
- */
-const PACKED_BYTES = 512 << 10;
-const UNDERLAY_SOCKET_BUFFER = 4 << 20;
 /** VTEP-table refusals are logged at most once per this many milliseconds. */
 const VTEP_REFUSAL_LOG_MS = 60_000;
 
@@ -400,25 +391,17 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
    */
   private async openLink(io: NativeIo, ifname: string): Promise<void> {
     const c = this.config;
-    const batch = c.batchSize ?? DEFAULT_BATCH;
     const family = this.vtepAddress.length === 4 ? 4 : 6;
     const mac = await readMac(ifname, c.netns);
-    const handle = io.openPacket(ifname, {
-      vnetHdr: true,
-      promiscuous: false,
-      qdiscBypass: true,
-      filter: this.linkFilter(),
-      sndbuf: UNDERLAY_SOCKET_BUFFER,
-      ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}),
-      ...(c.netns !== undefined ? { netns: c.netns } : {}),
-    });
+    const { handle, rx } = openLinkSocket(io, c, ifname, family, this.share);
     this.linkHandle = handle;
-    const rx = createRxBatch({ slots: batch, vnet: true, headroom: 0, ...(handle.rxMode === 'ring' ? { bytes: PACKED_BYTES } : {}) });
     const outer = new OuterHeaders(this.vteps, family, this.vtepAddress);
     if (mac !== undefined) outer.setSourceMac(mac);
     let plain: PlainSender | null = null;
     try {
-      plain = this.openPlainSender(io, ifname, c.underlaySender);
+      const opened = openPlainSender(io, c, ifname, this.fwd.maxFrame, (m) => this.warn(m));
+      plain = opened.sender;
+      this.plainKind = opened.kind;
     } catch (e) {
       handle.close();
       throw e;
@@ -430,56 +413,12 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   private plainSender: PlainSender | undefined;
   private plainKind: UnderlaySender = 'socket';
-
-  /**
-   * The link's sender for datagrams that need nothing of the kernel (see
-   * DataplaneConfig.underlaySender). Not asked for: the fastest that opens
-   * here (AF_XDP where the kernel, the memlock limit and the MTU allow it,
-   * else a TX ring), said once in the log; asked for: that one or an error.
-   */
-  private openPlainSender(io: NativeIo, ifname: string, asked: UnderlaySender | undefined): PlainSender | null {
-    const c = this.config;
-    const ns = c.netns !== undefined ? { netns: c.netns } : {};
-    const frame = this.fwd.maxFrame;
-    const open = (kind: UnderlaySender): PlainSender | null => {
-      if (kind === 'socket') return null;
-      // Slots for the largest datagram the underlay MTU lets through.
-      const slot = frame <= 2048 ? 2048 : 4096;
-      if (kind === 'tx-ring') return io.openPacket(ifname, { ...ns, receive: false, qdiscBypass: true, txRingFrames: 1024, txRingFrameSize: 4096 * Math.ceil(frame / 4096) });
-      if (io.kind !== 'native') throw new Error('underlay-sender af-xdp needs the native addon');
-      // One UMEM frame per datagram (no multi-buffer): an underlay MTU above a page needs another sender.
-      if (frame > 4096) throw new Error(`underlay-sender af-xdp: frames of ${frame} bytes (the underlay MTU) do not fit a 4096-byte UMEM frame`);
-      // A send-only AF_XDP socket: no XDP program, the interface's receive path untouched.
-      return openXdpPort(ifname, { ...ns, attachMode: 'none', frameSize: slot, ringSize: 2048 });
-    };
-    if (asked !== undefined) {
-      this.plainKind = asked;
-      return open(asked);
-    }
-    for (const kind of PLAIN_SENDERS) {
-      try {
-        const p = open(kind);
-        this.plainKind = kind;
-        return p;
-      } catch (e) {
-        this.warn(`underlay link ${ifname}: ${kind} unavailable (${(e as Error).message}), trying the next sender`);
-      }
-    }
-    return null;
-  }
+  /** How this thread shares its sockets with forwarding workers (undefined: alone). */
+  private share: SocketShare | undefined;
 
   /** The link's filter for the VXLAN ports and multicast groups configured now. */
   private linkFilter(): Uint8Array {
-    const c = this.config;
-    const ports = [...new Set(c.vnis.map((v) => v.vxlanPort ?? VXLAN_PORT_IANA))];
-    const groups = [...new Set(c.vnis.flatMap((v) => (v.mode === 'multicast' && v.multicastGroup !== undefined ? [v.multicastGroup] : [])))];
-    return underlayFilter({
-      family: this.vtepAddress.length === 4 ? 4 : 6,
-      address: c.vtepAddress,
-      groups,
-      // A filter needs a port; with no VNI yet nothing is ours.
-      ports: ports.length > 0 ? ports : [VXLAN_PORT_IANA],
-    });
+    return linkFilterOf(this.config, this.vtepAddress.length === 4 ? 4 : 6);
   }
 
   private linkHandle: PacketPort | undefined;
@@ -488,29 +427,11 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const c = this.config;
     const batch = c.batchSize ?? DEFAULT_BATCH;
     const link = this.fwd.link !== null;
-    const udp = await io.openUdp({
-      address: c.vtepAddress,
-      port,
-      // Group traffic is addressed to the group, not to us: bind the wildcard.
-      ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
-      ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
-      // Receiving here: only what came in on the underlay interface (issue 9 item 1).
-      ...(c.underlayInterface !== undefined && !link ? { bindDevice: c.underlayInterface } : {}),
-      batchSize: batch,
-      // Datagrams stay charged to the sending socket until the receiver
-      // frees them; the kernel's ~208 KiB default filled up under load
-      // (tx-queue-full drops in the end-to-end bench). 4 MiB each way.
-      sndbuf: UNDERLAY_SOCKET_BUFFER,
-      // With the link, this socket only holds the port and sends through the kernel.
-      ...(link ? { receive: false } : { rcvbuf: UNDERLAY_SOCKET_BUFFER }),
-      ...(c.netns !== undefined ? { netns: c.netns } : {}),
-    });
+    const { udp, rx } = await openUnderlaySocket(io, c, port, multicast, link, this.share);
     if (multicast) this.wildcardUnderlays.add(port);
     if (!link && io.kind !== 'native') {
       this.warn(`underlay port ${udp.port}: the JS fallback cannot tell which interface a datagram came in on; hosts on member ports can reach the underlay socket`);
     }
-    // A kernel VTEP on a veth hands over 64 KiB datagrams (its TSO frames whole): room for them.
-    const rx = createRxBatch(link ? { slots: 1, frameMax: 64, headroom: 0 } : { slots: batch, frameMax: GSO_FRAME_MAX, headroom: 0 });
     const u = new Underlay(udp, port, rx, this.fwd.arena, batch * 8);
     this.fwd.underlays.push(u);
     return u;
@@ -539,29 +460,16 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   /** Open (or share) the local ports of `v`; returns the ports opened here. */
   private attachPorts(io: NativeIo, v: VniConfig): LocalPort[] {
     const c = this.config;
-    const batch = c.batchSize ?? DEFAULT_BATCH;
     const vs = this.fwd.vnis.get(v.vni)!;
     const opened: LocalPort[] = [];
     for (const pc of v.ports) {
       let lp = this.fwd.ports.find((p) => p.name === pc.name && !this.retired.has(p));
       if (lp === undefined) {
-        // Virtio-net headers: the host's GSO super-frames and partial checksums come as they are.
-        const opts = { vnetHdr: c.vnetHeaders !== false, ...(c.netns !== undefined ? { netns: c.netns } : {}) };
-        const handle =
-          pc.kind === 'tap'
-            ? io.openTap(pc.name, { ...opts, up: true })
-            : io.openPacket(pc.name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) });
-        const packed = pc.kind === 'tap' || (handle.kind === 'af-packet' && (handle as PacketPort).rxMode === 'ring');
-        const rx = createRxBatch({ slots: batch, vnet: handle.vnetHdr, headroom: HEADROOM, ...(packed && handle.vnetHdr ? { bytes: PACKED_BYTES } : {}) });
-        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, rx, this.fwd.arena);
+        const { handle, reopen } = openMemberPort(io, c, pc, this.share);
+        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, memberRxBatch(handle, c), this.fwd.arena);
         this.fwd.ports.push(lp);
         opened.push(lp);
-        const name = handle.name;
-        this.portOpeners.set(lp, () =>
-          pc.kind === 'tap'
-            ? io.openTap(name, { ...opts, up: true })
-            : io.openPacket(name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) }),
-        );
+        this.portOpeners.set(lp, reopen);
       }
       lp.addVni(v.vni, pc.vlan);
       if (pc.tagged === 'pass') {

@@ -115,12 +115,14 @@ export interface ForwarderOptions {
   sourcePortLow: number;
   sourcePortHigh: number;
   arenaBytes?: number;
+  /** Drops by reason (default: its own; a forwarding worker's live in its SharedArrayBuffer, worker-counters.ts). */
+  drops?: Float64Array;
   /** Where learning goes (default: straight into `fdb` and `vteps`; a forwarding worker passes its own, learner.ts). */
   learner?: Learner;
 }
 
 export class Forwarder {
-  readonly drops = new Float64Array(DROP_REASON_COUNT);
+  readonly drops: Float64Array;
   readonly ports: LocalPort[] = [];
   readonly underlays: Underlay[] = [];
   /** The AF_PACKET link on the underlay interface and its outer headers, when there is one. */
@@ -179,6 +181,7 @@ export class Forwarder {
   constructor(o: ForwarderOptions) {
     this.fdb = o.fdb;
     this.vteps = o.vteps;
+    this.drops = o.drops ?? new Float64Array(DROP_REASON_COUNT);
     if (o.learner !== undefined) this.learner = o.learner;
     else if (o.fdb instanceof Fdb && o.vteps instanceof VtepTable) this.learner = new FdbLearner(o.fdb, o.vteps);
     else throw new TypeError('Forwarder: reading the FDB or VTEP table through a view needs a learner (learner.ts)');
