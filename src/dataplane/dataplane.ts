@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseIp } from '../wire/ip-address.js';
 import { VXLAN_MAX_VNI, VXLAN_PORT_IANA } from '../wire/vxlan.js';
-import type { DataplaneConfig, VniConfig } from './dataplane-config.js';
+import type { DataplaneConfig, PortConfig, VniConfig } from './dataplane-config.js';
 import { Drop, dropsByName, DROP_REASON_COUNT, DROP_REASON_NAMES } from './drop-reason.js';
 import { Fdb, FDB_REMOTE } from './fdb.js';
 import type { FdbCounters, FdbEntry, FdbLimitReport, FdbLocation } from './fdb.js';
@@ -67,6 +67,10 @@ import {
 import { NeighborTable } from './neighbor-table.js';
 import { VtepTable } from './vtep-table.js';
 import { VniVteps } from './vni-vteps.js';
+import { FdbLearner } from './learner.js';
+import { ForwardingWorkers } from './forwarding-workers.js';
+import { feedMembers, feedTables, type TableMessage } from './table-replica.js';
+import { addCounters } from './worker-counters.js';
 import { ReceiveErrors } from './receive-errors.js';
 
 export interface PortCounters {
@@ -272,6 +276,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     this.fdb = new Fdb(fdbOptions);
     const [low, high] = config.sourcePortRange ?? DEFAULT_SOURCE_PORTS;
     this.vtepAddress = parseIp(config.vtepAddress);
+    this.underlayMtu = mtu;
     this.fwd = new Forwarder({
       fdb: this.fdb,
       vteps: this.vteps,
@@ -285,6 +290,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   private readonly vtepAddress: Buffer;
+  private readonly underlayMtu: number;
 
   private warnFn: ((m: string) => void) | undefined;
 
@@ -305,9 +311,11 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     dp.warnFn = options.warn;
     const io = options.io ?? loadIo({ warn: (m) => dp.warn(m) });
     dp.io = io;
-    if (config.workers !== undefined && config.workers > 1) {
-      // The pieces are in (shared FDB, learn ring, worker supervisor, fanout sockets); the worker forwarder is not yet.
-      dp.warn(`workers = ${config.workers}: forwarding in worker threads is not in this build yet (docs/workers.md); forwarding on the main thread`);
+    const threads = config.workers ?? 1;
+    if (threads > 1) {
+      // A worker may hold a VTEP index an instant after its release (vtep-table.ts holdReclaimed).
+      dp.vteps.holdReclaimed(1);
+      dp.share = { groups: fanoutGroups(config) };
     }
     try {
       await dp.openAll(io);
@@ -322,7 +330,94 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     }
     dp.start();
     dp.syncNextHops();
+    if (threads > 1) {
+      try {
+        await dp.startWorkers(threads - 1);
+      } catch (e) {
+        await dp.close();
+        throw e;
+      }
+    }
     return dp;
+  }
+
+  /**
+   * workers = N: this thread forwards its share as before, N - 1 workers
+   * the rest (docs/workers.md); every packet socket is in a fanout group
+   * per interface, so the kernel spreads flows over the N threads.
+   */
+  private async startWorkers(count: number): Promise<void> {
+    const fwd = this.fwd;
+    const ports: Array<{ index: number; port: PortConfig }> = [];
+    for (const p of fwd.ports) {
+      if (this.retired.has(p)) continue;
+      const pc = this.config.vnis.flatMap((v) => v.ports).find((x) => x.name === p.name);
+      if (pc !== undefined) ports.push({ index: p.index, port: pc });
+    }
+    const members = (): Map<number, VniVteps> => {
+      const m = new Map<number, VniVteps>();
+      for (const vs of fwd.vnis.values()) if (vs.vteps !== null) m.set(vs.vni, vs.vteps);
+      return m;
+    };
+    let workers: ForwardingWorkers | null = null;
+    const send = (msg: TableMessage): void => workers?.send(msg);
+    const snapshot = feedTables(send, this.floodLists, this.neighbors, fwd.outer, members);
+    for (const [vni, m] of members()) feedMembers(send, vni, m);
+    workers = new ForwardingWorkers({
+      count,
+      data: {
+        config: this.config,
+        underlayMtu: this.underlayMtu,
+        fdb: this.fdb.share(),
+        vteps: this.vteps.share(),
+        share: this.share!,
+        link: fwd.link !== null,
+        ports,
+      },
+      layout: { ports: fwd.ports.length, vnis: [...fwd.vnis.keys()], udpPorts: fwd.underlays.map((u) => u.port) },
+      snapshot,
+      learner: new FdbLearner(this.fdb, this.vteps),
+      tick: () => fwd.tick,
+      warn: (m) => this.warn(m),
+    });
+    this.workers = workers;
+    await workers.start();
+  }
+
+  private workers: ForwardingWorkers | null = null;
+  /** How this thread shares its sockets with forwarding workers (undefined: alone). */
+  private share: SocketShare | undefined;
+
+  /** Forwarding workers running beside this thread (0 with workers = 1). */
+  get workerCount(): number {
+    return this.workers?.size ?? 0;
+  }
+
+  /** Restarts of the forwarding workers so far (a worker that threw or exited). */
+  get workerRestarts(): number {
+    return this.workers?.restarts ?? 0;
+  }
+
+  /**
+   * Frames each forwarding thread took in (from ports into VNIs, and
+   * decapsulated): this thread first, then each worker. Shows how the
+   * kernel's fanout spread the flows (tests, bench).
+   */
+  threadFrames(): number[] {
+    const sum = (c: (vs: VniState) => Float64Array | undefined): number => {
+      let n = 0;
+      for (const vs of this.fwd.vnis.values()) {
+        const x = c(vs);
+        if (x !== undefined) n += x[V_RX_FRAMES]! + x[V_DECAPSULATED]!;
+      }
+      return n;
+    };
+    return [sum((vs) => vs.counters), ...(this.workers?.counters ?? []).map((b) => sum((vs) => b.vni(vs.vni)))];
+  }
+
+  /** Test hook: make forwarding worker `index` throw (it is restarted and counted). */
+  crashWorker(index: number): void {
+    this.workers?.crash(index);
   }
 
   private nextHops: NextHopSource | undefined;
@@ -413,8 +508,6 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   private plainSender: PlainSender | undefined;
   private plainKind: UnderlaySender = 'socket';
-  /** How this thread shares its sockets with forwarding workers (undefined: alone). */
-  private share: SocketShare | undefined;
 
   /** The link's filter for the VXLAN ports and multicast groups configured now. */
   private linkFilter(): Uint8Array {
@@ -501,6 +594,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (this.fwd.vnis.has(v.vni)) throw new RangeError(`vni ${v.vni} is configured twice`);
     validate({ ...this.config, vnis: [...this.config.vnis, v] });
     const port = v.vxlanPort ?? VXLAN_PORT_IANA;
+    if (this.share !== undefined) this.share = { groups: fanoutGroups({ ...this.config, vnis: [...this.config.vnis, v] }, this.share.groups) };
     let u = this.fwd.underlays.find((x) => x.port === port);
     if (u !== undefined && v.mode === 'multicast' && !this.wildcardUnderlays.has(port)) {
       // The socket is bound to the VTEP address and would never see group traffic.
@@ -526,6 +620,27 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     this.refreshLinkFilter();
     if (newUnderlay) this.watchUnderlay(u);
     for (const p of opened) this.watchPort(p);
+    await this.restartWorkers();
+  }
+
+  /**
+   * The VNIs changed (SIGHUP reload): forwarding workers start over with
+   * the new ports and sockets. Until they are up this thread forwards what
+   * the kernel still hands it.
+   */
+  private async restartWorkers(): Promise<void> {
+    const w = this.workers;
+    if (w === null || this.closed) return;
+    this.workers = null;
+    await w.close();
+    // Counts of the stopped workers stay in their blocks, which go: keep them in this thread's.
+    for (const b of w.counters) {
+      addCounters(this.fwd.drops, [b.drops]);
+      for (const p of this.fwd.ports) { const x = b.port(p.index); if (x !== undefined) addCounters(p.counters, [x]); }
+      for (const v of this.fwd.vnis.values()) { const x = b.vni(v.vni); if (x !== undefined) addCounters(v.counters, [x]); }
+      for (const u of this.fwd.underlays) { const x = b.underlay(u.port); if (x !== undefined) addCounters(u.linkCounters, [x]); }
+    }
+    await this.startWorkers(w.size);
   }
 
   /**
@@ -576,6 +691,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       this.wildcardUnderlays.delete(u.port);
     }
     this.refreshLinkFilter();
+    // Workers drop the VNI's sockets by starting over (not awaited: removeVni is synchronous for its callers).
+    this.restartWorkers().catch((e: unknown) => this.warn(`forwarding workers: restart after removing VNI ${vni} failed: ${(e as Error).message}`));
     return true;
   }
 
@@ -734,6 +851,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     // the following of next hops.
     this.timer = setInterval(() => {
       fwd.tick++;
+      this.workers?.drain();
       this.fdb.sweep(fwd.tick);
       this.reportVtepRefusals();
       this.syncNextHops();
@@ -896,13 +1014,15 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   counters(): DataplaneCounters {
     const fwd = this.fwd;
-    const drops = new Float64Array(fwd.drops);
+    // Forwarding workers count into their own blocks: added here (worker-counters.ts).
+    const blocks = this.workers?.counters ?? [];
+    const drops = addCounters(new Float64Array(fwd.drops), blocks.map((b) => b.drops));
     const ports: PortCounters[] = fwd.ports.filter((p) => !this.retired.has(p)).map((p) => {
       const s: IoStats = p.io.stats();
       drops[Drop.RxTruncated]! += s.rxTruncated;
       drops[Drop.TxError]! += s.txErrors;
       drops[Drop.TxQueueFull]! += s.txQueueFull;
-      const c = p.counters;
+      const c = addCounters(Float64Array.from(p.counters), blocks.map((b) => b.port(p.index)));
       return {
         name: p.name,
         kind: p.kind,
@@ -926,7 +1046,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       drops[Drop.TxError]! += s.txErrors;
       drops[Drop.TxQueueFull]! += s.txQueueFull;
       // What the link carried for this port, plus what the socket itself did.
-      const l = u.linkCounters;
+      const l = addCounters(Float64Array.from(u.linkCounters), blocks.map((b) => b.underlay(u.port)));
       return {
         port: u.port,
         rxDatagrams: s.rxFrames + l[U_RX_DATAGRAMS]!,
@@ -942,7 +1062,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const vnis: VniCounters[] = [...fwd.vnis.values()]
       .sort((a, b) => a.vni - b.vni)
       .map((v) => {
-        const c = v.counters;
+        const c = addCounters(Float64Array.from(v.counters), blocks.map((b) => b.vni(v.vni)));
         return {
           vni: v.vni,
           mode: v.mode,
@@ -1012,6 +1132,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await this.workers?.close();
+    this.workers = null;
     for (const t of this.recoveries) clearTimeout(t);
     this.recoveries.clear();
     this.closeHandles();
@@ -1111,3 +1233,26 @@ async function readMtu(ifname: string | undefined, netns: string | undefined): P
 
 export { DROP_REASON_NAMES };
 export type { FdbLocation };
+
+/** Fanout group ids handed out in this process (each Dataplane takes one per interface). */
+let nextFanoutGroup = 1 + ((process.pid * 131) % 60000);
+
+/**
+ * One PACKET_FANOUT_HASH group id per interface the threads share (member
+ * ports, the underlay link): a group belongs to one interface (packet(7)),
+ * and ids are per network namespace, so distinct within this process is enough
+ * unless another process on the same interfaces picked the same (it would
+ * then fail to join, loudly).
+ */
+function fanoutGroups(c: DataplaneConfig, kept: Record<string, number> = {}): Record<string, number> {
+  const names = new Set<string>(c.vnis.flatMap((v) => v.ports.map((p) => p.name)));
+  if (c.underlayInterface !== undefined) names.add(c.underlayInterface);
+  // An interface keeps its group: a second group on it would get a copy of every frame.
+  const groups: Record<string, number> = { ...kept };
+  for (const n of names) {
+    if (groups[n] !== undefined) continue;
+    groups[n] = nextFanoutGroup;
+    nextFanoutGroup = nextFanoutGroup >= 65535 ? 1 : nextFanoutGroup + 1;
+  }
+  return groups;
+}
