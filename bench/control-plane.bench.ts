@@ -3,7 +3,7 @@
 // the same injection in the same run. Method and FRR's reference figures on
 // this machine kind: docs/benchmarking.md "Control plane".
 //
-//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--cpu-prof DIR] [--json]
+//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--workers N] [--cpu-prof DIR] [--json]
 //   (bench/index.ts calls benchControlPlane() and printControlPlane(); needs
 //   root, ip, bridge and FRR 8 in /usr/lib/frr, else it says why it skips;
 //   VXSWITCH_BENCH_CPU_PROF=DIR does what --cpu-prof does.) About 15 s per
@@ -63,6 +63,8 @@ export interface ControlPlaneOptions {
   timeoutS?: number;
   /** Run vxswitch with node --cpu-prof into this directory and summarise the profiles. */
   cpuProfDir?: string;
+  /** The switch's [dataplane] workers (docs/workers.md; default: the daemon's). */
+  workers?: number;
   /** Scenarios that run the forwarding probe (10,000 frames/s through vxswitch while loading; default: via RR). */
   probe?: ReadonlyArray<'direct' | 'via RR'>;
   /** Progress lines (default: none). */
@@ -99,7 +101,7 @@ export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise
   if (frrSkip !== undefined) result.frrSkipped = frrSkip;
   const cpuProfDir = opts.cpuProfDir ?? process.env['VXSWITCH_BENCH_CPU_PROF'];
   if (cpuProfDir !== undefined) await mkdir(cpuProfDir, { recursive: true });
-  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, probe: opts.probe ?? ['via RR'], log: opts.log ?? (() => {}) };
+  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, probe: opts.probe ?? ['via RR'], log: opts.log ?? (() => {}), ...(opts.workers !== undefined ? { workers: opts.workers } : {}) };
   // Ctrl-C: node would end without 'exit' hooks; exit instead, so every
   // Topology's exit hook removes its namespaces and kills its daemons.
   const onSignal = (): void => process.exit(130);
@@ -139,6 +141,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (arg('--timeout') !== undefined) opts.timeoutS = Number(arg('--timeout'));
   const probe = arg('--probe');
   if (probe !== undefined) opts.probe = probe === 'none' ? [] : probe === 'both' ? ['direct', 'via RR'] : probe === 'direct' ? ['direct'] : ['via RR'];
+  if (arg('--workers') !== undefined) opts.workers = Number(arg('--workers'));
   if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
   const result = await benchControlPlane(opts);
   if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
