@@ -10,6 +10,9 @@
 // (10.214.0.0/24 underlay, 10.214.1.0/24 hosts).
 
 import { test } from 'node:test';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { Topology, flushNeighbours, needsRoot, ping, run, waitFor, type HostOptions } from '../helpers/netns.js';
@@ -21,16 +24,21 @@ const HOST_A: HostOptions = { ip: '10.214.1.1/24', mac: '02:14:00:00:00:0a' };
 const HOST_B: HostOptions = { ip: '10.214.1.2/24', mac: '02:14:00:00:00:0b' };
 const FLOWS = 64;
 
-/** Receive `count` datagrams on UDP port 9 (bounded by `seconds`), printing how many came. */
-const RECEIVER = (count: number, seconds: number): string =>
-  `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',9))\ns.settimeout(0.2)\nn=0\nend=time.time()+${seconds}\nwhile n<${count} and time.time()<end:\n  try:\n    s.recv(2048); n+=1\n  except socket.timeout:\n    pass\nprint(n)`;
+/** Receive `count` datagrams on UDP port 9 (bounded by `seconds`), printing how many came; `ready` is created once bound. */
+const RECEIVER = (count: number, seconds: number, ready: string): string =>
+  `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',9))\nopen('${ready}','w').close()\ns.settimeout(0.2)\nn=0\nend=time.time()+${seconds}\nwhile n<${count} and time.time()<end:\n  try:\n    s.recv(2048); n+=1\n  except socket.timeout:\n    pass\nprint(n)`;
 /** One datagram from each of `count` source ports to `ip`:9. */
 const SENDER = (ip: string, count: number): string =>
   `import socket\nfor p in range(${count}):\n  s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n  s.bind(('0.0.0.0',40000+p))\n  s.sendto(b'x'*100,('${ip}',9))\n  s.close()`;
 
+let readySeq = 0;
+
 async function flows(fromNs: string, toNs: string, toIp: string): Promise<number> {
-  const received = run(toNs, 'timeout', '10', 'python3', '-c', RECEIVER(FLOWS, 5));
-  await new Promise((r) => setTimeout(r, 300));
+  const ready = join(tmpdir(), `vx-fw-ready-${process.pid}-${readySeq++}`);
+  const received = run(toNs, 'timeout', '10', 'python3', '-c', RECEIVER(FLOWS, 5, ready));
+  // The sender starts once the receiver is bound (a datagram before would be refused, not forwarded late).
+  await waitFor('receiver bound', () => existsSync(ready), 5_000);
+  rmSync(ready, { force: true });
   await run(fromNs, 'timeout', '10', 'python3', '-c', SENDER(toIp, FLOWS));
   return Number((await received).trim());
 }
