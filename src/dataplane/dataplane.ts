@@ -636,9 +636,9 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     // Counts of the stopped workers stay in their blocks, which go: keep them in this thread's.
     for (const b of w.counters) {
       addCounters(this.fwd.drops, [b.drops]);
-      for (const p of this.fwd.ports) { const x = b.port(p.index); if (x !== undefined) addCounters(p.counters, [x]); }
-      for (const v of this.fwd.vnis.values()) { const x = b.vni(v.vni); if (x !== undefined) addCounters(v.counters, [x]); }
-      for (const u of this.fwd.underlays) { const x = b.underlay(u.port); if (x !== undefined) addCounters(u.linkCounters, [x]); }
+      for (const p of this.fwd.ports) addCounters(p.counters, [b.port(p.index)]);
+      for (const v of this.fwd.vnis.values()) addCounters(v.counters, [b.vni(v.vni)]);
+      for (const u of this.fwd.underlays) addCounters(u.linkCounters, [b.underlay(u.port)]);
     }
     await this.startWorkers(w.size);
   }

@@ -3,7 +3,7 @@
 // spreads flows over this thread and two workers, both ways (member port and
 // underlay link), every frame arrives once, what the workers learn reaches
 // the FDB, and a worker that throws is restarted and counted while the
-// others keep forwarding.
+// others keep forwarding; a VNI added at runtime starts the workers over.
 //
 // Namespaces come from Topology and always go; every traffic loop is bounded
 // in count and time and only talks to the hosts made here
@@ -43,7 +43,7 @@ async function flows(fromNs: string, toNs: string, toIp: string): Promise<number
   return Number((await received).trim());
 }
 
-test('workers = 3: flows spread over the threads both ways, each frame once; a worker that throws is restarted and counted, the others keep forwarding', { skip: needsRoot, timeout: 90_000 }, async (t) => {
+test('workers = 3: flows spread over the threads both ways, each frame once; a worker that throws is restarted and counted, the others keep forwarding; a VNI added starts the workers over', { skip: needsRoot, timeout: 90_000 }, async (t) => {
   const topo = new Topology();
   let dp: Dataplane | undefined;
   const warnings: string[] = [];
@@ -99,6 +99,16 @@ test('workers = 3: flows spread over the threads both ways, each frame once; a w
     const end = dp.threadFrames();
     t.diagnostic(`after the restart, frames per thread: ${end.map((n, i) => n - mid[i]!).join(', ')}`);
     assert.equal(dp.workerRestarts, 1);
+
+    // A VNI added at runtime (SIGHUP): the workers start over with its port; forwarding goes on in all threads.
+    const hC = await topo.host(s, { ip: '10.214.2.1/24', mac: '02:14:00:00:00:0c' });
+    await dp.addVni({ vni: 200, mode: 'static', ports: [{ name: hC.peer, kind: 'packet' }], floodList: [K_VTEP] });
+    assert.equal(dp.workerCount, 2);
+    const beforeAdd = dp.threadFrames();
+    assert.equal(await flows(hA.ns, hB.ns, '10.214.1.2'), FLOWS, 'after the workers started over every datagram arrives');
+    const afterAdd = dp.threadFrames().map((n, i) => n - beforeAdd[i]!);
+    t.diagnostic(`after adding VNI 200, frames per thread: ${afterAdd.join(', ')}`);
+    assert.ok(afterAdd[1]! + afterAdd[2]! > 0, 'the new workers forward');
   } finally {
     await dp?.close();
     await topo.destroy();
