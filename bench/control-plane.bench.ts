@@ -3,7 +3,7 @@
 // the same injection in the same run. Method and FRR's reference figures on
 // this machine kind: docs/benchmarking.md "Control plane".
 //
-//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--cpu-prof DIR] [--json]
+//   node --expose-gc dist/bench/control-plane.bench.js [--runs N] [--routes N] [--timeout S] [--probe rr|direct|both|none] [--workers N] [--cpu-prof DIR] [--json]
 //     [--scenarios direct|rr|direct,rr] [--million N [--million-timeout S]]
 //     [--no-churn | --churn-only]   (the churn section, control-plane/churn.ts: MAC moves and a session flap)
 //   (--million 1000000: issue 10's row, one more run at a million routes,
@@ -68,6 +68,8 @@ export interface ControlPlaneOptions {
   timeoutS?: number;
   /** Run vxswitch with node --cpu-prof into this directory and summarise the profiles. */
   cpuProfDir?: string;
+  /** The switch's [dataplane] workers (docs/workers.md; default: the daemon's). */
+  workers?: number;
   /** Scenarios that run the forwarding probe (10,000 frames/s through vxswitch while loading; default: via RR). */
   probe?: ReadonlyArray<'direct' | 'via RR'>;
   /** Which scenarios (default both; 'via RR' is left out anyway when FRR is missing). */
@@ -118,7 +120,7 @@ export async function benchControlPlane(opts: ControlPlaneOptions = {}): Promise
   if (frrSkip !== undefined) result.frrSkipped = frrSkip;
   const cpuProfDir = opts.cpuProfDir ?? process.env['VXSWITCH_BENCH_CPU_PROF'];
   if (cpuProfDir !== undefined) await mkdir(cpuProfDir, { recursive: true });
-  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, probe: opts.probe ?? ['via RR'], log: opts.log ?? (() => {}) };
+  const ctx: LabContext = { routes, timeoutS: opts.timeoutS ?? 30, cpuProfDir, probe: opts.probe ?? ['via RR'], log: opts.log ?? (() => {}), ...(opts.workers !== undefined ? { workers: opts.workers } : {}) };
   // Ctrl-C: node would end without 'exit' hooks; exit instead, so every
   // Topology's exit hook removes its namespaces and kills its daemons.
   const onSignal = (): void => process.exit(130);
@@ -171,6 +173,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (arg('--scenarios') !== undefined) opts.scenarios = arg('--scenarios')!.split(',').map((x) => (x === 'rr' ? 'via RR' : 'direct'));
   if (arg('--million') !== undefined) opts.millionRoutes = Number(arg('--million'));
   if (arg('--million-timeout') !== undefined) opts.millionTimeoutS = Number(arg('--million-timeout'));
+  if (arg('--workers') !== undefined) opts.workers = Number(arg('--workers'));
   if (arg('--cpu-prof') !== undefined) opts.cpuProfDir = path.resolve(arg('--cpu-prof')!);
   if (args.includes('--no-churn')) opts.churn = false;
   if (args.includes('--churn-only')) opts.churnOnly = true;

@@ -75,6 +75,8 @@ export interface LabContext {
   probe?: ReadonlyArray<ScenarioResult['scenario']>;
   cpuProfDir: string | undefined;
   log: (line: string) => void;
+  /** [dataplane] workers of the switch (docs/workers.md; absent: the default). */
+  workers?: number;
 }
 
 /** Scenario A: injector -> vxswitch, one veth between them. */
@@ -100,7 +102,7 @@ export async function scenarioDirect(ctx: LabContext): Promise<ScenarioResult> {
     vx = await Vxswitch.start(
       topo,
       vxNs,
-      vxswitchToml({ ...VX_COMMON, routerId: vxIp, neighbors: [{ address: injIp, passive: true }], member, vnis: probeVnis(probe), maxEntries: maxEntriesFor(ctx.routes) }),
+      vxswitchToml({ ...VX_COMMON, routerId: vxIp, neighbors: [{ address: injIp, passive: true }], member, vnis: probeVnis(probe), maxEntries: maxEntriesFor(ctx.routes), ...(ctx.workers !== undefined ? { workers: ctx.workers } : {}) }),
       ctx.cpuProfDir,
     );
     const v = vx;
@@ -224,7 +226,7 @@ export async function scenarioViaRr(ctx: LabContext): Promise<ScenarioResult> {
     vx = await Vxswitch.start(
       topo,
       ns.vx,
-      vxswitchToml({ ...VX_COMMON, routerId: ip.vx, neighbors: [{ address: ip.rr, passive: false }], member, vnis: probeVnis(probe), maxEntries: maxEntriesFor(ctx.routes) }),
+      vxswitchToml({ ...VX_COMMON, routerId: ip.vx, neighbors: [{ address: ip.rr, passive: false }], member, vnis: probeVnis(probe), maxEntries: maxEntriesFor(ctx.routes), ...(ctx.workers !== undefined ? { workers: ctx.workers } : {}) }),
       ctx.cpuProfDir,
     );
     const v = vx;

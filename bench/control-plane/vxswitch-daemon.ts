@@ -88,6 +88,8 @@ export interface VxswitchConfig {
   vnis?: VxVniToml[];
   /** [dataplane] max-entries. */
   maxEntries: number;
+  /** [dataplane] workers (absent: the default). */
+  workers?: number;
 }
 
 /** One [[dataplane.virtual-network-list]] entry. */
@@ -115,6 +117,7 @@ export function vxswitchToml(o: VxswitchConfig): string {
   l.push('', '[dataplane]', '  type = "userspace"', `  vtep-address = ${q(o.routerId)}`, '  underlay-interface = "ul0"');
   // The default table (65,536 entries) is smaller than the injection.
   l.push(`  max-entries = ${o.maxEntries}`);
+  if (o.workers !== undefined) l.push(`  workers = ${o.workers}`);
   const vnis = [...(o.vni !== undefined && o.member !== undefined ? [{ vni: o.vni, members: [o.member] }] : []), ...(o.vnis ?? [])];
   for (const v of vnis) {
     l.push('', '[[dataplane.virtual-network-list]]', `  vni = ${v.vni}`, `  mode = ${q(v.mode ?? 'evpn')}`);

@@ -9,6 +9,7 @@
 // loop until SIGTERM or SIGINT, or until stdin closes (its parent is gone);
 // then it prints one JSON line with the dataplane's counters and exits 0.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import type { DataplaneConfig } from '../../src/dataplane/dataplane-config.js';
 
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    const counters = dp.counters();
+    // Per-thread cost (docs/workers.md): frames each forwarding thread took in, and every thread's CPU ticks.
+    const counters = { ...dp.counters(), threads: { frames: dp.threadFrames(), cpu: threadTicks() } };
     void dp.close().then(() => {
       process.stdout.write(JSON.stringify(counters) + '\n', () => process.exit(0));
     });
@@ -49,3 +51,18 @@ main().catch((e: unknown) => {
   process.stderr.write(`switch-process: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });
+
+/** utime + stime (clock ticks) of every thread of this process, the main thread first (/proc/self/task, proc(5)). */
+function threadTicks(): Array<{ tid: number; main: boolean; ticks: number }> {
+  const out: Array<{ tid: number; main: boolean; ticks: number }> = [];
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ tid: Number(t), main: Number(t) === process.pid, ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out.sort((a, b) => Number(b.main) - Number(a.main) || b.ticks - a.ticks);
+}

@@ -51,11 +51,13 @@ export function vxswitchEngine(options: VxswitchEngineOptions = {}): Engine {
     name: 'vxswitch',
     async start(t: Topology): Promise<void> {
       const extras: SwitchExtras = { remotes: [{ vni: VNI, mac: DST_MAC, vtep: REMOTE_VTEP }] };
+      // One forwarding thread: CPU 1 alone. More: CPU 1 and the generator's CPU 0 (a 2-core machine has no more).
+      const cpus = (options.config?.workers ?? 1) > 1 ? '1,0' : String(options.cpu ?? 1);
       const nodeArgs = options.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
       const c = track(
         spawn(
           'ip',
-          ['netns', 'exec', t.sw, ...niceCmd(['taskset', '-c', String(options.cpu ?? 1), process.execPath, ...nodeArgs, SWITCH_PROCESS,
+          ['netns', 'exec', t.sw, ...niceCmd(['taskset', '-c', cpus, process.execPath, ...nodeArgs, SWITCH_PROCESS,
             JSON.stringify({ ...benchDataplaneConfig(), ...options.config }), JSON.stringify(extras)]).flat()],
           { stdio: ['pipe', 'pipe', 'pipe'] },
         ),
@@ -85,7 +87,8 @@ export function vxswitchEngine(options: VxswitchEngineOptions = {}): Engine {
       if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
       await waitExit(c, 10_000).catch((e: unknown) => notes.push(String(e)));
       try {
-        const counters = JSON.parse(lastLine) as { drops: Record<string, number> };
+        const counters = JSON.parse(lastLine) as { drops: Record<string, number>; threads?: SwitchThreads };
+        if (counters.threads !== undefined) notes.push(threadNote(counters.threads));
         const drops = Object.entries(counters.drops).filter(([, n]) => n > 0);
         notes.push(`vxswitch drops over the run: ${drops.length === 0 ? 'none' : drops.map(([k, n]) => `${k} ${n}`).join(', ')}`);
       } catch {
@@ -97,4 +100,32 @@ export function vxswitchEngine(options: VxswitchEngineOptions = {}): Engine {
     pid: () => child?.pid,
     notes: () => notes.splice(0),
   };
+}
+
+/** What the switch process reports of its threads on exit (switch-process.ts). */
+interface SwitchThreads {
+  /** Frames each forwarding thread took in: the main thread, then each worker. */
+  frames: number[];
+  /** utime + stime of every thread, the main thread first, then the busiest. */
+  cpu: Array<{ tid: number; main: boolean; ticks: number }>;
+}
+
+/**
+ * Per-thread cost over the whole run (all loads, both sizes): frames per
+ * forwarding thread, CPU of the main thread and of the busiest others
+ * (the workers when there are any; thread names do not tell them apart),
+ * and CPU microseconds per frame of the forwarding threads together, the
+ * figure the projection to more cores divides by (docs/workers.md).
+ */
+function threadNote(t: SwitchThreads): string {
+  const hz = 100; // USER_HZ: clock ticks per second of /proc/PID/task/TID/stat (proc(5))
+  const forwarding = t.frames.length;
+  const cpu = t.cpu.slice(0, forwarding);
+  const frames = t.frames.reduce((a, b) => a + b, 0);
+  const seconds = cpu.reduce((a, c) => a + c.ticks, 0) / hz;
+  const perFrame = frames > 0 ? ((seconds * 1e6) / frames).toFixed(2) : 'n/a';
+  return (
+    `vxswitch threads: frames per forwarding thread ${t.frames.join(' / ')}; CPU s of the main thread and the busiest others ` +
+    `${cpu.map((c) => (c.ticks / hz).toFixed(1)).join(' / ')}; ${perFrame} CPU us per frame over the forwarding threads`
+  );
 }

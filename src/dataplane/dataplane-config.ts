@@ -108,8 +108,10 @@ export interface DataplaneConfig {
    */
   underlaySender?: UnderlaySender;
   /**
-   * Forwarding threads (`workers` in [dataplane], docs/workers.md). Default
-   * defaultWorkers(): one per core beyond the first, at least one.
+   * Forwarding threads (`workers` in [dataplane], docs/workers.md): this
+   * thread and N - 1 workers, flows spread by the kernel's fanout. Default 1
+   * (the main thread alone); defaultWorkers() is what the issue asks for
+   * once the worker path has its bench figures.
    */
   workers?: number;
   vnis: VniConfig[];

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseIp } from '../wire/ip-address.js';
 import { VXLAN_MAX_VNI, VXLAN_PORT_IANA } from '../wire/vxlan.js';
-import type { DataplaneConfig, VniConfig } from './dataplane-config.js';
+import type { DataplaneConfig, PortConfig, VniConfig } from './dataplane-config.js';
 import { Drop, dropsByName, DROP_REASON_COUNT, DROP_REASON_NAMES } from './drop-reason.js';
 import { Fdb, FDB_REMOTE } from './fdb.js';
 import type { FdbCounters, FdbEntry, FdbLimitReport, FdbLocation } from './fdb.js';
@@ -49,24 +49,28 @@ import {
 } from './forwarder.js';
 import { loadIo } from './js-fallback-io.js';
 import type { FramePort, IoStats, NativeIo, PacketPort, PacketStats, ReadableCallback } from './native-io.js';
-import { createRxBatch, GSO_FRAME_MAX } from './native-io.js';
 import type { NextHop, NextHopSource } from './next-hop-source.js';
 import { OuterHeaders } from './outer-header.js';
-import { openXdpPort } from './xdp-io.js';
 import type { UnderlaySender } from './dataplane-config.js';
 
-/** A send-only handle for the link's plain datagrams. */
-type PlainSender = Pick<FramePort, 'send' | 'close' | 'stats'>;
-/**
- * The link's plain senders, fastest first, as bench/e2e measured them
- * (--vxswitch-config '{"underlaySender":...}', README "Benchmarks"): AF_XDP
- * about 1.4x sendmmsg's frames/s at 64 B, a TX ring in between.
- */
-const PLAIN_SENDERS: readonly UnderlaySender[] = ['af-xdp', 'tx-ring', 'socket'];
-import { underlayFilter } from './underlay-filter.js';
+import {
+  DEFAULT_BATCH,
+  linkFilterOf,
+  memberRxBatch,
+  openLinkSocket,
+  openMemberPort,
+  openPlainSender,
+  openUnderlaySocket,
+  type PlainSender,
+  type SocketShare,
+} from './dataplane-sockets.js';
 import { NeighborTable } from './neighbor-table.js';
 import { VtepTable } from './vtep-table.js';
 import { VniVteps } from './vni-vteps.js';
+import { FdbLearner } from './learner.js';
+import { ForwardingWorkers } from './forwarding-workers.js';
+import { feedMembers, feedTables, type TableMessage } from './table-replica.js';
+import { addCounters } from './worker-counters.js';
 import { ReceiveErrors } from './receive-errors.js';
 
 export interface PortCounters {
@@ -197,15 +201,6 @@ export interface DataplaneOptions {
 }
 
 const DEFAULT_SOURCE_PORTS: [number, number] = [49152, 65535];
-const DEFAULT_BATCH = 64;
-/** Free bytes before every received frame: VXLAN + UDP + IPv6 + Ethernet fit. */
-const HEADROOM = 128;
-/**
- * Receive buffer of a port or link whose frames are packed (ring, TAP):
- * room for a batch of ordinary frames or a few 64 KiB super-frames.
- */
-const PACKED_BYTES = 512 << 10;
-const UNDERLAY_SOCKET_BUFFER = 4 << 20;
 /** VTEP-table refusals are logged at most once per this many milliseconds. */
 const VTEP_REFUSAL_LOG_MS = 60_000;
 
@@ -281,6 +276,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     this.fdb = new Fdb(fdbOptions);
     const [low, high] = config.sourcePortRange ?? DEFAULT_SOURCE_PORTS;
     this.vtepAddress = parseIp(config.vtepAddress);
+    this.underlayMtu = mtu;
     this.fwd = new Forwarder({
       fdb: this.fdb,
       vteps: this.vteps,
@@ -294,6 +290,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   private readonly vtepAddress: Buffer;
+  private readonly underlayMtu: number;
 
   private warnFn: ((m: string) => void) | undefined;
 
@@ -314,9 +311,11 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     dp.warnFn = options.warn;
     const io = options.io ?? loadIo({ warn: (m) => dp.warn(m) });
     dp.io = io;
-    if (config.workers !== undefined && config.workers > 1) {
-      // The pieces are in (shared FDB, learn ring, worker supervisor, fanout sockets); the worker forwarder is not yet.
-      dp.warn(`workers = ${config.workers}: forwarding in worker threads is not in this build yet (docs/workers.md); forwarding on the main thread`);
+    const threads = config.workers ?? 1;
+    if (threads > 1) {
+      // A worker may hold a VTEP index an instant after its release (vtep-table.ts holdReclaimed).
+      dp.vteps.holdReclaimed(1);
+      dp.share = { groups: fanoutGroups(config) };
     }
     try {
       await dp.openAll(io);
@@ -331,7 +330,94 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     }
     dp.start();
     dp.syncNextHops();
+    if (threads > 1) {
+      try {
+        await dp.startWorkers(threads - 1);
+      } catch (e) {
+        await dp.close();
+        throw e;
+      }
+    }
     return dp;
+  }
+
+  /**
+   * workers = N: this thread forwards its share as before, N - 1 workers
+   * the rest (docs/workers.md); every packet socket is in a fanout group
+   * per interface, so the kernel spreads flows over the N threads.
+   */
+  private async startWorkers(count: number): Promise<void> {
+    const fwd = this.fwd;
+    const ports: Array<{ index: number; port: PortConfig }> = [];
+    for (const p of fwd.ports) {
+      if (this.retired.has(p)) continue;
+      const pc = this.config.vnis.flatMap((v) => v.ports).find((x) => x.name === p.name);
+      if (pc !== undefined) ports.push({ index: p.index, port: pc });
+    }
+    const members = (): Map<number, VniVteps> => {
+      const m = new Map<number, VniVteps>();
+      for (const vs of fwd.vnis.values()) if (vs.vteps !== null) m.set(vs.vni, vs.vteps);
+      return m;
+    };
+    let workers: ForwardingWorkers | null = null;
+    const send = (msg: TableMessage): void => workers?.send(msg);
+    const snapshot = feedTables(send, this.floodLists, this.neighbors, fwd.outer, members);
+    for (const [vni, m] of members()) feedMembers(send, vni, m);
+    workers = new ForwardingWorkers({
+      count,
+      data: {
+        config: this.config,
+        underlayMtu: this.underlayMtu,
+        fdb: this.fdb.share(),
+        vteps: this.vteps.share(),
+        share: this.share!,
+        link: fwd.link !== null,
+        ports,
+      },
+      layout: { ports: fwd.ports.length, vnis: [...fwd.vnis.keys()], udpPorts: fwd.underlays.map((u) => u.port) },
+      snapshot,
+      learner: new FdbLearner(this.fdb, this.vteps),
+      tick: () => fwd.tick,
+      warn: (m) => this.warn(m),
+    });
+    this.workers = workers;
+    await workers.start();
+  }
+
+  private workers: ForwardingWorkers | null = null;
+  /** How this thread shares its sockets with forwarding workers (undefined: alone). */
+  private share: SocketShare | undefined;
+
+  /** Forwarding workers running beside this thread (0 with workers = 1). */
+  get workerCount(): number {
+    return this.workers?.size ?? 0;
+  }
+
+  /** Restarts of the forwarding workers so far (a worker that threw or exited). */
+  get workerRestarts(): number {
+    return this.workers?.restarts ?? 0;
+  }
+
+  /**
+   * Frames each forwarding thread took in (from ports into VNIs, and
+   * decapsulated): this thread first, then each worker. Shows how the
+   * kernel's fanout spread the flows (tests, bench).
+   */
+  threadFrames(): number[] {
+    const sum = (c: (vs: VniState) => Float64Array | undefined): number => {
+      let n = 0;
+      for (const vs of this.fwd.vnis.values()) {
+        const x = c(vs);
+        if (x !== undefined) n += x[V_RX_FRAMES]! + x[V_DECAPSULATED]!;
+      }
+      return n;
+    };
+    return [sum((vs) => vs.counters), ...(this.workers?.counters ?? []).map((b) => sum((vs) => b.vni(vs.vni)))];
+  }
+
+  /** Test hook: make forwarding worker `index` throw (it is restarted and counted). */
+  crashWorker(index: number): void {
+    this.workers?.crash(index);
   }
 
   private nextHops: NextHopSource | undefined;
@@ -400,25 +486,17 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
    */
   private async openLink(io: NativeIo, ifname: string): Promise<void> {
     const c = this.config;
-    const batch = c.batchSize ?? DEFAULT_BATCH;
     const family = this.vtepAddress.length === 4 ? 4 : 6;
     const mac = await readMac(ifname, c.netns);
-    const handle = io.openPacket(ifname, {
-      vnetHdr: true,
-      promiscuous: false,
-      qdiscBypass: true,
-      filter: this.linkFilter(),
-      sndbuf: UNDERLAY_SOCKET_BUFFER,
-      ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}),
-      ...(c.netns !== undefined ? { netns: c.netns } : {}),
-    });
+    const { handle, rx } = openLinkSocket(io, c, ifname, family, this.share);
     this.linkHandle = handle;
-    const rx = createRxBatch({ slots: batch, vnet: true, headroom: 0, ...(handle.rxMode === 'ring' ? { bytes: PACKED_BYTES } : {}) });
     const outer = new OuterHeaders(this.vteps, family, this.vtepAddress);
     if (mac !== undefined) outer.setSourceMac(mac);
     let plain: PlainSender | null = null;
     try {
-      plain = this.openPlainSender(io, ifname, c.underlaySender);
+      const opened = openPlainSender(io, c, ifname, this.fwd.maxFrame, (m) => this.warn(m));
+      plain = opened.sender;
+      this.plainKind = opened.kind;
     } catch (e) {
       handle.close();
       throw e;
@@ -431,55 +509,9 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   private plainSender: PlainSender | undefined;
   private plainKind: UnderlaySender = 'socket';
 
-  /**
-   * The link's sender for datagrams that need nothing of the kernel (see
-   * DataplaneConfig.underlaySender). Not asked for: the fastest that opens
-   * here (AF_XDP where the kernel, the memlock limit and the MTU allow it,
-   * else a TX ring), said once in the log; asked for: that one or an error.
-   */
-  private openPlainSender(io: NativeIo, ifname: string, asked: UnderlaySender | undefined): PlainSender | null {
-    const c = this.config;
-    const ns = c.netns !== undefined ? { netns: c.netns } : {};
-    const frame = this.fwd.maxFrame;
-    const open = (kind: UnderlaySender): PlainSender | null => {
-      if (kind === 'socket') return null;
-      // Slots for the largest datagram the underlay MTU lets through.
-      const slot = frame <= 2048 ? 2048 : 4096;
-      if (kind === 'tx-ring') return io.openPacket(ifname, { ...ns, receive: false, qdiscBypass: true, txRingFrames: 1024, txRingFrameSize: 4096 * Math.ceil(frame / 4096) });
-      if (io.kind !== 'native') throw new Error('underlay-sender af-xdp needs the native addon');
-      // One UMEM frame per datagram (no multi-buffer): an underlay MTU above a page needs another sender.
-      if (frame > 4096) throw new Error(`underlay-sender af-xdp: frames of ${frame} bytes (the underlay MTU) do not fit a 4096-byte UMEM frame`);
-      // A send-only AF_XDP socket: no XDP program, the interface's receive path untouched.
-      return openXdpPort(ifname, { ...ns, attachMode: 'none', frameSize: slot, ringSize: 2048 });
-    };
-    if (asked !== undefined) {
-      this.plainKind = asked;
-      return open(asked);
-    }
-    for (const kind of PLAIN_SENDERS) {
-      try {
-        const p = open(kind);
-        this.plainKind = kind;
-        return p;
-      } catch (e) {
-        this.warn(`underlay link ${ifname}: ${kind} unavailable (${(e as Error).message}), trying the next sender`);
-      }
-    }
-    return null;
-  }
-
   /** The link's filter for the VXLAN ports and multicast groups configured now. */
   private linkFilter(): Uint8Array {
-    const c = this.config;
-    const ports = [...new Set(c.vnis.map((v) => v.vxlanPort ?? VXLAN_PORT_IANA))];
-    const groups = [...new Set(c.vnis.flatMap((v) => (v.mode === 'multicast' && v.multicastGroup !== undefined ? [v.multicastGroup] : [])))];
-    return underlayFilter({
-      family: this.vtepAddress.length === 4 ? 4 : 6,
-      address: c.vtepAddress,
-      groups,
-      // A filter needs a port; with no VNI yet nothing is ours.
-      ports: ports.length > 0 ? ports : [VXLAN_PORT_IANA],
-    });
+    return linkFilterOf(this.config, this.vtepAddress.length === 4 ? 4 : 6);
   }
 
   private linkHandle: PacketPort | undefined;
@@ -488,29 +520,11 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const c = this.config;
     const batch = c.batchSize ?? DEFAULT_BATCH;
     const link = this.fwd.link !== null;
-    const udp = await io.openUdp({
-      address: c.vtepAddress,
-      port,
-      // Group traffic is addressed to the group, not to us: bind the wildcard.
-      ...(multicast ? { bindAddress: '0.0.0.0' } : {}),
-      ...(c.underlayInterface !== undefined ? { multicastInterface: c.underlayInterface } : {}),
-      // Receiving here: only what came in on the underlay interface (issue 9 item 1).
-      ...(c.underlayInterface !== undefined && !link ? { bindDevice: c.underlayInterface } : {}),
-      batchSize: batch,
-      // Datagrams stay charged to the sending socket until the receiver
-      // frees them; the kernel's ~208 KiB default filled up under load
-      // (tx-queue-full drops in the end-to-end bench). 4 MiB each way.
-      sndbuf: UNDERLAY_SOCKET_BUFFER,
-      // With the link, this socket only holds the port and sends through the kernel.
-      ...(link ? { receive: false } : { rcvbuf: UNDERLAY_SOCKET_BUFFER }),
-      ...(c.netns !== undefined ? { netns: c.netns } : {}),
-    });
+    const { udp, rx } = await openUnderlaySocket(io, c, port, multicast, link, this.share);
     if (multicast) this.wildcardUnderlays.add(port);
     if (!link && io.kind !== 'native') {
       this.warn(`underlay port ${udp.port}: the JS fallback cannot tell which interface a datagram came in on; hosts on member ports can reach the underlay socket`);
     }
-    // A kernel VTEP on a veth hands over 64 KiB datagrams (its TSO frames whole): room for them.
-    const rx = createRxBatch(link ? { slots: 1, frameMax: 64, headroom: 0 } : { slots: batch, frameMax: GSO_FRAME_MAX, headroom: 0 });
     const u = new Underlay(udp, port, rx, this.fwd.arena, batch * 8);
     this.fwd.underlays.push(u);
     return u;
@@ -539,29 +553,16 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   /** Open (or share) the local ports of `v`; returns the ports opened here. */
   private attachPorts(io: NativeIo, v: VniConfig): LocalPort[] {
     const c = this.config;
-    const batch = c.batchSize ?? DEFAULT_BATCH;
     const vs = this.fwd.vnis.get(v.vni)!;
     const opened: LocalPort[] = [];
     for (const pc of v.ports) {
       let lp = this.fwd.ports.find((p) => p.name === pc.name && !this.retired.has(p));
       if (lp === undefined) {
-        // Virtio-net headers: the host's GSO super-frames and partial checksums come as they are.
-        const opts = { vnetHdr: c.vnetHeaders !== false, ...(c.netns !== undefined ? { netns: c.netns } : {}) };
-        const handle =
-          pc.kind === 'tap'
-            ? io.openTap(pc.name, { ...opts, up: true })
-            : io.openPacket(pc.name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) });
-        const packed = pc.kind === 'tap' || (handle.kind === 'af-packet' && (handle as PacketPort).rxMode === 'ring');
-        const rx = createRxBatch({ slots: batch, vnet: handle.vnetHdr, headroom: HEADROOM, ...(packed && handle.vnetHdr ? { bytes: PACKED_BYTES } : {}) });
-        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, rx, this.fwd.arena);
+        const { handle, reopen } = openMemberPort(io, c, pc, this.share);
+        lp = new LocalPort(this.fwd.ports.length, pc.name, pc.kind, handle, memberRxBatch(handle, c), this.fwd.arena);
         this.fwd.ports.push(lp);
         opened.push(lp);
-        const name = handle.name;
-        this.portOpeners.set(lp, () =>
-          pc.kind === 'tap'
-            ? io.openTap(name, { ...opts, up: true })
-            : io.openPacket(name, { ...opts, ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}) }),
-        );
+        this.portOpeners.set(lp, reopen);
       }
       lp.addVni(v.vni, pc.vlan);
       if (pc.tagged === 'pass') {
@@ -593,6 +594,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (this.fwd.vnis.has(v.vni)) throw new RangeError(`vni ${v.vni} is configured twice`);
     validate({ ...this.config, vnis: [...this.config.vnis, v] });
     const port = v.vxlanPort ?? VXLAN_PORT_IANA;
+    if (this.share !== undefined) this.share = { groups: fanoutGroups({ ...this.config, vnis: [...this.config.vnis, v] }, this.share.groups) };
     let u = this.fwd.underlays.find((x) => x.port === port);
     if (u !== undefined && v.mode === 'multicast' && !this.wildcardUnderlays.has(port)) {
       // The socket is bound to the VTEP address and would never see group traffic.
@@ -618,6 +620,27 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     this.refreshLinkFilter();
     if (newUnderlay) this.watchUnderlay(u);
     for (const p of opened) this.watchPort(p);
+    await this.restartWorkers();
+  }
+
+  /**
+   * The VNIs changed (SIGHUP reload): forwarding workers start over with
+   * the new ports and sockets. Until they are up this thread forwards what
+   * the kernel still hands it.
+   */
+  private async restartWorkers(): Promise<void> {
+    const w = this.workers;
+    if (w === null || this.closed) return;
+    this.workers = null;
+    await w.close();
+    // Counts of the stopped workers stay in their blocks, which go: keep them in this thread's.
+    for (const b of w.counters) {
+      addCounters(this.fwd.drops, [b.drops]);
+      for (const p of this.fwd.ports) addCounters(p.counters, [b.port(p.index)]);
+      for (const v of this.fwd.vnis.values()) addCounters(v.counters, [b.vni(v.vni)]);
+      for (const u of this.fwd.underlays) addCounters(u.linkCounters, [b.underlay(u.port)]);
+    }
+    await this.startWorkers(w.size);
   }
 
   /**
@@ -668,6 +691,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       this.wildcardUnderlays.delete(u.port);
     }
     this.refreshLinkFilter();
+    // Workers drop the VNI's sockets by starting over (not awaited: removeVni is synchronous for its callers).
+    this.restartWorkers().catch((e: unknown) => this.warn(`forwarding workers: restart after removing VNI ${vni} failed: ${(e as Error).message}`));
     return true;
   }
 
@@ -826,6 +851,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     // the following of next hops.
     this.timer = setInterval(() => {
       fwd.tick++;
+      this.workers?.drain();
       this.fdb.sweep(fwd.tick);
       this.reportVtepRefusals();
       this.syncNextHops();
@@ -988,13 +1014,15 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   counters(): DataplaneCounters {
     const fwd = this.fwd;
-    const drops = new Float64Array(fwd.drops);
+    // Forwarding workers count into their own blocks: added here (worker-counters.ts).
+    const blocks = this.workers?.counters ?? [];
+    const drops = addCounters(new Float64Array(fwd.drops), blocks.map((b) => b.drops));
     const ports: PortCounters[] = fwd.ports.filter((p) => !this.retired.has(p)).map((p) => {
       const s: IoStats = p.io.stats();
       drops[Drop.RxTruncated]! += s.rxTruncated;
       drops[Drop.TxError]! += s.txErrors;
       drops[Drop.TxQueueFull]! += s.txQueueFull;
-      const c = p.counters;
+      const c = addCounters(Float64Array.from(p.counters), blocks.map((b) => b.port(p.index)));
       return {
         name: p.name,
         kind: p.kind,
@@ -1018,7 +1046,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
       drops[Drop.TxError]! += s.txErrors;
       drops[Drop.TxQueueFull]! += s.txQueueFull;
       // What the link carried for this port, plus what the socket itself did.
-      const l = u.linkCounters;
+      const l = addCounters(Float64Array.from(u.linkCounters), blocks.map((b) => b.underlay(u.port)));
       return {
         port: u.port,
         rxDatagrams: s.rxFrames + l[U_RX_DATAGRAMS]!,
@@ -1034,7 +1062,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     const vnis: VniCounters[] = [...fwd.vnis.values()]
       .sort((a, b) => a.vni - b.vni)
       .map((v) => {
-        const c = v.counters;
+        const c = addCounters(Float64Array.from(v.counters), blocks.map((b) => b.vni(v.vni)));
         return {
           vni: v.vni,
           mode: v.mode,
@@ -1104,6 +1132,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await this.workers?.close();
+    this.workers = null;
     for (const t of this.recoveries) clearTimeout(t);
     this.recoveries.clear();
     this.closeHandles();
@@ -1203,3 +1233,26 @@ async function readMtu(ifname: string | undefined, netns: string | undefined): P
 
 export { DROP_REASON_NAMES };
 export type { FdbLocation };
+
+/** Fanout group ids handed out in this process (each Dataplane takes one per interface). */
+let nextFanoutGroup = 1 + ((process.pid * 131) % 60000);
+
+/**
+ * One PACKET_FANOUT_HASH group id per interface the threads share (member
+ * ports, the underlay link): a group belongs to one interface (packet(7)),
+ * and ids are per network namespace, so distinct within this process is enough
+ * unless another process on the same interfaces picked the same (it would
+ * then fail to join, loudly).
+ */
+function fanoutGroups(c: DataplaneConfig, kept: Record<string, number> = {}): Record<string, number> {
+  const names = new Set<string>(c.vnis.flatMap((v) => v.ports.map((p) => p.name)));
+  if (c.underlayInterface !== undefined) names.add(c.underlayInterface);
+  // An interface keeps its group: a second group on it would get a copy of every frame.
+  const groups: Record<string, number> = { ...kept };
+  for (const n of names) {
+    if (groups[n] !== undefined) continue;
+    groups[n] = nextFanoutGroup;
+    nextFanoutGroup = nextFanoutGroup >= 65535 ? 1 : nextFanoutGroup + 1;
+  }
+  return groups;
+}

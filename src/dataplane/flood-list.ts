@@ -19,6 +19,8 @@ export class FloodLists {
   private readonly vnis: VniIndex;
   /** Dense VNI slot -> published list. */
   private readonly lists: Int32Array[];
+  /** Told of every published list, so forwarding workers hold the same (table-replica.ts). */
+  onPublish: ((vni: number, list: Int32Array) => void) | null = null;
 
   constructor(
     private readonly vteps: VtepTable,
@@ -129,6 +131,7 @@ export class FloodLists {
     } else {
       this.lists[s] = Int32Array.from(indexes);
     }
+    this.onPublish?.(vni, this.get(vni));
   }
 }
 

@@ -37,7 +37,6 @@ export const VNI_COUNTERS = V_DROPS + DROP_REASON_COUNT;
 
 /** A local port (AF_PACKET member or TAP) and the VNIs it carries. */
 export class LocalPort {
-  readonly counters = new Float64Array(PORT_COUNTERS);
   readonly tx: FrameTx;
   /** Frames carry virtio-net headers (GSO and partial checksums pass through). */
   readonly vnet: boolean;
@@ -64,6 +63,8 @@ export class LocalPort {
     public io: FramePort,
     readonly rx: RxBatch,
     arena: Buffer,
+    /** P_* counters; a forwarding worker's live in its SharedArrayBuffer (worker-counters.ts). */
+    readonly counters: Float64Array = new Float64Array(PORT_COUNTERS),
   ) {
     this.vnet = io.vnetHdr;
     this.tx = new FrameTx(rx.slots * 4, arena);
@@ -102,15 +103,14 @@ export class Underlay {
   /** Ingress interface of each received datagram (0: unknown), for the member-port check. */
   readonly ifindexes: Uint32Array;
   readonly tx: DatagramTx;
-  /** Datagrams of this UDP port that went through the underlay link (U_* indexes). */
-  readonly linkCounters = new Float64Array(UNDERLAY_COUNTERS);
-
   constructor(
     readonly io: UdpUnderlay,
     readonly port: number,
     readonly rx: RxBatch,
     arena: Buffer,
     txCapacity = rx.slots * 8,
+    /** Datagrams of this UDP port that went through the underlay link (U_* indexes). */
+    readonly linkCounters: Float64Array = new Float64Array(UNDERLAY_COUNTERS),
   ) {
     this.srcAddrs = new Uint32Array(rx.slots * io.addressStride);
     this.srcPorts = new Uint32Array(rx.slots);
@@ -152,7 +152,6 @@ export class UnderlayLink {
 
 /** Per-VNI state the fast path needs. */
 export class VniState {
-  readonly counters = new Float64Array(VNI_COUNTERS);
   readonly ports: LocalPort[] = [];
   /** Multicast mode: the group's VTEP-table index (its address as an outer destination); -1 otherwise. */
   groupIndex = -1;
@@ -166,5 +165,7 @@ export class VniState {
     readonly vni: number,
     readonly mode: VniMode,
     readonly underlay: Underlay,
+    /** V_* counters; a forwarding worker's live in its SharedArrayBuffer (worker-counters.ts). */
+    readonly counters: Float64Array = new Float64Array(VNI_COUNTERS),
   ) {}
 }

@@ -97,6 +97,8 @@ const GSO_MESSAGE_BYTES = 65535 - 40 - 8;
 
 /** What the forwarder reads of the FDB: the table itself (main thread) or a worker's FdbView. */
 export type FdbReader = Pick<Fdb, 'lookup' | 'kindAt' | 'targetAt'>;
+/** What the forwarder reads of the flood lists. */
+export type FloodReader = Pick<FloodLists, 'get'>;
 /** What the forwarder reads of the VTEP table: the table itself or a worker's VtepView. */
 export type VtepReader = Pick<VtepTable, 'findBytes' | 'writeWords'>;
 
@@ -104,7 +106,8 @@ export interface ForwarderOptions {
   /** A reader alone (a worker's FdbView, VtepView) needs `learner` too. */
   fdb: Fdb | FdbReader;
   vteps: VtepTable | VtepReader;
-  floodLists: FloodLists;
+  /** The lists themselves, or a worker's copy (table-replica.ts). */
+  floodLists: FloodReader;
   neighbors: NeighborTable;
   /** Own VTEP address, 4 or 16 bytes (the underlay's family follows it). */
   vtepAddress: Uint8Array;
@@ -112,12 +115,14 @@ export interface ForwarderOptions {
   sourcePortLow: number;
   sourcePortHigh: number;
   arenaBytes?: number;
+  /** Drops by reason (default: its own; a forwarding worker's live in its SharedArrayBuffer, worker-counters.ts). */
+  drops?: Float64Array;
   /** Where learning goes (default: straight into `fdb` and `vteps`; a forwarding worker passes its own, learner.ts). */
   learner?: Learner;
 }
 
 export class Forwarder {
-  readonly drops = new Float64Array(DROP_REASON_COUNT);
+  readonly drops: Float64Array;
   readonly ports: LocalPort[] = [];
   readonly underlays: Underlay[] = [];
   /** The AF_PACKET link on the underlay interface and its outer headers, when there is one. */
@@ -141,7 +146,7 @@ export class Forwarder {
   private readonly fdb: FdbReader;
   private readonly learner: Learner;
   private readonly vteps: VtepReader;
-  private readonly floodLists: FloodLists;
+  private readonly floodLists: FloodReader;
   private readonly neighbors: NeighborTable;
   private readonly vtepAddr: Uint8Array;
   private readonly maxInner: number;
@@ -176,6 +181,7 @@ export class Forwarder {
   constructor(o: ForwarderOptions) {
     this.fdb = o.fdb;
     this.vteps = o.vteps;
+    this.drops = o.drops ?? new Float64Array(DROP_REASON_COUNT);
     if (o.learner !== undefined) this.learner = o.learner;
     else if (o.fdb instanceof Fdb && o.vteps instanceof VtepTable) this.learner = new FdbLearner(o.fdb, o.vteps);
     else throw new TypeError('Forwarder: reading the FDB or VTEP table through a view needs a learner (learner.ts)');

@@ -16,6 +16,8 @@ export class NeighborTable {
   private macs: Uint8Array;
   private readonly free: number[] = [];
   private used = 0;
+  /** Told of every change (mac null: deleted), so forwarding workers hold the same (table-replica.ts). */
+  onChange: ((vni: number, ip: string, mac: string | null) => void) | null = null;
 
   constructor(initialCapacity = 1024) {
     this.macs = new Uint8Array(initialCapacity * 6);
@@ -53,6 +55,7 @@ export class NeighborTable {
       m.set(key, cell);
     }
     this.macs.set(bytes, cell * 6);
+    this.onChange?.(vni, ip, mac);
   }
 
   delete(vni: number, ip: string): boolean {
@@ -64,6 +67,7 @@ export class NeighborTable {
     m.delete(key);
     this.free.push(cell);
     if (m.size === 0) this.byVni.delete(vni);
+    this.onChange?.(vni, ip, null);
     return true;
   }
 

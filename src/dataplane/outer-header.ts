@@ -20,6 +20,16 @@ import { fold } from '../wire/inet-checksum.js';
 import { IpProtocol } from '../wire/ipv4.js';
 import type { VtepTable } from './vtep-table.js';
 
+/** What the headers read of the VTEP table: the table itself, or a worker's VtepView (vtep-view.ts). */
+export type OuterVteps = Pick<VtepTable, 'capacity' | 'has' | 'writeAddress' | 'generationOf'>;
+
+/** Told of every change, so forwarding workers can hold the same next hops (table-replica.ts). */
+export interface OuterListener {
+  sourceMac(mac: Uint8Array): void;
+  resolved(index: number, mac: Uint8Array | null): void;
+  group(index: number): void;
+}
+
 export const OUTER_IPV4_LENGTH = 14 + 20 + 8;
 export const OUTER_IPV6_LENGTH = 14 + 40 + 8;
 /** Offset of the UDP header in the outer headers (the virtio_net_hdr's csum_start). */
@@ -51,8 +61,11 @@ export class OuterHeaders {
   private readonly srcSum: number;
   private readonly ethType: number;
 
+  /** Set by the owner when workers forward too (table-replica.ts); null otherwise. */
+  listener: OuterListener | null = null;
+
   constructor(
-    private readonly vteps: VtepTable,
+    private readonly vteps: OuterVteps,
     readonly family: 4 | 6,
     private readonly srcAddr: Uint8Array,
   ) {
@@ -74,6 +87,17 @@ export class OuterHeaders {
   /** The underlay interface's MAC: the source of every frame. */
   setSourceMac(mac: Uint8Array): void {
     this.srcMac.set(mac.subarray(0, 6));
+    this.listener?.sourceMac(this.srcMac);
+  }
+
+  /** VTEP indexes covered (the table's capacity). */
+  get capacity(): number {
+    return this.state.length;
+  }
+
+  /** The underlay interface's MAC as set (a worker's copy starts from it). */
+  get sourceMac(): Uint8Array {
+    return this.srcMac;
   }
 
   /**
@@ -81,6 +105,11 @@ export class OuterHeaders {
    * unknown (null): then datagrams to it take the kernel's path.
    */
   resolve(index: number, mac: Uint8Array | null): void {
+    this.listener?.resolved(index, mac);
+    this.resolveHere(index, mac);
+  }
+
+  private resolveHere(index: number, mac: Uint8Array | null): void {
     if (mac === null || !this.vteps.has(index)) {
       this.state[index] = NONE;
       return;
@@ -102,13 +131,24 @@ export class OuterHeaders {
     const n = this.vteps.writeAddress(index, this.dst, 0);
     const d = this.dst;
     const mac = n === 4 ? Uint8Array.of(0x01, 0x00, 0x5e, d[1]! & 0x7f, d[2]!, d[3]!) : Uint8Array.of(0x33, 0x33, d[12]!, d[13]!, d[14]!, d[15]!);
-    this.resolve(index, mac);
+    this.listener?.group(index);
+    this.resolveHere(index, mac);
     if (this.state[index] === RESOLVED) this.ttls[index] = MULTICAST_TTL;
+  }
+
+  /** True when `index` was resolved as a multicast group (TTL 1). */
+  isGroup(index: number): boolean {
+    return this.isResolved(index) && this.ttls[index] === MULTICAST_TTL;
   }
 
   /** Hot path: may datagrams to `index` go out on the link? */
   isResolved(index: number): boolean {
     return this.state[index] === RESOLVED && this.generation[index] === this.vteps.generationOf(index);
+  }
+
+  /** The resolved next-hop MAC of `index` as bytes (a copy), or undefined (a worker's snapshot). */
+  macBytes(index: number): Uint8Array | undefined {
+    return this.isResolved(index) ? this.macs.slice(index * 6, index * 6 + 6) : undefined;
   }
 
   /** The resolved next-hop MAC of `index` as text, or undefined (read-out and tests). */

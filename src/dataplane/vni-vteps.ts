@@ -14,6 +14,8 @@ export class VniVteps {
   private readonly member: Uint8Array;
   /** VTEP index -> references (flood list: 1, plus one per Type 2 entry pointing there). */
   private readonly refs = new Map<number, number>();
+  /** Told when a VTEP becomes or stops being a member, so forwarding workers hold the same (table-replica.ts). */
+  onMember: ((index: number, member: boolean) => void) | null = null;
 
   constructor(vtepCapacity: number) {
     this.member = new Uint8Array(vtepCapacity);
@@ -27,7 +29,19 @@ export class VniVteps {
   /** One more reference to VTEP `index`. */
   add(index: number): void {
     this.refs.set(index, (this.refs.get(index) ?? 0) + 1);
+    if (this.member[index] === 1) return;
     this.member[index] = 1;
+    this.onMember?.(index, true);
+  }
+
+  /** Set membership as the main thread's copy says (a worker's copy, table-replica.ts). */
+  setMember(index: number, member: boolean): void {
+    this.member[index] = member ? 1 : 0;
+  }
+
+  /** Member VTEP indexes (a worker's snapshot, slow path). */
+  members(): number[] {
+    return [...this.refs.keys()];
   }
 
   /** One reference fewer; the VTEP stops being a member at zero. */
@@ -40,6 +54,7 @@ export class VniVteps {
     }
     this.refs.delete(index);
     this.member[index] = 0;
+    this.onMember?.(index, false);
   }
 
   /** Number of member VTEPs (CLI, tests). */

@@ -45,8 +45,6 @@ export class VtepTable extends VtepAddresses {
   private held = 0;
 
   private readonly refCount: Int32Array;
-  /** Bumped each time an index is handed out, so per-index state kept elsewhere can tell a recycled index. */
-  private readonly generations: Uint32Array;
   private readonly header: Int32Array;
   private readonly lock: SeqLock;
   /** Reclaim rounds a freed index waits before reuse (holdReclaimed). */
@@ -91,7 +89,7 @@ export class VtepTable extends VtepAddresses {
     let size = 2;
     while (size < capacity * 2) size *= 2;
     const a = vtepArrays({ buffer: new SharedArrayBuffer(vtepSharedBytes(capacity, size)), capacity, size });
-    super(a.words, a.family);
+    super(a.words, a.family, a.generations);
     this.capacity = capacity;
     this.learnedLimit = learnedLimit;
     this.learned = new Uint8Array(capacity);
@@ -100,7 +98,6 @@ export class VtepTable extends VtepAddresses {
     this.table = a.table;
     this.mask = size - 1;
     this.refCount = new Int32Array(capacity);
-    this.generations = new Uint32Array(capacity);
     this.text = new Array<string | undefined>(capacity).fill(undefined);
     this.free = new Int32Array(capacity);
     this.pending = new Int32Array(capacity);
@@ -188,13 +185,14 @@ export class VtepTable extends VtepAddresses {
     else return -1;
     const w = idx << 2;
     const words = this.words;
+    // Bumped before the address appears: a worker never pairs the new address with the old generation.
+    this.generations[idx] = (this.generations[idx]! + 1) >>> 0;
     this.lock.writeBegin();
     words.set(this.key, w);
     this.family[idx] = length === 4 ? 4 : 6;
     this.table[pos] = idx + 1;
     this.lock.writeEnd();
     this.refCount[idx] = 0;
-    this.generations[idx] = (this.generations[idx]! + 1) >>> 0;
     this.held++;
     // Until someone retains it, it is reclaimable.
     this.markPending(idx);
@@ -299,11 +297,6 @@ export class VtepTable extends VtepAddresses {
     table[hole] = 0;
   }
 
-  /** How many times `index` was handed out; state keyed by index is stale when this moved on. */
-  generationOf(index: number): number {
-    return this.generations[index]!;
-  }
-
   /** Text form ("10.0.0.2", "2001:db8::2"); throws RangeError for a free index. */
   address(index: number): string {
     const cached = this.text[index];
@@ -320,10 +313,5 @@ export class VtepTable extends VtepAddresses {
     const out: number[] = [];
     for (let i = 0; i < this.fresh; i++) if (this.family[i] !== 0 && this.refCount[i]! > 0) out.push(i);
     return out;
-  }
-
-  /** True when the index currently holds an address. */
-  has(index: number): boolean {
-    return index >= 0 && index < this.capacity && this.family[index] !== 0;
   }
 }

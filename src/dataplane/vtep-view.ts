@@ -22,7 +22,7 @@ export class VtepView extends VtepAddresses {
 
   constructor(share: VtepShare) {
     const a = vtepArrays(share);
-    super(a.words, a.family);
+    super(a.words, a.family, a.generations);
     this.capacity = share.capacity;
     this.mask = share.size - 1;
     this.header = a.header;

@@ -15,21 +15,29 @@ export interface VtepShare {
   size: number;
 }
 
-/** Bytes of the shared buffer: header, address words, hash table, families. */
+/** Bytes of the shared buffer: header, address words, hash table, generations, families. */
 export function vtepSharedBytes(capacity: number, size: number): number {
-  return HEADER_WORDS * 4 + capacity * 16 + size * 4 + capacity;
+  return HEADER_WORDS * 4 + capacity * 16 + size * 4 + capacity * 4 + capacity;
 }
 
 /** The parts of a shared buffer, as the writer and the readers view them. */
-export function vtepArrays(share: VtepShare): { header: Int32Array; words: Int32Array; table: Int32Array; family: Uint8Array } {
+export function vtepArrays(share: VtepShare): {
+  header: Int32Array;
+  words: Int32Array;
+  table: Int32Array;
+  generations: Uint32Array;
+  family: Uint8Array;
+} {
   const { buffer, capacity, size } = share;
   const words = HEADER_WORDS * 4;
   const table = words + capacity * 16;
-  const family = table + size * 4;
+  const generations = table + size * 4;
+  const family = generations + capacity * 4;
   return {
     header: new Int32Array(buffer, 0, HEADER_WORDS),
     words: new Int32Array(buffer, words, capacity * 4),
     table: new Int32Array(buffer, table, size),
+    generations: new Uint32Array(buffer, generations, capacity),
     family: new Uint8Array(buffer, family, capacity),
   };
 }
@@ -127,7 +135,23 @@ export class VtepAddresses {
     protected readonly words: Int32Array,
     /** 0 = free, 4 = IPv4, 6 = IPv6, per index. */
     protected readonly family: Uint8Array,
+    /**
+     * Bumped each time an index is handed out, so per-index state kept
+     * elsewhere (a worker's next-hop MACs too, outer-header.ts) can tell a
+     * recycled index. Shared: a worker reads the writer's count.
+     */
+    protected readonly generations: Uint32Array,
   ) {}
+
+  /** How many times `index` was handed out; state keyed by index is stale when this moved on. */
+  generationOf(index: number): number {
+    return this.generations[index]!;
+  }
+
+  /** True when the index currently holds an address. */
+  has(index: number): boolean {
+    return index >= 0 && index < this.family.length && this.family[index] !== 0;
+  }
 
   /**
    * Store the address of `index` as the UDP underlay's arrays hold it

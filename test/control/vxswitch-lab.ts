@@ -8,6 +8,7 @@
 // also when a test fails. Every wait is bounded, and a wait that times out
 // says what the daemon logged last, so a failing test shows vxswitch's side.
 
+import { testWorkers } from '../helpers/workers-env.js';
 import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -96,6 +97,8 @@ export function vxswitchToml(c: VxConfig): string {
   l.push('', '[dataplane]', '  type = "userspace"', `  vtep-address = ${q(c.vtep ?? c.routerId)}`);
   l.push(`  underlay-interface = ${q(c.underlay ?? 'ul0')}`);
   if (c.agingS !== undefined) l.push(`  aging-time = ${c.agingS}`);
+  const workers = testWorkers();
+  if (workers !== undefined) l.push(`  workers = ${workers}`);
   for (const v of c.vnis) {
     l.push('', '[[dataplane.virtual-network-list]]', `  vni = ${v.vni}`, `  vxlan-port = ${v.vxlanPort ?? 4789}`);
     l.push(`  mode = ${q(v.mode ?? 'evpn')}`, `  member-interfaces = ${list(v.members)}`);

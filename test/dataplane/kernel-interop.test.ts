@@ -7,6 +7,7 @@
 // 10.213.0.2), hosts 10.213.1.0/24 and fd00:213::/64. Every ping and iperf3
 // run is bounded in count and time, and only talks to these hosts.
 
+import { testWorkers } from '../helpers/workers-env.js';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +62,8 @@ async function underlayPair(topo: Topology): Promise<Pair> {
 
 /** Open a Dataplane, collecting its warnings for the test's diagnostics. */
 async function openDataplane(t: TestContext, config: DataplaneConfig, warnings: string[]): Promise<Dataplane> {
-  const dp = await Dataplane.open(config, { warn: (m) => warnings.push(m) });
+  const workers = testWorkers();
+  const dp = await Dataplane.open(workers === undefined ? config : { ...config, workers }, { warn: (m) => warnings.push(m) });
   t.after(() => {
     for (const w of warnings) t.diagnostic(`dataplane warning: ${w}`);
   });
