@@ -54,7 +54,7 @@
 // learning limits (per-port rate, per-VNI share).
 
 import { isIPv4 } from 'node:net';
-import { isGroupMac, isMac, parseMac, formatMac } from '../wire/mac-address.js';
+import { isMac, parseMac, formatMac } from '../wire/mac-address.js';
 import { formatIp, isIp, parseIp } from '../wire/ip-address.js';
 import type { MacIpAdvertisementRoute } from '../wire/evpn-nlri.js';
 import type { PathAttribute } from '../wire/path-attribute.js';
@@ -128,10 +128,16 @@ interface LocalAdvert {
   routes: Map<string, Route>;
 }
 
+/**
+ * A MAC's remote claims, one per route key: none, one (nearly always: a
+ * MAC behind one VTEP), or an array only while there are two or more. An
+ * array per MAC cost about 56 bytes per route at 1M routes (docs/memory.md).
+ */
+type Claims = RemoteClaim | RemoteClaim[] | null;
+
 interface MacState {
   mac: string;
-  /** Remote claims, one per route key; nearly always 0 or 1, so a small array. */
-  remote: RemoteClaim[];
+  remote: Claims;
   /** The dataplane has the MAC on a local port (with the IPs seen), or null. */
   seen: Set<string> | null;
   /** What we advertise for it, or null. */
@@ -140,8 +146,14 @@ interface MacState {
   installed: MobilityClaim | null;
   /** 'local' or a VTEP: the last location, for counting moves. */
   location: string | null;
-  /** Times of recent moves (RFC 7432 §15.1), created on the first move. */
-  moves: number[] | null;
+  /** Recent moves and the duplicate flag (RFC 7432 §15.1), created on the first move. */
+  moves: MoveHistory | null;
+}
+
+interface MoveHistory {
+  /** Times of recent moves, oldest first. */
+  times: number[];
+  /** Declared duplicate: nothing changes until an operator clears it. */
   frozen: boolean;
 }
 
@@ -172,6 +184,36 @@ function canonicalMac(text: string): string | null {
  */
 function isGroupMacText(mac: string): boolean {
   return (parseInt(mac.charAt(1), 16) & 1) === 1;
+}
+
+function bestClaim(claims: Claims): RemoteClaim | undefined {
+  if (claims === null) return undefined;
+  return Array.isArray(claims) ? winner(claims) : claims;
+}
+
+/** `claims` with `claim` added, or put in place of the claim of the same route key. */
+function withClaim(claims: Claims, claim: RemoteClaim): Claims {
+  if (claims === null) return claim;
+  if (!Array.isArray(claims)) return claims.key === claim.key ? claim : [claims, claim];
+  const i = claims.findIndex((c) => c.key === claim.key);
+  if (i >= 0) claims[i] = claim;
+  else claims.push(claim);
+  return claims;
+}
+
+/** `claims` without the claim of route key `key`, or undefined when there is none. */
+function withoutClaim(claims: Claims, key: string): Claims | undefined {
+  if (claims === null) return undefined;
+  if (!Array.isArray(claims)) return claims.key === key ? null : undefined;
+  const i = claims.findIndex((c) => c.key === key);
+  if (i < 0) return undefined;
+  if (claims.length === 2) return claims[1 - i]!;
+  claims.splice(i, 1);
+  return claims;
+}
+
+function isFrozen(m: MacState): boolean {
+  return m.moves !== null && m.moves.frozen;
 }
 
 function sameClaim(a: MobilityClaim | null, b: MobilityClaim): boolean {
@@ -408,22 +450,16 @@ export class EvpnManager {
     }
     const { seq, sticky } = this.mobility(route.attributes);
     const m = this.mac(s, mac, true)!;
-    const claim: RemoteClaim = { key: route.key, vtep, seq, sticky };
-    const i = m.remote.findIndex((c) => c.key === route.key);
-    if (i >= 0) m.remote[i] = claim;
-    // A first claim makes an array of exactly one: push() onto [] would
-    // reserve room for 17 (about 150 bytes per MAC, docs/memory.md).
-    else if (m.remote.length === 0) m.remote = [claim];
-    else m.remote.push(claim);
+    m.remote = withClaim(m.remote, { key: route.key, vtep, seq, sticky });
     if (r.ip !== undefined && s.inst.arpSuppression) this.upsertNeighbor(s, r.ip, route.key, { mac, vtep, seq, sticky });
     this.reconcile(s, m);
   }
 
   private removeType2(s: InstanceState, key: string, r: MacIpAdvertisementRoute): void {
     const m = s.macs.get(r.mac);
-    const i = m === undefined ? -1 : m.remote.findIndex((c) => c.key === key);
-    if (m === undefined || i < 0) return;
-    m.remote.splice(i, 1);
+    const remaining = m === undefined ? undefined : withoutClaim(m.remote, key);
+    if (m === undefined || remaining === undefined) return;
+    m.remote = remaining;
     if (r.ip !== undefined && s.inst.arpSuppression) this.removeNeighbor(s, r.ip, key);
     this.reconcile(s, m);
   }
@@ -495,7 +531,7 @@ export class EvpnManager {
   private mac(s: InstanceState, mac: string, create: boolean): MacState | undefined {
     let m = s.macs.get(mac);
     if (m === undefined && create) {
-      m = { mac, remote: [], seen: null, local: null, installed: null, location: null, moves: null, frozen: false };
+      m = { mac, remote: null, seen: null, local: null, installed: null, location: null, moves: null };
       s.macs.set(mac, m);
     }
     return m;
@@ -509,7 +545,7 @@ export class EvpnManager {
     if (s === undefined) return;
     const canonical = canonicalMac(mac);
     if (canonical === null) return;
-    if (isGroupMac(parseMac(canonical))) {
+    if (isGroupMacText(canonical)) {
       // Never advertise a group MAC (goplane advertised 33:33:...).
       this.log({ event: 'group-mac-ignored', vni, mac: canonical, source: 'local' });
       return;
@@ -550,11 +586,11 @@ export class EvpnManager {
    * (RFC 7432 §15). Nothing changes while the MAC is frozen as a duplicate.
    */
   private reconcile(s: InstanceState, m: MacState): void {
-    if (m.frozen) return;
+    if (isFrozen(m)) return;
     // Decided afresh below; install() queues it again if the FDB still has no room.
     this.pending.delete(m);
     const vni = s.inst.vni;
-    const best = winner(m.remote);
+    const best = bestClaim(m.remote);
     if (m.seen !== null) {
       if (m.local !== null) {
         const ours: MobilityClaim = { vtep: s.inst.vtep, seq: m.local.seq, sticky: false };
@@ -577,7 +613,8 @@ export class EvpnManager {
       } else {
         // Learned here: take it over with max(seq) + 1 (§15.1). The
         // dataplane already replaced any remote entry with the local one.
-        const local: LocalAdvert = { seq: m.remote.length > 0 ? takeOverSequence(m.remote) : 0, routes: new Map() };
+        const others = m.remote === null ? [] : Array.isArray(m.remote) ? m.remote : [m.remote];
+        const local: LocalAdvert = { seq: others.length > 0 ? takeOverSequence(others) : 0, routes: new Map() };
         m.local = local;
         m.installed = null;
         this.advertiseIps(s, m, local);
@@ -665,7 +702,7 @@ export class EvpnManager {
   pendingInstalls(): Array<{ vni: number; mac: string; vtep: string }> {
     const out: Array<{ vni: number; mac: string; vtep: string }> = [];
     for (const [m, s] of this.pending) {
-      const best = winner(m.remote);
+      const best = bestClaim(m.remote);
       if (best !== undefined) out.push({ vni: s.inst.vni, mac: m.mac, vtep: best.vtep });
     }
     return out;
@@ -680,10 +717,10 @@ export class EvpnManager {
     const from = m.location;
     m.location = location;
     if (from === null || from === location || this.dup === null) return;
-    m.moves ??= [];
-    if (recordMove(m.moves, this.clock(), this.dup)) {
-      m.frozen = true;
-      this.log({ event: 'duplicate-mac', vni, mac: m.mac, moves: m.moves.length, windowMs: this.dup.windowMs });
+    m.moves ??= { times: [], frozen: false };
+    if (recordMove(m.moves.times, this.clock(), this.dup)) {
+      m.moves.frozen = true;
+      this.log({ event: 'duplicate-mac', vni, mac: m.mac, moves: m.moves.times.length, windowMs: this.dup.windowMs });
     }
   }
 
@@ -694,7 +731,7 @@ export class EvpnManager {
    * bounded by the MACs that exist.
    */
   private forgetIfIdle(s: InstanceState, m: MacState): void {
-    if (m.seen !== null || m.local !== null || m.installed !== null || m.remote.length > 0 || m.frozen) return;
+    if (m.seen !== null || m.local !== null || m.installed !== null || m.remote !== null || isFrozen(m)) return;
     s.macs.delete(m.mac);
   }
 
@@ -703,7 +740,7 @@ export class EvpnManager {
   /** MACs frozen by duplicate detection. */
   duplicates(): Array<{ vni: number; mac: string }> {
     const out: Array<{ vni: number; mac: string }> = [];
-    for (const s of this.byVni.values()) for (const m of s.macs.values()) if (m.frozen) out.push({ vni: s.inst.vni, mac: m.mac });
+    for (const s of this.byVni.values()) for (const m of s.macs.values()) if (isFrozen(m)) out.push({ vni: s.inst.vni, mac: m.mac });
     return out;
   }
 
@@ -712,8 +749,7 @@ export class EvpnManager {
     const s = this.byVni.get(vni);
     const canonical = canonicalMac(mac);
     const m = s === undefined || canonical === null ? undefined : s.macs.get(canonical);
-    if (s === undefined || m === undefined || !m.frozen) return false;
-    m.frozen = false;
+    if (s === undefined || m === undefined || !isFrozen(m)) return false;
     m.moves = null;
     this.reconcile(s, m);
     return true;
