@@ -54,7 +54,7 @@
 // learning limits (per-port rate, per-VNI share).
 
 import { isIPv4 } from 'node:net';
-import { isGroupMac, isMac, parseMac, formatMac } from '../wire/mac-address.js';
+import { isMac } from '../wire/mac-address.js';
 import { formatIp, isIp, parseIp } from '../wire/ip-address.js';
 import type { MacIpAdvertisementRoute } from '../wire/evpn-nlri.js';
 import type { PathAttribute } from '../wire/path-attribute.js';
@@ -62,6 +62,7 @@ import type { FdbPort } from './fdb-port.js';
 import type { EvpnInstanceConfig, EvpnSpeaker } from './evpn-instance.js';
 import { EvpnInstance } from './evpn-instance.js';
 import { compareIp } from './ip-order.js';
+import { isGroupMacKey, macKey, macKeyText } from './mac-key.js';
 import type { LocRibChange } from './loc-rib.js';
 import type { DuplicateDetection, MobilityClaim } from './mac-mobility.js';
 import { DEFAULT_DUPLICATE_DETECTION, beats, mobilityOf, recordMove, takeOverSequence, winner } from './mac-mobility.js';
@@ -128,10 +129,17 @@ interface LocalAdvert {
   routes: Map<string, Route>;
 }
 
+/**
+ * A MAC's remote claims, one per route key: none, one (nearly always: a
+ * MAC behind one VTEP), or an array only while there are two or more. An
+ * array per MAC cost about 56 bytes per route at 1M routes (docs/memory.md).
+ */
+type Claims = RemoteClaim | RemoteClaim[] | null;
+
 interface MacState {
+  /** The MAC's key (mac-key.ts), also its key in InstanceState.macs; macKeyText() gives the text. */
   mac: string;
-  /** Remote claims, one per route key; nearly always 0 or 1, so a small array. */
-  remote: RemoteClaim[];
+  remote: Claims;
   /** The dataplane has the MAC on a local port (with the IPs seen), or null. */
   seen: Set<string> | null;
   /** What we advertise for it, or null. */
@@ -140,8 +148,14 @@ interface MacState {
   installed: MobilityClaim | null;
   /** 'local' or a VTEP: the last location, for counting moves. */
   location: string | null;
-  /** Times of recent moves (RFC 7432 §15.1), created on the first move. */
-  moves: number[] | null;
+  /** Recent moves and the duplicate flag (RFC 7432 §15.1), created on the first move. */
+  moves: MoveHistory | null;
+}
+
+interface MoveHistory {
+  /** Times of recent moves, oldest first. */
+  times: number[];
+  /** Declared duplicate: nothing changes until an operator clears it. */
   frozen: boolean;
 }
 
@@ -150,6 +164,7 @@ interface InstanceState {
   /** Our VTEP (the underlay) is IPv4. */
   v4: boolean;
   type3: Route | null;
+  /** By MAC key (mac-key.ts). */
   macs: Map<string, MacState>;
   flood: Map<string, string>;
   floodCount: Map<string, number>;
@@ -160,18 +175,39 @@ interface InstanceState {
 const LOCAL = 'local';
 const NO_STATES: InstanceState[] = [];
 
-function canonicalMac(text: string): string | null {
-  return isMac(text) ? formatMac(parseMac(text)) : null;
+/** The key of a MAC given as text by the dataplane or an operator, or null when it is not a MAC. */
+function keyOf(text: string): string | null {
+  return isMac(text) ? macKey(text) : null;
 }
 
-/**
- * The I/G bit (RFC 7042 §2.1) of a MAC in canonical text (a decoded route's:
- * "xx:xx:xx:xx:xx:xx", lowercase): the low bit of the first octet, i.e. of its
- * second hex digit. Parsing the whole MAC into a Buffer per received route
- * for this one bit was 7-10 % of the receive path's CPU profile.
- */
-function isGroupMacText(mac: string): boolean {
-  return (parseInt(mac.charAt(1), 16) & 1) === 1;
+function bestClaim(claims: Claims): RemoteClaim | undefined {
+  if (claims === null) return undefined;
+  return Array.isArray(claims) ? winner(claims) : claims;
+}
+
+/** `claims` with `claim` added, or put in place of the claim of the same route key. */
+function withClaim(claims: Claims, claim: RemoteClaim): Claims {
+  if (claims === null) return claim;
+  if (!Array.isArray(claims)) return claims.key === claim.key ? claim : [claims, claim];
+  const i = claims.findIndex((c) => c.key === claim.key);
+  if (i >= 0) claims[i] = claim;
+  else claims.push(claim);
+  return claims;
+}
+
+/** `claims` without the claim of route key `key`, or undefined when there is none. */
+function withoutClaim(claims: Claims, key: string): Claims | undefined {
+  if (claims === null) return undefined;
+  if (!Array.isArray(claims)) return claims.key === key ? null : undefined;
+  const i = claims.findIndex((c) => c.key === key);
+  if (i < 0) return undefined;
+  if (claims.length === 2) return claims[1 - i]!;
+  claims.splice(i, 1);
+  return claims;
+}
+
+function isFrozen(m: MacState): boolean {
+  return m.moves !== null && m.moves.frozen;
 }
 
 function sameClaim(a: MobilityClaim | null, b: MobilityClaim): boolean {
@@ -253,7 +289,7 @@ export class EvpnManager {
     for (const m of s.macs.values()) {
       this.pending.delete(m);
       if (m.local !== null) for (const r of m.local.routes.values()) this.sink.withdraw(r);
-      if (m.installed !== null) this.fdb.removeRemote(vni, m.mac, m.installed.vtep);
+      if (m.installed !== null) this.fdb.removeRemote(vni, macKeyText(m.mac), m.installed.vtep);
     }
     s.macs.clear();
     if (s.floodCount.size > 0) this.fdb.setFloodList(vni, []);
@@ -401,29 +437,24 @@ export class EvpnManager {
       this.removeType2(s, route.key, r);
       return;
     }
-    const mac = r.mac;
-    if (isGroupMacText(mac)) {
-      this.log({ event: 'group-mac-ignored', vni: s.inst.vni, mac, source: 'remote' });
+    // No Buffer per route: the key is read from the text (mac-key.ts).
+    const mac = macKey(r.mac);
+    if (isGroupMacKey(mac)) {
+      this.log({ event: 'group-mac-ignored', vni: s.inst.vni, mac: r.mac, source: 'remote' });
       return;
     }
     const { seq, sticky } = this.mobility(route.attributes);
     const m = this.mac(s, mac, true)!;
-    const claim: RemoteClaim = { key: route.key, vtep, seq, sticky };
-    const i = m.remote.findIndex((c) => c.key === route.key);
-    if (i >= 0) m.remote[i] = claim;
-    // A first claim makes an array of exactly one: push() onto [] would
-    // reserve room for 17 (about 150 bytes per MAC, docs/memory.md).
-    else if (m.remote.length === 0) m.remote = [claim];
-    else m.remote.push(claim);
-    if (r.ip !== undefined && s.inst.arpSuppression) this.upsertNeighbor(s, r.ip, route.key, { mac, vtep, seq, sticky });
+    m.remote = withClaim(m.remote, { key: route.key, vtep, seq, sticky });
+    if (r.ip !== undefined && s.inst.arpSuppression) this.upsertNeighbor(s, r.ip, route.key, { mac: r.mac, vtep, seq, sticky });
     this.reconcile(s, m);
   }
 
   private removeType2(s: InstanceState, key: string, r: MacIpAdvertisementRoute): void {
-    const m = s.macs.get(r.mac);
-    const i = m === undefined ? -1 : m.remote.findIndex((c) => c.key === key);
-    if (m === undefined || i < 0) return;
-    m.remote.splice(i, 1);
+    const m = s.macs.get(macKey(r.mac));
+    const remaining = m === undefined ? undefined : withoutClaim(m.remote, key);
+    if (m === undefined || remaining === undefined) return;
+    m.remote = remaining;
     if (r.ip !== undefined && s.inst.arpSuppression) this.removeNeighbor(s, r.ip, key);
     this.reconcile(s, m);
   }
@@ -495,7 +526,7 @@ export class EvpnManager {
   private mac(s: InstanceState, mac: string, create: boolean): MacState | undefined {
     let m = s.macs.get(mac);
     if (m === undefined && create) {
-      m = { mac, remote: [], seen: null, local: null, installed: null, location: null, moves: null, frozen: false };
+      m = { mac, remote: null, seen: null, local: null, installed: null, location: null, moves: null };
       s.macs.set(mac, m);
     }
     return m;
@@ -507,19 +538,19 @@ export class EvpnManager {
   localLearned(vni: number, mac: string, ip?: string): void {
     const s = this.byVni.get(vni);
     if (s === undefined) return;
-    const canonical = canonicalMac(mac);
-    if (canonical === null) return;
-    if (isGroupMac(parseMac(canonical))) {
+    const key = keyOf(mac);
+    if (key === null) return;
+    if (isGroupMacKey(key)) {
       // Never advertise a group MAC (goplane advertised 33:33:...).
-      this.log({ event: 'group-mac-ignored', vni, mac: canonical, source: 'local' });
+      this.log({ event: 'group-mac-ignored', vni, mac: macKeyText(key), source: 'local' });
       return;
     }
-    const m = this.mac(s, canonical, true)!;
+    const m = this.mac(s, key, true)!;
     if (m.seen === null) m.seen = new Set();
     if (ip !== undefined && isIp(ip)) {
       const text = formatIp(parseIp(ip));
       if (m.seen.has(text) || m.seen.size < MAX_IPS_PER_MAC) m.seen.add(text);
-      else this.refuseIp(vni, canonical, text);
+      else this.refuseIp(vni, macKeyText(key), text);
     }
     this.reconcile(s, m);
   }
@@ -535,9 +566,9 @@ export class EvpnManager {
   /** The dataplane's local entry for `mac` aged out (or its port went down). */
   localAged(vni: number, mac: string): void {
     const s = this.byVni.get(vni);
-    const canonical = canonicalMac(mac);
-    if (s === undefined || canonical === null) return;
-    const m = s.macs.get(canonical);
+    const key = keyOf(mac);
+    if (s === undefined || key === null) return;
+    const m = s.macs.get(key);
     if (m === undefined || m.seen === null) return;
     m.seen = null;
     this.reconcile(s, m);
@@ -550,11 +581,11 @@ export class EvpnManager {
    * (RFC 7432 §15). Nothing changes while the MAC is frozen as a duplicate.
    */
   private reconcile(s: InstanceState, m: MacState): void {
-    if (m.frozen) return;
+    if (isFrozen(m)) return;
     // Decided afresh below; install() queues it again if the FDB still has no room.
     this.pending.delete(m);
     const vni = s.inst.vni;
-    const best = winner(m.remote);
+    const best = bestClaim(m.remote);
     if (m.seen !== null) {
       if (m.local !== null) {
         const ours: MobilityClaim = { vtep: s.inst.vtep, seq: m.local.seq, sticky: false };
@@ -570,14 +601,15 @@ export class EvpnManager {
         }
       } else if (best !== undefined && best.sticky) {
         // RFC 7432 §15.2: a sticky MAC does not move here; keep the remote entry.
-        this.log({ event: 'sticky-conflict', vni, mac: m.mac, vtep: best.vtep });
+        this.log({ event: 'sticky-conflict', vni, mac: macKeyText(m.mac), vtep: best.vtep });
         m.seen = null;
         m.installed = null;
         this.install(s, m, best);
       } else {
         // Learned here: take it over with max(seq) + 1 (§15.1). The
         // dataplane already replaced any remote entry with the local one.
-        const local: LocalAdvert = { seq: m.remote.length > 0 ? takeOverSequence(m.remote) : 0, routes: new Map() };
+        const others = m.remote === null ? [] : Array.isArray(m.remote) ? m.remote : [m.remote];
+        const local: LocalAdvert = { seq: others.length > 0 ? takeOverSequence(others) : 0, routes: new Map() };
         m.local = local;
         m.installed = null;
         this.advertiseIps(s, m, local);
@@ -592,7 +624,7 @@ export class EvpnManager {
         if (m.installed !== null) {
           const vtep = m.installed.vtep;
           m.installed = null;
-          this.fdb.removeRemote(vni, m.mac, vtep);
+          this.fdb.removeRemote(vni, macKeyText(m.mac), vtep);
         }
         m.location = null;
       }
@@ -603,14 +635,15 @@ export class EvpnManager {
   private advertiseIps(s: InstanceState, m: MacState, local: LocalAdvert): void {
     const mobility = { seq: local.seq, sticky: false };
     const now = this.clock();
+    const mac = macKeyText(m.mac);
     if (!local.routes.has('')) {
-      const r = s.inst.macIp(m.mac, undefined, mobility, now);
+      const r = s.inst.macIp(mac, undefined, mobility, now);
       local.routes.set('', r);
       this.sink.announce(r);
     }
     for (const ip of m.seen ?? []) {
       if (local.routes.has(ip)) continue;
-      const r = s.inst.macIp(m.mac, ip, mobility, now);
+      const r = s.inst.macIp(mac, ip, mobility, now);
       local.routes.set(ip, r);
       this.sink.announce(r);
     }
@@ -628,7 +661,7 @@ export class EvpnManager {
     const previous = m.installed;
     m.installed = claim; // claims are never mutated, only replaced
     const vni = s.inst.vni;
-    if (this.fdb.addRemote(vni, m.mac, claim.vtep, { seq: claim.seq, sticky: claim.sticky }) !== false) return;
+    if (this.fdb.addRemote(vni, macKeyText(m.mac), claim.vtep, { seq: claim.seq, sticky: claim.sticky }) !== false) return;
     // No room: the FDB still holds what it held before. Keep the MAC pending
     // (at the back of the queue) and say so, rate-limited.
     m.installed = previous;
@@ -638,8 +671,9 @@ export class EvpnManager {
     this.stats.installsRefused++;
     const refused = this.gate('fdb-install-pending');
     if (refused > 0) {
-      const message = `VNI ${vni}: no room in the FDB for MAC ${m.mac} behind ${claim.vtep}; ${this.pending.size} remote MAC(s) pending, retried as room frees (${refused} refused since the last report)`;
-      this.log({ event: 'fdb-install-pending', vni, mac: m.mac, pending: this.pending.size, refused, message });
+      const mac = macKeyText(m.mac);
+      const message = `VNI ${vni}: no room in the FDB for MAC ${mac} behind ${claim.vtep}; ${this.pending.size} remote MAC(s) pending, retried as room frees (${refused} refused since the last report)`;
+      this.log({ event: 'fdb-install-pending', vni, mac, pending: this.pending.size, refused, message });
     }
   }
 
@@ -665,8 +699,8 @@ export class EvpnManager {
   pendingInstalls(): Array<{ vni: number; mac: string; vtep: string }> {
     const out: Array<{ vni: number; mac: string; vtep: string }> = [];
     for (const [m, s] of this.pending) {
-      const best = winner(m.remote);
-      if (best !== undefined) out.push({ vni: s.inst.vni, mac: m.mac, vtep: best.vtep });
+      const best = bestClaim(m.remote);
+      if (best !== undefined) out.push({ vni: s.inst.vni, mac: macKeyText(m.mac), vtep: best.vtep });
     }
     return out;
   }
@@ -680,10 +714,10 @@ export class EvpnManager {
     const from = m.location;
     m.location = location;
     if (from === null || from === location || this.dup === null) return;
-    m.moves ??= [];
-    if (recordMove(m.moves, this.clock(), this.dup)) {
-      m.frozen = true;
-      this.log({ event: 'duplicate-mac', vni, mac: m.mac, moves: m.moves.length, windowMs: this.dup.windowMs });
+    m.moves ??= { times: [], frozen: false };
+    if (recordMove(m.moves.times, this.clock(), this.dup)) {
+      m.moves.frozen = true;
+      this.log({ event: 'duplicate-mac', vni, mac: macKeyText(m.mac), moves: m.moves.times.length, windowMs: this.dup.windowMs });
     }
   }
 
@@ -694,7 +728,7 @@ export class EvpnManager {
    * bounded by the MACs that exist.
    */
   private forgetIfIdle(s: InstanceState, m: MacState): void {
-    if (m.seen !== null || m.local !== null || m.installed !== null || m.remote.length > 0 || m.frozen) return;
+    if (m.seen !== null || m.local !== null || m.installed !== null || m.remote !== null || isFrozen(m)) return;
     s.macs.delete(m.mac);
   }
 
@@ -703,17 +737,16 @@ export class EvpnManager {
   /** MACs frozen by duplicate detection. */
   duplicates(): Array<{ vni: number; mac: string }> {
     const out: Array<{ vni: number; mac: string }> = [];
-    for (const s of this.byVni.values()) for (const m of s.macs.values()) if (m.frozen) out.push({ vni: s.inst.vni, mac: m.mac });
+    for (const s of this.byVni.values()) for (const m of s.macs.values()) if (isFrozen(m)) out.push({ vni: s.inst.vni, mac: macKeyText(m.mac) });
     return out;
   }
 
   /** The corrective action of RFC 7432 §15.1: unfreeze and bring the MAC up to date. */
   clearDuplicate(vni: number, mac: string): boolean {
     const s = this.byVni.get(vni);
-    const canonical = canonicalMac(mac);
-    const m = s === undefined || canonical === null ? undefined : s.macs.get(canonical);
-    if (s === undefined || m === undefined || !m.frozen) return false;
-    m.frozen = false;
+    const key = keyOf(mac);
+    const m = s === undefined || key === null ? undefined : s.macs.get(key);
+    if (s === undefined || m === undefined || !isFrozen(m)) return false;
     m.moves = null;
     this.reconcile(s, m);
     return true;
@@ -727,8 +760,8 @@ export class EvpnManager {
 
   /** What the FDB was told about a MAC: remote (VTEP, sequence, sticky), local (our sequence), or nothing. */
   macState(vni: number, mac: string): { where: 'remote'; vtep: string; seq: number; sticky: boolean } | { where: 'local'; seq: number; ips: string[] } | null {
-    const canonical = canonicalMac(mac);
-    const m = canonical === null ? undefined : this.byVni.get(vni)?.macs.get(canonical);
+    const key = keyOf(mac);
+    const m = key === null ? undefined : this.byVni.get(vni)?.macs.get(key);
     if (m === undefined) return null;
     if (m.local !== null) return { where: 'local', seq: m.local.seq, ips: [...m.local.routes.keys()].filter((k) => k !== '') };
     if (m.installed !== null) return { where: 'remote', vtep: m.installed.vtep, seq: m.installed.seq, sticky: m.installed.sticky };
