@@ -56,7 +56,7 @@
 import { isIPv4 } from 'node:net';
 import { isMac } from '../wire/mac-address.js';
 import { formatIp, isIp, parseIp } from '../wire/ip-address.js';
-import type { MacIpAdvertisementRoute } from '../wire/evpn-nlri.js';
+import type { EvpnRoute, MacIpAdvertisementRoute } from '../wire/evpn-nlri.js';
 import type { PathAttribute } from '../wire/path-attribute.js';
 import type { FdbPort } from './fdb-port.js';
 import type { EvpnInstanceConfig, EvpnSpeaker } from './evpn-instance.js';
@@ -68,6 +68,12 @@ import type { DuplicateDetection, MobilityClaim } from './mac-mobility.js';
 import { DEFAULT_DUPLICATE_DETECTION, beats, mobilityOf, recordMove, takeOverSequence, winner } from './mac-mobility.js';
 import { RtIndex, routeTargetsOf } from './route-target-match.js';
 import type { Route } from './route.js';
+
+/** The EVPN route of `route` (one read of its NLRI), or null for another family. */
+function evpnRouteOf(route: Route): EvpnRoute | null {
+  const n = route.nlri;
+  return n.family === 'l2vpn-evpn' ? n.nlri.route : null;
+}
 
 /** Where our own routes go: the speaker adds them to (and removes them from) the Loc-RIB as originated paths. */
 export interface RouteSink {
@@ -354,29 +360,38 @@ export class EvpnManager {
   }
 
   /** `route` is the new best path of its key; `old` the previous one (from a peer), if any. */
+  // A packed route's `nlri` is decoded from its key on every read
+  // (packed-route.ts): each change reads it once and passes the route on.
   private importRoute(route: Route, old: Route | null): void {
-    if (route.nlri.family !== 'l2vpn-evpn') return;
-    const type = route.nlri.nlri.route.type;
-    if (type !== 2 && type !== 3) return;
+    const n = route.nlri;
+    if (n.family !== 'l2vpn-evpn') return;
+    const r = n.nlri.route;
+    if (r.type !== 2 && r.type !== 3) return;
     const states = this.matches(route.attributes);
-    if (old !== null) for (const s of this.matches(old.attributes)) if (!states.includes(s)) this.remove(s, old);
-    for (const s of states) this.upsert(s, route);
+    if (old !== null) {
+      let oldRoute: EvpnRoute | null = null;
+      for (const s of this.matches(old.attributes)) {
+        if (states.includes(s)) continue;
+        oldRoute ??= evpnRouteOf(old);
+        if (oldRoute !== null) this.remove(s, old, oldRoute);
+      }
+    }
+    for (const s of states) this.upsert(s, route, r);
   }
 
   private unimport(old: Route): void {
-    for (const s of this.matches(old.attributes)) this.remove(s, old);
+    const states = this.matches(old.attributes);
+    if (states.length === 0) return;
+    const r = evpnRouteOf(old);
+    if (r !== null) for (const s of states) this.remove(s, old, r);
   }
 
-  private upsert(s: InstanceState, route: Route): void {
-    if (route.nlri.family !== 'l2vpn-evpn') return;
-    const r = route.nlri.nlri.route;
+  private upsert(s: InstanceState, route: Route, r: EvpnRoute): void {
     if (r.type === 3) this.upsertType3(s, route.key, r.originatorIp, route.attributes);
     else if (r.type === 2) this.upsertType2(s, route, r);
   }
 
-  private remove(s: InstanceState, route: Route): void {
-    if (route.nlri.family !== 'l2vpn-evpn') return;
-    const r = route.nlri.nlri.route;
+  private remove(s: InstanceState, route: Route, r: EvpnRoute): void {
     if (r.type === 3) this.removeType3(s, route.key);
     else if (r.type === 2) this.removeType2(s, route.key, r);
   }

@@ -10,8 +10,8 @@
 //
 // The event loop also forwards frames and answers the API, so no BGP work
 // holds it long (work-slices.ts): received UPDATEs are applied, and a gone
-// session's routes withdrawn, at most `slice` routes per turn, in order per
-// peer; a peer's socket is not read while more than INPUT_HIGH_WATER of its
+// session's routes withdrawn, in turns of a few milliseconds (`slice`), in
+// order per peer; a peer's socket is not read while more than INPUT_HIGH_WATER of its
 // routes wait. Changes go out at most OUTPUT_SLICE per turn and per peer, and
 // the first table to a new peer in batches of OUTPUT_SLICE routes, each only
 // once the socket's write buffer drained, then End-of-RIB.
@@ -40,10 +40,10 @@ import type { Family, PeerRef, Route } from './route.js';
 import { ThrottledLog } from './repeated-event-log.js';
 import { readUpdate, type ReadUpdateResult } from './update-reader.js';
 import { UpdateJob } from './update-job.js';
-import { DEFAULT_SLICE, EachJob, SliceQueues, StepJob, type SlicedJob } from './work-slices.js';
+import { DEFAULT_SLICE, EachJob, SliceQueues, StepJob, type SliceLimit, type SlicedJob } from './work-slices.js';
 
 /** Routes of a peer queued (received, not yet applied) above which its socket is not read. */
-export const INPUT_HIGH_WATER = 8 * DEFAULT_SLICE;
+export const INPUT_HIGH_WATER = 2048;
 /** Changes encoded per peer and turn; also the batch of a first table. */
 export const OUTPUT_SLICE = 1024;
 
@@ -173,8 +173,8 @@ export interface SpeakerOptions {
   env?: SessionEnv;
   /** Monotonic milliseconds for the EVPN manager (tests inject it). */
   clock?: () => number;
-  /** Routes applied or withdrawn per event-loop turn (default DEFAULT_SLICE). */
-  slice?: number;
+  /** How much received work an event-loop turn does (default DEFAULT_SLICE: 4 ms); a number: that many routes. */
+  slice?: SliceLimit | number;
 }
 
 export class Speaker extends EventEmitter<SpeakerEvents> {

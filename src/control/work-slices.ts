@@ -8,12 +8,17 @@
 // before a session went down is applied before that session's routes are
 // withdrawn, and the routes of the next session after it (the Loc-RIB knows a
 // path by its peer's address, so the order is what keeps them apart). A turn
-// runs at most `slice` units over all queues, round robin, then yields.
+// runs units over all queues, round robin, until its time budget is used (the
+// clock is read every `step` units) or `maxUnits` are done, then yields: when
+// routes are cheap a turn does more of them, when they are dear (GC, a busy
+// core) it stops sooner, so the stall stays near the budget either way.
 //
 // Backpressure: `backlog` is the units queued for one queue; the speaker
 // stops reading that peer's socket above a high-water mark and reads again
 // below it (TCP's window then holds the rest at the sender), so no queue grows
 // with what a peer sends.
+
+import { performance } from 'node:perf_hooks';
 
 /** A unit of work that can be run in parts: run() does at most `budget` units and says how many it did. */
 export interface SlicedJob {
@@ -23,26 +28,50 @@ export interface SlicedJob {
   run(budget: number): number;
 }
 
-/** Routes per turn by default: see DEFAULT_SLICE's note. */
-export const DEFAULT_SLICE = 256;
+/** How much one turn may do. */
+export interface SliceLimit {
+  /** Wall milliseconds a turn may use (checked every `step` units: it can overrun by one step). */
+  readonly ms: number;
+  /** Units between two reads of the clock. */
+  readonly step: number;
+  /** Units a turn never exceeds, whatever the clock says (a bound tests can count). */
+  readonly maxUnits: number;
+  /** The clock, in milliseconds (performance.now unless injected). */
+  readonly clock?: () => number;
+}
 
-// Why 256: the speaker's whole receive path (read UPDATE, Adj-RIB-In,
-// Loc-RIB, EVPN import, FDB install) cost 17-24 µs per route on the bench's
-// 2-core machine (1.7-2.4 s of CPU for 100,000 routes, docs/benchmarking.md
-// "Control plane"), so 256 routes hold the loop about 4-6 ms, and 100,000
-// routes take ~400 turns (a turn's own cost, a few µs, is lost in that).
+/**
+ * The speaker's default: 4 ms per turn, the clock read every 32 routes, at
+ * most 4,096 routes. Why: the receive path (read UPDATE, Adj-RIB-In,
+ * Loc-RIB, EVPN import, FDB install) costs 5-25 µs per route on the bench's
+ * shared 2-core machine (docs/benchmarking.md "Control plane"), so 32 routes
+ * are 0.2-0.8 ms (the overrun past 4 ms) and a clock read (~50 ns) is lost
+ * in them; 4,096 routes at the cheapest are ~20 ms, a bound that only a
+ * stopped clock reaches. A fixed count (256 before) tied throughput to the
+ * turn rate: cheap routes left the loop idle between turns, dear ones
+ * overran.
+ */
+export const DEFAULT_SLICE: SliceLimit = { ms: 4, step: 32, maxUnits: 4096 };
+
+/** A count-only limit: exactly up to `units` per turn, no clock (tests, and the old behaviour). */
+export function unitsPerTurn(units: number): SliceLimit {
+  return { ms: Infinity, step: units, maxUnits: units };
+}
 
 export class SliceQueues<K> {
   private readonly queues = new Map<K, SlicedJob[]>();
   private readonly backlogs = new Map<K, number>();
   private scheduled = false;
-  /** Units run by each turn so far (tests read it; bounded by `slice`). */
+  /** Units run by each turn so far (tests read it; bounded by `limit.maxUnits`). */
   maxUnitsPerTurn = 0;
   turns = 0;
+  readonly limit: SliceLimit;
+  private readonly clock: () => number;
 
   constructor(
     private readonly schedule: (run: () => void) => void,
-    readonly slice: number = DEFAULT_SLICE,
+    /** A SliceLimit, or a number: that many units per turn, no clock. */
+    slice: SliceLimit | number = DEFAULT_SLICE,
     /** Called after a turn with the queues whose backlog changed (the speaker pauses or resumes reading). */
     private readonly onBacklog: (key: K, backlog: number) => void = () => {},
     /**
@@ -54,7 +83,13 @@ export class SliceQueues<K> {
       throw error;
     },
   ) {
-    if (!Number.isInteger(slice) || slice < 1) throw new RangeError(`slice ${slice}: expected a positive integer`);
+    const limit = typeof slice === 'number' ? unitsPerTurn(slice) : slice;
+    for (const [name, n] of [['step', limit.step], ['maxUnits', limit.maxUnits]] as const) {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`slice ${name} ${n}: expected a positive integer`);
+    }
+    if (!(limit.ms > 0)) throw new RangeError(`slice ms ${limit.ms}: expected a positive number`);
+    this.limit = limit;
+    this.clock = limit.clock ?? (() => performance.now());
   }
 
   /** Queue a job behind the key's others; the next turn is scheduled if none is. */
@@ -95,7 +130,7 @@ export class SliceQueues<K> {
 
   /** Run every job to the end now (shutdown, tests). */
   drain(): void {
-    while (this.queues.size > 0) this.turn(Infinity);
+    while (this.queues.size > 0) this.round(Infinity);
   }
 
   private arm(): void {
@@ -103,14 +138,27 @@ export class SliceQueues<K> {
     this.scheduled = true;
     this.schedule(() => {
       this.scheduled = false;
-      this.turn(this.slice);
+      this.turn();
       this.arm();
     });
   }
 
-  /** One turn: up to `budget` units, shared evenly by the keys with work (round robin: each key then goes to the back). */
-  private turn(budget: number): void {
+  /** One turn: steps of `limit.step` units until the time budget or `limit.maxUnits` is used. */
+  private turn(): void {
     this.turns++;
+    const { ms, step, maxUnits } = this.limit;
+    const timed = ms !== Infinity;
+    const start = timed ? this.clock() : 0;
+    let done = 0;
+    while (done < maxUnits && this.queues.size > 0) {
+      done += this.round(Math.min(step, maxUnits - done));
+      if (timed && this.clock() - start >= ms) break;
+    }
+    this.maxUnitsPerTurn = Math.max(this.maxUnitsPerTurn, done);
+  }
+
+  /** Up to `budget` units, shared evenly by the keys with work (round robin: each key then goes to the back); returns the units done. */
+  private round(budget: number): number {
     let left = budget;
     const touched = new Set<K>();
     while (left > 0 && this.queues.size > 0) {
@@ -140,12 +188,12 @@ export class SliceQueues<K> {
         this.backlogs.set(key, q.reduce((n, j) => n + j.remaining, 0));
       }
     }
-    if (budget !== Infinity) this.maxUnitsPerTurn = Math.max(this.maxUnitsPerTurn, budget - left);
     for (const key of touched) {
       const b = this.backlogs.get(key) ?? 0;
       if (b === 0) this.backlogs.delete(key);
       this.onBacklog(key, b);
     }
+    return budget - left;
   }
 }
 

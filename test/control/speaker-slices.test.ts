@@ -4,7 +4,8 @@
 // away and B withdraws the 100,000 routes in slices. The bound is counted,
 // not timed (the machine is shared): a ticker re-armed with setImmediate runs
 // once per turn of the event loop and records how many FDB changes and
-// UPDATEs happened since its last run; no turn may exceed the slice.
+// UPDATEs happened since its last run; no turn may exceed the slice's unit
+// bound (its time budget is not asserted: the machine is shared).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Speaker, OUTPUT_SLICE, type SpeakerConfig } from '../../src/control/speaker.js';
@@ -13,6 +14,8 @@ import { DEFAULT_SLICE } from '../../src/control/work-slices.js';
 import { waitFor } from '../helpers/netns.js';
 
 const N = 100_000;
+/** The speaker's turns are timed (4 ms); what a turn can never exceed is the unit bound. */
+const MAX = DEFAULT_SLICE.maxUnits;
 
 class CountingFdb implements FdbPort {
   readonly remote = new Map<string, string>();
@@ -62,7 +65,7 @@ function mac(i: number): string {
   return `02:aa:00:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 }
 
-test(`100,000 routes: first table in batches, applied and withdrawn on session down in slices of at most ${DEFAULT_SLICE} per turn`, async () => {
+test(`100,000 routes: first table in batches, applied and withdrawn on session down in slices of at most ${MAX} per turn`, async () => {
   const a = new Speaker(config('127.0.0.1'), new CountingFdb());
   const fb = new CountingFdb();
   const b = new Speaker(config('127.0.0.2'), fb);
@@ -84,9 +87,9 @@ test(`100,000 routes: first table in batches, applied and withdrawn on session d
     // OUTPUT_SLICE / 100 + 1 of them, plus End-of-RIB.
     assert.ok(sentMeter.max <= Math.ceil(OUTPUT_SLICE / 100) + 2, `at most one batch of the first table per turn (saw ${sentMeter.max} UPDATEs in one turn)`);
     assert.ok(sentMeter.turns > N / OUTPUT_SLICE, 'the table took many turns');
-    assert.ok(meter.max <= DEFAULT_SLICE, `receive: at most ${DEFAULT_SLICE} FDB changes per turn (saw ${meter.max})`);
+    assert.ok(meter.max <= MAX, `receive: at most ${MAX} FDB changes per turn (saw ${meter.max})`);
     const loadTurns = meter.turns;
-    assert.ok(loadTurns >= N / DEFAULT_SLICE, `the load took at least N / slice turns (${loadTurns})`);
+    assert.ok(loadTurns >= N / MAX, `the load took at least N / slice turns (${loadTurns})`);
 
     // A config reload: the neighbor removed and added again at once. The old
     // session's 100,000 withdrawals are still queued when the new session's
@@ -103,8 +106,8 @@ test(`100,000 routes: first table in batches, applied and withdrawn on session d
     await a.stop();
     await waitFor('B to withdraw every MAC', () => fb.remote.size === 0, 120_000, 50);
     assert.equal(fb.changes - before, N, 'one FDB removal per route');
-    assert.ok(meter.max <= DEFAULT_SLICE, `session down: at most ${DEFAULT_SLICE} FDB removals per turn (saw ${meter.max})`);
-    assert.ok(meter.turns >= N / DEFAULT_SLICE, `the withdrawal took at least N / slice turns (${meter.turns})`);
+    assert.ok(meter.max <= MAX, `session down: at most ${MAX} FDB removals per turn (saw ${meter.max})`);
+    assert.ok(meter.turns >= N / MAX, `the withdrawal took at least N / slice turns (${meter.turns})`);
   } finally {
     meter?.stop();
     await a.stop();

@@ -2,7 +2,7 @@
 // a time, so the work of each turn is counted exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EachJob, SliceQueues, StepJob } from '../../src/control/work-slices.js';
+import { DEFAULT_SLICE, EachJob, SliceQueues, StepJob } from '../../src/control/work-slices.js';
 import { UpdateJob } from '../../src/control/update-job.js';
 import type { Route } from '../../src/control/route.js';
 import type { WithdrawnRoute } from '../../src/control/update-reader.js';
@@ -40,6 +40,38 @@ test('a job of 100,000 items runs at most `slice` of them per turn, in order, an
   assert.equal(turns, Math.ceil(100_000 / 256), 'N / slice turns');
   assert.equal(q.backlog('p'), 0);
   assert.ok(q.maxUnitsPerTurn <= 256);
+});
+
+test('a timed turn stops once its budget is used (the clock read every step), never past maxUnits', () => {
+  // An injected clock each item advances by `cost` ms: cheap items fill a
+  // turn with more of them, dear ones with fewer; a stopped clock meets the
+  // unit bound.
+  const perTurn = (cost: number): number[] => {
+    let now = 0;
+    const sched = manual();
+    const q = new SliceQueues<string>(sched.schedule, { ms: 4, step: 8, maxUnits: 1000, clock: () => now });
+    let seen = 0;
+    q.push('p', new EachJob(() => Array.from({ length: 3000 }, (_, i) => i), 3000, () => {
+      seen++;
+      now += cost;
+    }));
+    const counts: number[] = [];
+    let last = 0;
+    while (sched.turn()) {
+      counts.push(seen - last);
+      last = seen;
+    }
+    assert.equal(seen, 3000, 'everything ran');
+    assert.ok(q.maxUnitsPerTurn <= 1000);
+    return counts;
+  };
+  // 0.125 ms an item (exact in binary): 8 items (1 ms) a step, the budget used after 4 steps.
+  assert.deepEqual(perTurn(0.125).slice(0, 3), [32, 32, 32]);
+  // 1 ms an item: one step overruns the budget, the turn ends after it.
+  assert.deepEqual(perTurn(1).slice(0, 3), [8, 8, 8]);
+  // A stopped clock: the unit bound.
+  assert.deepEqual(perTurn(0).slice(0, 3), [1000, 1000, 1000]);
+  assert.ok(DEFAULT_SLICE.ms > 0 && DEFAULT_SLICE.maxUnits >= DEFAULT_SLICE.step);
 });
 
 test("one key's jobs run in order; two keys share each turn (round robin)", () => {
