@@ -295,7 +295,7 @@ const fileSchema = z
           .optional(),
         'rx-mode': z.enum(['ring', 'recvmmsg']).optional(),
         'underlay-sender': z.enum(['af-xdp', 'tx-ring', 'socket']).optional(),
-        // Forwarding threads (docs/workers.md): the main thread and N - 1 workers; default 1.
+        // Forwarding threads (docs/workers.md): 1 = the main thread alone, N > 1 = N workers (the main thread forwards none); default 1.
         workers: intRange(1, MAX_WORKERS, `a number of forwarding threads 1..${MAX_WORKERS}`).optional(),
         'virtual-network-list': z.array(vniSchema).optional(),
       })

@@ -108,8 +108,9 @@ export interface DataplaneConfig {
    */
   underlaySender?: UnderlaySender;
   /**
-   * Forwarding threads (`workers` in [dataplane], docs/workers.md): this
-   * thread and N - 1 workers, flows spread by the kernel's fanout. Default 1
+   * Forwarding threads (`workers` in [dataplane], docs/workers.md): 1 is
+   * this thread alone; N > 1 is N workers, flows spread by the kernel's
+   * fanout, while this thread forwards nothing (BGP cannot stall a frame). Default 1
    * (the main thread alone); defaultWorkers() is what the issue asks for
    * once the worker path has its bench figures.
    */

@@ -39,6 +39,18 @@ export interface SocketShare {
    * belongs to one interface (packet(7)), so each port and the link have their own.
    */
   groups: Record<string, number>;
+  /**
+   * This thread only holds the interfaces and forwards nothing (the main
+   * thread with workers > 1, docs/workers.md): its packet sockets receive
+   * nothing and join no group, its TAP queue is detached. Its UDP sockets
+   * stay in the SO_REUSEPORT group (the port must stay bound).
+   */
+  holdOnly?: boolean;
+}
+
+/** The share a forwarding worker gets from a thread's share: the same groups, forwarding. */
+export function forwardingShare(share: SocketShare): SocketShare {
+  return { groups: share.groups };
 }
 
 /** The fanout group of `ifname` (a missing name is a bug of whoever built the share). */
@@ -56,13 +68,14 @@ function nsOf(c: DataplaneConfig): { netns?: string } {
 export function openMemberPort(io: NativeIo, c: DataplaneConfig, pc: PortConfig, share?: SocketShare): { handle: FramePort; reopen: () => FramePort } {
   // Virtio-net headers: the host's GSO super-frames and partial checksums come as they are.
   const opts = { vnetHdr: c.vnetHeaders !== false, ...nsOf(c) };
+  const hold = share?.holdOnly === true;
   const open = (name: string): FramePort =>
     pc.kind === 'tap'
-      ? io.openTap(name, { ...opts, up: true, ...(share !== undefined ? { multiQueue: true } : {}) })
+      ? io.openTap(name, { ...opts, up: true, ...(share !== undefined ? { multiQueue: true } : {}), ...(hold ? { detachQueue: true } : {}) })
       : io.openPacket(name, {
           ...opts,
-          ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}),
-          ...(share !== undefined ? { fanoutGroup: groupOf(share, pc.name) } : {}),
+          ...(c.rxMode !== undefined && !hold ? { rxMode: c.rxMode } : {}),
+          ...(hold ? { receive: false } : share !== undefined ? { fanoutGroup: groupOf(share, pc.name) } : {}),
         });
   const handle = open(pc.name);
   const name = handle.name;
@@ -96,8 +109,8 @@ export function openLinkSocket(io: NativeIo, c: DataplaneConfig, ifname: string,
     qdiscBypass: true,
     filter: linkFilterOf(c, family),
     sndbuf: UNDERLAY_SOCKET_BUFFER,
-    ...(c.rxMode !== undefined ? { rxMode: c.rxMode } : {}),
-    ...(share !== undefined ? { fanoutGroup: groupOf(share, ifname) } : {}),
+    ...(c.rxMode !== undefined && share?.holdOnly !== true ? { rxMode: c.rxMode } : {}),
+    ...(share?.holdOnly === true ? { receive: false } : share !== undefined ? { fanoutGroup: groupOf(share, ifname) } : {}),
     ...nsOf(c),
   });
   const rx = createRxBatch({ slots: c.batchSize ?? DEFAULT_BATCH, vnet: true, headroom: 0, ...(handle.rxMode === 'ring' ? { bytes: PACKED_BYTES } : {}) });

@@ -58,6 +58,7 @@ import {
   linkFilterOf,
   memberRxBatch,
   openLinkSocket,
+  forwardingShare,
   openMemberPort,
   openPlainSender,
   openUnderlaySocket,
@@ -315,7 +316,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (threads > 1) {
       // A worker may hold a VTEP index an instant after its release (vtep-table.ts holdReclaimed).
       dp.vteps.holdReclaimed(1);
-      dp.share = { groups: fanoutGroups(config) };
+      // This thread holds the interfaces and forwards nothing: BGP, the API and logs cannot stall a frame (issue 10).
+      dp.share = { groups: fanoutGroups(config), holdOnly: true };
     }
     try {
       await dp.openAll(io);
@@ -332,7 +334,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     dp.syncNextHops();
     if (threads > 1) {
       try {
-        await dp.startWorkers(threads - 1);
+        await dp.startWorkers(threads);
       } catch (e) {
         await dp.close();
         throw e;
@@ -342,9 +344,9 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   /**
-   * workers = N: this thread forwards its share as before, N - 1 workers
-   * the rest (docs/workers.md); every packet socket is in a fanout group
-   * per interface, so the kernel spreads flows over the N threads.
+   * workers = N: N worker threads forward, this one holds the interfaces
+   * (docs/workers.md); every worker's packet socket is in a fanout group
+   * per interface, so the kernel spreads flows over the N workers.
    */
   private async startWorkers(count: number): Promise<void> {
     const fwd = this.fwd;
@@ -370,7 +372,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
         underlayMtu: this.underlayMtu,
         fdb: this.fdb.share(),
         vteps: this.vteps.share(),
-        share: this.share!,
+        share: forwardingShare(this.share!),
         link: fwd.link !== null,
         ports,
       },
@@ -388,7 +390,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   /** How this thread shares its sockets with forwarding workers (undefined: alone). */
   private share: SocketShare | undefined;
 
-  /** Forwarding workers running beside this thread (0 with workers = 1). */
+  /** Forwarding workers running beside this thread (0 with workers = 1, else all N). */
   get workerCount(): number {
     return this.workers?.size ?? 0;
   }
@@ -400,7 +402,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   /**
    * Frames each forwarding thread took in (from ports into VNIs, and
-   * decapsulated): this thread first, then each worker. Shows how the
+   * decapsulated): this thread first (0 with workers > 1, but for its
+   * SO_REUSEPORT share of a link-less underlay), then each worker. Shows how the
    * kernel's fanout spread the flows (tests, bench).
    */
   threadFrames(): number[] {
@@ -594,7 +597,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
     if (this.fwd.vnis.has(v.vni)) throw new RangeError(`vni ${v.vni} is configured twice`);
     validate({ ...this.config, vnis: [...this.config.vnis, v] });
     const port = v.vxlanPort ?? VXLAN_PORT_IANA;
-    if (this.share !== undefined) this.share = { groups: fanoutGroups({ ...this.config, vnis: [...this.config.vnis, v] }, this.share.groups) };
+    if (this.share !== undefined) this.share = { ...this.share, groups: fanoutGroups({ ...this.config, vnis: [...this.config.vnis, v] }, this.share.groups) };
     let u = this.fwd.underlays.find((x) => x.port === port);
     if (u !== undefined && v.mode === 'multicast' && !this.wildcardUnderlays.has(port)) {
       // The socket is bound to the VTEP address and would never see group traffic.
@@ -707,6 +710,8 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
   }
 
   private watchPort(p: LocalPort): void {
+    // Holding only (workers > 1): the socket receives nothing, a detached TAP queue polls as an error.
+    if (this.share?.holdOnly === true) return;
     const errors = this.rxErrorsOf(p);
     p.io.onReadable((err) => {
       if (err === null) {
@@ -749,7 +754,7 @@ export class Dataplane extends EventEmitter<DataplaneEvents> {
 
   private watchLink(): void {
     const link = this.fwd.link;
-    if (link === null) return;
+    if (link === null || this.share?.holdOnly === true) return;
     const errors = this.rxErrorsOf(link);
     const onReadable: ReadableCallback = (err) => {
       if (err) {

@@ -306,6 +306,11 @@ export interface TapOptions {
    * A TAP made without multi-queue refuses it (EINVAL).
    */
   multiQueue?: boolean;
+  /**
+   * With multiQueue: detach the queue at once (TUNSETQUEUE IFF_DETACH_QUEUE).
+   * It takes no frames, and it keeps the TAP while no worker holds a queue.
+   */
+  detachQueue?: boolean;
   netns?: string;
 }
 

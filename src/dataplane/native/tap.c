@@ -27,22 +27,25 @@
 #define TUN_F_USO6 0x40
 #endif
 
-/* openTap(name, { up, mtu, vnetHdr, multiQueue, netns }). multiQueue: one
- * queue of a multi-queue TAP (IFF_MULTI_QUEUE, kernel
+/* openTap(name, { up, mtu, vnetHdr, multiQueue, detachQueue, netns }).
+ * multiQueue: one queue of a multi-queue TAP (IFF_MULTI_QUEUE, kernel
  * Documentation/networking/tuntap.rst "Multiqueue tuntap interface"): every
- * open attaches another queue, the kernel spreads frames over them by flow. */
+ * open attaches another queue, the kernel spreads frames over them by flow.
+ * detachQueue (with multiQueue): the queue is detached right after it is made
+ * (TUNSETQUEUE IFF_DETACH_QUEUE, same document): it gets no frames, yet it
+ * keeps the device (and its settings) while no other queue is attached. */
 napi_value vx_open_tap(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2] = {NULL, NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char ifname[IF_NAMESIZE], ns[200];
-  int up, vnet, mq;
+  int up, vnet, mq, detach;
   uint32_t mtu;
   if (argc < 1 || vx_arg_string(env, argv[0], "TAP name", ifname, sizeof ifname)) return NULL;
   napi_value o = argc > 1 ? argv[1] : NULL;
   if (vx_opt_bool(env, o, "up", 0, &up) || vx_opt_u32(env, o, "mtu", 0, &mtu) ||
       vx_opt_bool(env, o, "vnetHdr", 0, &vnet) || vx_opt_bool(env, o, "multiQueue", 0, &mq) ||
-      vx_opt_string(env, o, "netns", ns, sizeof ns))
+      vx_opt_bool(env, o, "detachQueue", 0, &detach) || vx_opt_string(env, o, "netns", ns, sizeof ns))
     return NULL;
 
   vx_handle *h = vx_handle_new(VX_TAP);
@@ -96,6 +99,12 @@ napi_value vx_open_tap(napi_env env, napi_callback_info info) {
     if (ioctl(ctl, SIOCGIFFLAGS, &ifr) < 0) goto fail_errno;
     ifr.ifr_flags |= IFF_UP;
     if (ioctl(ctl, SIOCSIFFLAGS, &ifr) < 0) goto fail_errno;
+  }
+  if (mq && detach) {
+    op = "TAP TUNSETQUEUE detach";
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_DETACH_QUEUE;
+    if (ioctl(h->fd, TUNSETQUEUE, &ifr) < 0) goto fail_errno;
   }
   close(ctl);
   ctl = -1;
