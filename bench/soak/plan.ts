@@ -96,18 +96,6 @@ export class MacTable {
   }
 }
 
-/** A small seeded PRNG (mulberry32): the same run picks the same MACs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` distinct MAC indexes out of `macs`, drawn with `random`. */
 export function pickMacs(macs: number, count: number, random: () => number): number[] {
   const n = Math.min(count, macs);

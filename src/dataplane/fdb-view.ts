@@ -28,7 +28,7 @@
 //   once by mistake (it ages one period later); the store is redone when
 //   the count moved, so the entry looked up is refreshed too.
 
-import { fdbArrays, fdbHash, FDB_LOCAL, FDB_REMOTE, H_LOCK, H_TICK, probeSlot, type FdbShare } from './fdb.js';
+import { fdbArrays, fdbHash, macHi, macLo, FDB_LOCAL, FDB_REMOTE, H_LOCK, H_TICK, probeSlot, type FdbShare } from './fdb.js';
 import { SeqLock } from './seqlock.js';
 
 /** Consistent reads tried before a lookup answers "not found". */
@@ -74,9 +74,8 @@ export class FdbView {
    * kindAt / targetAt / flagsAt return them until the next lookup.
    */
   lookup(vni: number, buf: Uint8Array, macOffset: number): number {
-    const hi = (buf[macOffset]! << 8) | buf[macOffset + 1]!;
-    const lo =
-      (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
+    const hi = macHi(buf, macOffset);
+    const lo = macLo(buf, macOffset);
     const hot = this.hot;
     const home = fdbHash(vni, hi, lo, this.seed) & this.mask;
     for (let tries = 0; tries < MAX_READ_TRIES; tries++) {

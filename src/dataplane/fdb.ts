@@ -83,6 +83,16 @@ export interface FdbShare {
   seed: number;
 }
 
+/** Octets 0-1 of the MAC at buf[o], the key's w1 (see the layout above). */
+export function macHi(buf: Uint8Array, o: number): number {
+  return (buf[o]! << 8) | buf[o + 1]!;
+}
+
+/** Octets 2-5 of the MAC at buf[o] as an int32, the key's w2. */
+export function macLo(buf: Uint8Array, o: number): number {
+  return (buf[o + 2]! << 24) | (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!;
+}
+
 /**
  * Slot of (vni, hi, lo) probing from `home`, or -1. Bounded by the
  * capacity: the writer's table is never full, but a reader racing a write
@@ -493,17 +503,15 @@ export class Fdb {
    * config, already validated.
    */
   lookup(vni: number, buf: Uint8Array, macOffset: number): number {
-    const hi = (buf[macOffset]! << 8) | buf[macOffset + 1]!;
-    const lo =
-      (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
+    const hi = macHi(buf, macOffset);
+    const lo = macLo(buf, macOffset);
     return this.find(vni, hi, lo);
   }
 
   /** Home slot of a key: where its probe starts (diagnostics, collision tests). */
   homeSlot(vni: number, buf: Uint8Array, macOffset: number): number {
-    const hi = (buf[macOffset]! << 8) | buf[macOffset + 1]!;
-    const lo =
-      (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
+    const hi = macHi(buf, macOffset);
+    const lo = macLo(buf, macOffset);
     return hashKey(vni, hi, lo, this.seed) & this.mask;
   }
 
@@ -550,9 +558,8 @@ export class Fdb {
       this.cnt[C_IGNORED_GROUP]!++;
       return LEARN_IGNORED;
     }
-    const hi = (b0 << 8) | buf[macOffset + 1]!;
-    const lo =
-      (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
+    const hi = macHi(buf, macOffset);
+    const lo = macLo(buf, macOffset);
     const hot = this.hot;
     const mask = this.mask;
     const vk = vni << 8;
@@ -619,9 +626,8 @@ export class Fdb {
       this.cnt[C_IGNORED_GROUP]!++;
       return LEARN_IGNORED;
     }
-    const hi = (b0 << 8) | buf[macOffset + 1]!;
-    const lo =
-      (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
+    const hi = macHi(buf, macOffset);
+    const lo = macLo(buf, macOffset);
     const hot = this.hot;
     const mask = this.mask;
     const vk = vni << 8;

@@ -19,6 +19,8 @@
 // - A full ring drops the learn and counts it; the next frame from that
 //   source learns again (learning is soft state).
 
+import { macHi, macLo } from './fdb.js';
+
 /** Local learn: MAC behind local port `target`; the address, if any, is one ARP snooping bound to it. */
 export const LEARN_KIND_LOCAL = 1;
 /** Remote learn (static / multicast VNIs): MAC behind the VTEP whose address (4 or 16 bytes) is in the record. */
@@ -93,8 +95,8 @@ export class LearnProducer {
     addrOffset = 0,
     addrLength = 0,
   ): boolean {
-    const hi = (buf[macOffset]! << 8) | buf[macOffset + 1]!;
-    const lo = (buf[macOffset + 2]! << 24) | (buf[macOffset + 3]! << 16) | (buf[macOffset + 4]! << 8) | buf[macOffset + 5]!;
+    const hi = macHi(buf, macOffset);
+    const lo = macLo(buf, macOffset);
     // Where the MAC is: the port, or the first address word (enough to tell VTEPs apart for the filter).
     const place = kind === LEARN_KIND_LOCAL ? port : addrLength >= 4 ? (addr![addrOffset + addrLength - 4]! << 24) | (addr![addrOffset + addrLength - 3]! << 16) | (addr![addrOffset + addrLength - 2]! << 8) | addr![addrOffset + addrLength - 1]! : 0;
     const f = (Math.imul(lo ^ Math.imul(hi ^ vni, 0x9e3779b1), 0x85ebca6b) >>> 22) & (FILTER_SIZE - 1);

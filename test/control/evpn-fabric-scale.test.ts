@@ -19,6 +19,7 @@
 // port per VNI; [dataplane] max-entries is raised past the 100k routes, as a
 // user would.
 
+import { prng } from '../helpers/prng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Injector, type Encoded } from '../../bench/control-plane/injector.js';
@@ -40,18 +41,6 @@ const HOST_MAC = '02:5c:00:00:00:01';
 /** Frames per send call, and the pause between calls (the port's ring is not the thing under test). */
 const BURST = 50;
 const BURST_GAP_MS = 5;
-
-/** A seeded PRNG (mulberry32), so a failing sample can be replayed: the seed is in the test's output. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` distinct MAC indices below n. */
 function sample(n: number, count: number, random: () => number): number[] {
